@@ -1,0 +1,28 @@
+import type { MessageCase, Outbound } from '../playbook';
+
+export interface DeliverInput {
+  caseId: string;
+  message: Outbound;
+  case: MessageCase;
+  /** Slack only: the case's thread, once it has one. */
+  threadTs?: string | null;
+}
+
+export interface DeliveryResult {
+  status: 'sent' | 'skipped';
+  /** The people it went to, resolved from the roster at send time. */
+  to: string[];
+  subject?: string;
+  /** Slack only: the thread the post went to (the first post of a case starts it). */
+  threadTs?: string;
+  reason?: string;
+}
+
+/** The workflow's activities. Workflow code imports this type only. */
+export interface EscalationActivities {
+  sendEmail(input: DeliverInput): Promise<DeliveryResult>;
+  postSlack(input: DeliverInput): Promise<DeliveryResult>;
+}
+
+/** Failure types the activities throw for faults that retrying cannot fix. */
+export const PERMANENT_FAILURE = 'PermanentDeliveryFailure';

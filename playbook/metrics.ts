@@ -1,0 +1,71 @@
+import { durationMs, type Policy } from './policy';
+import { SEVERITIES, type Severity } from './severity';
+import type { Segment } from './case';
+
+/** The playbook's four escalation metrics and their targets. */
+export const METRIC_TARGETS = {
+  acknowledgeWithinSeconds: 3600,
+  csatAtLeast: 7,
+  churnRateBelow: 0.05,
+} as const;
+
+/** One case as the reports see it (read from visibility). */
+export interface CaseFacts {
+  severity: Severity;
+  segment: Segment;
+  ackSeconds: number | null;
+  resolutionSeconds: number | null;
+  csat: number | null;
+  outcome: 'renewed' | 'churned' | null;
+  breachKinds: string[];
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+}
+
+const share = (n: number, of: number) => (of === 0 ? null : Math.round((n / of) * 1000) / 1000);
+const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+function durations(values: number[], withinSeconds: number) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p50Minutes: round1(percentile(sorted, 50) === null ? null : percentile(sorted, 50)! / 60),
+    p90Minutes: round1(percentile(sorted, 90) === null ? null : percentile(sorted, 90)! / 60),
+    withinTarget: share(sorted.filter((s) => s <= withinSeconds).length, sorted.length),
+  };
+}
+
+export function escalationMetrics(cases: CaseFacts[], policy: Policy) {
+  const ackTarget = Math.round(durationMs(policy.acknowledgeWithin) / 1000);
+  const acks = cases.flatMap((c) => (c.ackSeconds === null ? [] : [c.ackSeconds]));
+  const bySeverity = Object.fromEntries(
+    SEVERITIES.map((s) => {
+      const window = policy.respondWithin[s];
+      const values = cases.filter((c) => c.severity === s && c.resolutionSeconds !== null).map((c) => c.resolutionSeconds!);
+      return [s, { window, ...durations(values, Math.round(durationMs(window) / 1000)) }];
+    }),
+  ) as Record<Severity, { window: string } & ReturnType<typeof durations>>;
+  const scores = cases.flatMap((c) => (c.csat === null ? [] : [c.csat]));
+  const decided = cases.filter((c) => c.outcome !== null);
+  const churned = decided.filter((c) => c.outcome === 'churned').length;
+  const breaches: Record<string, number> = {};
+  for (const kind of cases.flatMap((c) => c.breachKinds)) breaches[kind] = (breaches[kind] ?? 0) + 1;
+  return {
+    cases: cases.length,
+    timeToAcknowledge: { target: policy.acknowledgeWithin, ...durations(acks, ackTarget) },
+    timeToResolution: { bySeverity },
+    csat: {
+      target: METRIC_TARGETS.csatAtLeast,
+      responses: scores.length,
+      average: scores.length ? round1(scores.reduce((a, b) => a + b, 0) / scores.length) : null,
+      atOrAboveTarget: share(scores.filter((x) => x >= METRIC_TARGETS.csatAtLeast).length, scores.length),
+    },
+    churn: { target: METRIC_TARGETS.churnRateBelow, decided: decided.length, churned, rate: share(churned, decided.length) },
+    breaches: { total: Object.values(breaches).reduce((a, b) => a + b, 0), byKind: breaches },
+  };
+}
+export type EscalationMetrics = ReturnType<typeof escalationMetrics>;

@@ -1,0 +1,165 @@
+import type { TemplateId } from './messages';
+
+/**
+ * The playbook's messages as Handlebars templates. One source renders three ways: plain text, HTML
+ * (values escaped, `{{link}}` as a button) and, for internal alerts, a Slack line. A templates folder
+ * named in the config overrides any of them with files `<id>.subject.hbs`, `<id>.text.hbs`, `<id>.slack.hbs`.
+ *
+ * Helpers: `{{time iso}}` writes a time in the reader's time zone (the contact's for customer emails),
+ * `{{link url "label"}}`, `{{money n}}`, `{{list items "none yet"}}`.
+ */
+export interface MessageTemplate {
+  subject: string;
+  text: string;
+  /** One Slack message for the case thread; internal templates only. */
+  slack?: string;
+}
+
+const signature = '\n— {{sender.name}}';
+
+export const DEFAULT_TEMPLATES: Readonly<Record<TemplateId, MessageTemplate>> = {
+  acknowledgement: {
+    subject: "Re: {{case.title}} — We're on it",
+    text: `Hi {{contact.firstName}},
+
+I just saw this and I'm sorry you're dealing with {{case.title}}. I understand it's impacting {{case.impact}}.
+
+I'm escalating this internally right now. You'll hear from me with an update by {{time nextUpdateAt}}.
+{{#if workaround}}
+In the meantime: {{workaround}}
+{{/if}}{{#if note}}
+{{note}}
+{{/if}}${signature}`,
+  },
+  progress_update: {
+    subject: 'Update on {{case.title}}',
+    text: `Hi {{contact.firstName}},
+
+Quick update:
+
+What we know: {{known}}
+{{#if unknown}}What we're still investigating: {{unknown}}
+{{/if}}{{#if doing}}What we're doing: {{doing}}
+{{/if}}{{#if workaround}}In the meantime, you can {{workaround}} to keep moving.
+{{/if}}{{#if eta}}ETA: {{eta}}
+{{/if}}
+I'll update you again by {{time nextUpdateAt}} or sooner if we resolve it.
+
+Let me know if anything changes on your end.${signature}`,
+  },
+  resolution: {
+    subject: '{{case.title}} Resolved',
+    text: `Hi {{contact.firstName}},
+
+Good news — {{case.title}} is resolved. Here's what happened and what we did:
+
+Root cause: {{rootCause}}
+Fix: {{fix}}
+Prevention: {{prevention}}
+
+Can you confirm everything is working on your end?
+{{link links.confirm "Yes, it's working"}}
+{{link links.notFixed "No, it's still broken"}}
+
+Apologies again for the disruption. I appreciate your patience.${signature}`,
+  },
+  follow_up: {
+    subject: 'Checking in on {{case.title}}',
+    text: `Hey {{contact.firstName}},
+
+Wanted to follow up — is everything still working as expected since {{fix}}?
+
+Also, I've flagged {{prevention}} internally so this doesn't happen again.
+
+How did we do? {{link links.csat "Rate how we handled this (0–10)"}}
+
+Let me know if there's anything else you need.${signature}`,
+  },
+  escalation_support: {
+    subject: '[ESCALATION - {{severityLabel}}] {{customer.name}} - {{case.title}}',
+    text: `{{reason}}
+
+Customer: {{customer.name}}
+Segment: {{segmentLabel}}
+ARR: \${{money customer.arr}}
+Health Score: {{customer.healthScore}}
+
+Issue: {{case.issue}}
+Impact: {{case.impact}}
+Timeline: Customer needs resolution by {{#if case.neededBy}}{{time case.neededBy}}{{else}}(not stated){{/if}}
+What I've tried: {{list whatTried "nothing yet"}}
+{{#if note}}Note: {{note}}
+{{/if}}{{#if ask}}Ask: {{ask}}
+{{/if}}
+Customer contact: {{contact.name}} <{{contact.email}}>
+CSM: {{csm.name}} <{{csm.email}}>
+Case: {{links.case}}`,
+    slack:
+      '{{mentions}} *[ESCALATION - {{severityLabel}}] {{customer.name}} - {{case.title}}*\n{{reason}}{{#if note}}: {{note}}{{/if}}{{#if ask}}\n*Ask:* {{ask}}{{/if}}\nSegment: {{segmentLabel}} · ARR: ${{money customer.arr}} · Health: {{customer.healthScore}} · Impact: {{case.impact}}',
+  },
+  escalation_leadership: {
+    subject: '[ESCALATION] {{customer.name}} - Churn Risk',
+    text: `Customer: {{customer.name}} | \${{money customer.arr}} | {{segmentLabel}}
+
+Situation: {{reason}}. {{severityLabel}} escalation "{{case.title}}", stage {{case.stage}}, opened {{time case.openedAt}}.
+Impact: {{case.impact}}{{#if customer.renewalDate}}; renewal on {{customer.renewalDate}}{{/if}}; health score {{customer.healthScore}}.
+What we've done: {{list whatTried "acknowledged and investigating"}}
+What we need: {{#if ask}}{{ask}}{{else}}Your awareness; the CSM will follow up with a specific ask{{/if}}
+
+Recommendation: {{note}}
+
+CSM: {{csm.name}} <{{csm.email}}>
+Case: {{links.case}}`,
+    slack:
+      '{{mentions}} *[ESCALATION] {{customer.name}} - Churn Risk* ({{reason}})\n{{case.title}} · ${{money customer.arr}} · {{segmentLabel}}\n*Recommendation:* {{note}}{{#if ask}}\n*What we need:* {{ask}}{{/if}}',
+  },
+  deadline_warning: {
+    subject: '[{{severityLabel}}] {{customer.name}} — due {{time dueAt}}: {{what}}',
+    text: `Heads up: "{{case.title}}" for {{customer.name}} is due soon.
+
+Due: {{what}} by {{time dueAt}}
+Stage: {{case.stage}}
+
+Case: {{links.case}}`,
+    slack: '{{mentions}} :hourglass: Due {{time dueAt}}: {{what}}',
+  },
+  breach_alert: {
+    subject: '[BREACH - {{severityLabel}}] {{customer.name}} — missed: {{what}}',
+    text: `The playbook's window was missed on "{{case.title}}" for {{customer.name}}.
+
+Missed: {{what}} (due {{time dueAt}})
+Stage: {{case.stage}}
+Owner: {{csm.name}} <{{csm.email}}>
+
+Please act now. Case: {{links.case}}`,
+    slack: '{{mentions}} :rotating_light: *Breach:* {{what}} was due {{time dueAt}} (owner {{csm.name}})',
+  },
+  reminder: {
+    subject: '[Reminder] {{customer.name}} — {{what}} (due {{time dueAt}})',
+    text: `Reminder on "{{case.title}}" for {{customer.name}}: {{what}}, due {{time dueAt}}, is not done yet.
+
+Stage: {{case.stage}}
+Case: {{links.case}}`,
+    slack: '{{mentions}} :bell: Reminder: {{what}} (due {{time dueAt}})',
+  },
+  reopened: {
+    subject: '[REOPENED - {{severityLabel}}] {{customer.name}} - {{case.title}}',
+    text: `{{contact.name}} says "{{case.title}}" is not fixed.
+{{#if comment}}
+Their words: {{comment}}
+{{/if}}
+The case is back in communicate: send the next update.
+Case: {{links.case}}`,
+    slack: '{{mentions}} :warning: *Reopened:* the customer says it is not fixed{{#if comment}}: {{comment}}{{/if}}',
+  },
+  delivery_failed: {
+    subject: '[Delivery failed] {{customer.name}} - {{failedKind}} by {{channel}}',
+    text: `A {{failedKind}} message for "{{case.title}}" could not be delivered by {{channel}}.
+
+To: {{list to "(nobody)"}}
+Reason: {{reason}}
+
+Please reach them another way. Case: {{links.case}}`,
+    slack: '{{mentions}} :x: A {{failedKind}} message by {{channel}} failed: {{reason}}',
+  },
+};

@@ -1,0 +1,131 @@
+import { openDeadlines, type CaseState, type DeadlineKind } from './case';
+import { SEVERITY_TABLE } from './severity';
+
+/** The case as the API and the Temporal UI show it. */
+export function caseView(state: CaseState) {
+  const open = openDeadlines(state);
+  const due = (kind: DeadlineKind) => {
+    const d = open.find((x) => x.kind === kind);
+    return d ? new Date(d.dueAt).toISOString() : null;
+  };
+  const next = open[0];
+  const { input } = state;
+  return {
+    id: state.id,
+    workflowId: workflowIdFor(state.id),
+    stage: state.stage,
+    status: state.status,
+    severity: state.severity,
+    category: input.category,
+    trigger: input.trigger,
+    title: input.title,
+    impact: input.impact,
+    description: input.description ?? null,
+    neededBy: input.neededBy ?? null,
+    workaround: input.workaround ?? null,
+    flags: input.flags ?? {},
+    customer: input.customer,
+    contact: input.contact,
+    csm: input.csm,
+    openedAt: state.openedAt,
+    acknowledgedAt: state.acknowledgedAt,
+    firstResponseAt: state.firstResponseAt,
+    lastUpdateAt: state.lastUpdateAt,
+    resolvedAt: state.resolvedAt,
+    confirmedAt: state.confirmedAt,
+    closedAt: state.closedAt,
+    closeReason: state.closeReason,
+    deadlines: {
+      acknowledge: due('acknowledge'),
+      respond: due('respond'),
+      nextUpdate: due('next_update'),
+      resolve: due('resolve'),
+      confirmation: due('confirmation'),
+      followUp: due('follow_up'),
+      recoveryCall: due('recovery_call'),
+      healthCheck: due('health_check'),
+      qbr: due('qbr_review'),
+      outcome: due('outcome'),
+    },
+    nextDeadline: next ? { kind: next.kind, dueAt: new Date(next.dueAt).toISOString() } : null,
+    breaches: state.breaches,
+    internalEscalations: state.internalEscalations,
+    messages: state.messages,
+    tasks: state.tasks,
+    notes: state.notes,
+    timeline: state.timeline,
+    resolution: state.resolution,
+    updates: state.updates,
+    reopens: state.reopens,
+    csat: state.csat,
+    outcome: state.outcome,
+    policy: state.policy,
+  };
+}
+export type CaseView = ReturnType<typeof caseView>;
+
+export function workflowIdFor(caseId: string): string {
+  return `escalation-${caseId}`;
+}
+
+/** `[Critical] Acme Corp — Data sync failing`: the case's one-line summary in the Temporal UI. */
+export function caseSummary(input: { severity: CaseState['severity']; customer: { name: string }; title: string }): string {
+  return `[${SEVERITY_TABLE[input.severity].label}] ${input.customer.name} — ${input.title}`;
+}
+
+/** Current details for the Temporal UI: where the case is and what it waits for. */
+export function caseDetails(state: CaseState): string {
+  const next = openDeadlines(state)[0];
+  const lines = [
+    `**Stage:** ${state.stage} (${state.status})`,
+    `**Severity:** ${SEVERITY_TABLE[state.severity].label}`,
+    next ? `**Next deadline:** ${next.kind} at ${new Date(next.dueAt).toISOString()}` : '**Next deadline:** none',
+    `**Breaches:** ${state.breaches.length === 0 ? 'none' : state.breaches.map((b) => b.kind).join(', ')}`,
+  ];
+  return lines.join('\n');
+}
+
+/** The values the case keeps in Temporal visibility (lists, filters and reports read them). */
+export function visibilityOf(state: CaseState) {
+  const seconds = (from: string | null, to: string | null) =>
+    from && to ? Math.round((Date.parse(to) - Date.parse(from)) / 1000) : null;
+  const next = openDeadlines(state)[0];
+  return {
+    stage: state.stage,
+    status: state.status,
+    severity: state.severity,
+    category: state.input.category,
+    customerId: state.input.customer.id,
+    segment: state.input.customer.segment,
+    csm: state.input.csm.email,
+    outcome: state.outcome ? (state.outcome.churned ? 'churned' : 'renewed') : null,
+    breached: state.breaches.length > 0,
+    breachKinds: [...new Set(state.breaches.map((b) => b.kind))],
+    openedAt: new Date(state.openedAt),
+    nextDeadline: next ? new Date(next.dueAt) : null,
+    arr: state.input.customer.arr,
+    ackSeconds: seconds(state.openedAt, state.acknowledgedAt),
+    resolutionSeconds: seconds(state.openedAt, state.resolvedAt),
+    csat: state.csat?.score ?? null,
+  };
+}
+export type Visibility = ReturnType<typeof visibilityOf>;
+
+/** What a message template may say about the case: read at send time by the activities. */
+export function messageCase(state: CaseState) {
+  const { input } = state;
+  return {
+    id: state.id,
+    title: input.title,
+    impact: input.impact,
+    issue: input.description ?? input.title,
+    neededBy: input.neededBy ?? null,
+    stage: state.stage,
+    severity: state.severity,
+    openedAt: state.openedAt,
+    customer: input.customer,
+    contact: input.contact,
+    csm: input.csm,
+  };
+}
+export type MessageCase = ReturnType<typeof messageCase>;

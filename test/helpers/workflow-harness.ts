@@ -1,0 +1,72 @@
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
+import { DEFAULT_POLICY, caseSummary, workflowIdFor, type CaseInput, type CaseView, type Policy } from '../../playbook';
+import { escalationWorkflow } from '../../workflows';
+import { getCaseQuery } from '../../workflows/messages';
+import { uniqueId } from './fixtures';
+
+export function bundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
+
+/** Activities as jest.fn wrappers that record every message and answer like the real senders. */
+export function recordingActivities() {
+  const sent: DeliverInput[] = [];
+  const activities = {
+    sendEmail: jest.fn(async (i: DeliverInput): Promise<DeliveryResult> => {
+      sent.push(i);
+      return { status: 'sent', to: i.message.to.map((p) => `${p}@example.test`), subject: `${i.message.template}` };
+    }),
+    postSlack: jest.fn(async (i: DeliverInput): Promise<DeliveryResult> => {
+      sent.push(i);
+      return { status: 'sent', to: i.message.to, threadTs: i.threadTs ?? '1700000000.000100' };
+    }),
+  } satisfies EscalationActivities;
+  return { sent, activities };
+}
+
+export type Handle = WorkflowHandle<typeof escalationWorkflow>;
+
+/** Runs one case on a fresh task queue with its own worker until `fn` returns. */
+export async function runCase<T>(
+  env: TestWorkflowEnvironment,
+  workflowBundle: WorkflowBundleWithSourceMap,
+  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string },
+  fn: (handle: Handle) => Promise<T>,
+): Promise<T> {
+  const taskQueue = uniqueId('tq');
+  const caseId = opts.caseId ?? uniqueId();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    activities: opts.activities,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(escalationWorkflow, {
+      taskQueue,
+      workflowId: workflowIdFor(caseId),
+      args: [{ caseId, input: opts.input, policy: opts.policy ?? DEFAULT_POLICY }],
+      staticSummary: caseSummary(opts.input),
+    });
+    return fn(handle);
+  });
+}
+
+/** Polls the case until `pred` holds: activities complete asynchronously after the step that started them. */
+export async function caseWhen(handle: Handle, pred: (c: CaseView) => boolean, what = 'condition'): Promise<CaseView> {
+  let last: CaseView | undefined;
+  for (let i = 0; i < 200; i++) {
+    last = await handle.query(getCaseQuery);
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`case never reached: ${what}; last stage ${last?.stage}, messages ${JSON.stringify(last?.messages.map((m) => [m.kind, m.status]))}`);
+}
+
+export const allDelivered = (c: CaseView) => c.messages.every((m) => m.status !== 'pending');

@@ -1,0 +1,1 @@
+export { escalationWorkflow } from './escalation';

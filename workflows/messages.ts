@@ -1,0 +1,74 @@
+/**
+ * The escalation workflow's public interface: its input, updates, query and search attributes.
+ * The API imports this module and nothing else from workflows/.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { Action, CaseInput, CaseState, CaseView, LintFinding, Policy } from '../playbook';
+
+export const TASK_QUEUE_DEFAULT = 'escalations';
+
+export interface EscalationInput {
+  caseId: string;
+  input: CaseInput;
+  policy: Policy;
+  /** Set only by continue-as-new: the whole case carried into the new run. */
+  carried?: CaseState;
+}
+
+/** What every update answers: the case after the action, and any lint findings it was flagged with. */
+export interface ActionResult {
+  case: CaseView;
+  warnings: LintFinding[];
+}
+
+type Args<T extends Action['type']> = Omit<Extract<Action, { type: T }>, 'type'>;
+
+export const acknowledgeUpdate = defineUpdate<ActionResult, [Args<'acknowledge'>]>('acknowledge');
+export const addNoteUpdate = defineUpdate<ActionResult, [Args<'note'>]>('addNote');
+export const progressUpdate = defineUpdate<ActionResult, [Args<'update'>]>('progressUpdate');
+export const changeSeverityUpdate = defineUpdate<ActionResult, [Args<'severity'>]>('changeSeverity');
+export const escalateInternallyUpdate = defineUpdate<ActionResult, [Args<'internal_escalation'>]>('escalateInternally');
+export const resolveUpdate = defineUpdate<ActionResult, [Args<'resolve'>]>('resolve');
+export const confirmationUpdate = defineUpdate<ActionResult, [Args<'confirmation'>]>('confirmation');
+export const completeTaskUpdate = defineUpdate<ActionResult, [Args<'complete_task'>]>('completeTask');
+export const csatUpdate = defineUpdate<ActionResult, [Args<'csat'>]>('csat');
+export const outcomeUpdate = defineUpdate<ActionResult, [Args<'outcome'>]>('outcome');
+export const closeUpdate = defineUpdate<ActionResult, [Args<'close'>]>('close');
+
+/** Each update with the playbook action it carries. */
+export const ACTION_UPDATES = {
+  acknowledge: acknowledgeUpdate,
+  note: addNoteUpdate,
+  update: progressUpdate,
+  severity: changeSeverityUpdate,
+  internal_escalation: escalateInternallyUpdate,
+  resolve: resolveUpdate,
+  confirmation: confirmationUpdate,
+  complete_task: completeTaskUpdate,
+  csat: csatUpdate,
+  outcome: outcomeUpdate,
+  close: closeUpdate,
+} as const;
+
+export const getCaseQuery = defineQuery<CaseView>('getCase');
+
+/** Search attributes, within the dev server's SQL visibility limits (10 Keyword, 3 of each other type). */
+export const SA = {
+  stage: defineSearchAttributeKey('EscalationStage', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('EscalationStatus', SearchAttributeType.KEYWORD),
+  severity: defineSearchAttributeKey('EscalationSeverity', SearchAttributeType.KEYWORD),
+  category: defineSearchAttributeKey('EscalationCategory', SearchAttributeType.KEYWORD),
+  customerId: defineSearchAttributeKey('EscalationCustomerId', SearchAttributeType.KEYWORD),
+  segment: defineSearchAttributeKey('EscalationSegment', SearchAttributeType.KEYWORD),
+  csm: defineSearchAttributeKey('EscalationCsm', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('EscalationOutcome', SearchAttributeType.KEYWORD),
+  breached: defineSearchAttributeKey('EscalationBreached', SearchAttributeType.BOOL),
+  breachKinds: defineSearchAttributeKey('EscalationBreachKinds', SearchAttributeType.KEYWORD_LIST),
+  openedAt: defineSearchAttributeKey('EscalationOpenedAt', SearchAttributeType.DATETIME),
+  nextDeadline: defineSearchAttributeKey('EscalationNextDeadline', SearchAttributeType.DATETIME),
+  arr: defineSearchAttributeKey('EscalationArr', SearchAttributeType.DOUBLE),
+  ackSeconds: defineSearchAttributeKey('EscalationAckSeconds', SearchAttributeType.INT),
+  resolutionSeconds: defineSearchAttributeKey('EscalationResolutionSeconds', SearchAttributeType.INT),
+  csat: defineSearchAttributeKey('EscalationCsat', SearchAttributeType.INT),
+} as const;
