@@ -594,22 +594,46 @@ export function apply(prev: CaseState, action: Action, now: number): Transition 
 export function tick(prev: CaseState, now: number): Transition {
   const d = new Draft(clone(prev), now);
   const s = d.s;
+  const alerts: Alert[] = [];
   for (let next = points(s)[0]; next && next.at <= now && s.status === 'open'; next = points(s)[0]) {
     s.fired.push(next.key);
-    fire(d, next);
+    const alert = fire(d, next);
+    if (alert) alerts.push(alert);
   }
+  for (const a of mergeAlerts(alerts)) d.alert(a.kind, a.template, a.to, a.data);
   return d.done();
 }
 
-function fire(d: Draft, point: Point): void {
+interface Alert {
+  kind: 'deadline_warning' | 'breach' | 'reminder';
+  template: TemplateId;
+  to: Party[];
+  data: { deadline: string; what: string; dueAt: string; n?: number };
+}
+
+/** Deadlines that fall due together (a critical case's acknowledge and respond) make one alert, not two. */
+function mergeAlerts(alerts: Alert[]): Alert[] {
+  const merged = new Map<string, Alert>();
+  for (const a of alerts) {
+    const key = `${a.kind}|${a.to.join('+')}`;
+    const seen = merged.get(key);
+    if (!seen) merged.set(key, { ...a, data: { ...a.data } });
+    else {
+      seen.data.deadline += `,${a.data.deadline}`;
+      seen.data.what += ` and ${a.data.what}`;
+      if (a.data.dueAt < seen.data.dueAt) seen.data.dueAt = a.data.dueAt;
+    }
+  }
+  return [...merged.values()];
+}
+
+function fire(d: Draft, point: Point): Alert | undefined {
   const s = d.s;
   const { kind, dueAt } = point.deadline;
-  const what = DEADLINE_LABELS[kind];
-  const due = iso(dueAt);
+  const data = { deadline: kind as string, what: DEADLINE_LABELS[kind], dueAt: iso(dueAt) };
   switch (point.type) {
     case 'warn':
-      d.alert('deadline_warning', 'deadline_warning', ['csm'], { deadline: kind, what, dueAt: due });
-      return;
+      return { kind: 'deadline_warning', template: 'deadline_warning', to: ['csm'], data };
     case 'auto_follow_up': {
       const x = task(s, 'follow_up')!;
       x.doneAt = d.at;
@@ -617,22 +641,19 @@ function fire(d: Draft, point: Point): void {
       d.log('follow_up', 'Follow-up email sent to the customer');
       d.send('follow_up', 'follow_up', ['contact'], { fix: s.resolution?.fix ?? '', prevention: s.resolution?.prevention ?? '' }, ['email']);
       maybeAdvance(d);
-      return;
+      return undefined;
     }
     case 'due':
       if (kind === 'resolve') {
         escalateInternally(d, { trigger: 'unresolved', note: `Not resolved within ${s.policy.escalateUnresolvedAfter} of opening` });
-      } else if (point.deadline.breachable) {
-        s.breaches.push({ kind, dueAt: due, at: d.at });
-        d.log('breach', `Missed: ${what} (due ${due})`);
-        d.alert('breach', 'breach_alert', ['csm', ...nextLevel(s.severity)], { deadline: kind, what, dueAt: due });
-      } else {
-        d.alert('reminder', 'reminder', ['csm'], { deadline: kind, what, dueAt: due, n: 0 });
+        return undefined;
       }
-      return;
+      if (!point.deadline.breachable) return { kind: 'reminder', template: 'reminder', to: ['csm'], data: { ...data, n: 0 } };
+      s.breaches.push({ kind, dueAt: data.dueAt, at: d.at });
+      d.log('breach', `Missed: ${data.what} (due ${data.dueAt})`);
+      return { kind: 'breach', template: 'breach_alert', to: ['csm', ...nextLevel(s.severity)], data };
     case 'remind':
-      d.alert('reminder', 'reminder', ['csm'], { deadline: kind, what, dueAt: due, n: point.n });
-      return;
+      return { kind: 'reminder', template: 'reminder', to: ['csm'], data: { ...data, n: point.n } };
   }
 }
 

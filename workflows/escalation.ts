@@ -154,7 +154,8 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     pending.splice(0).forEach(deliver);
     publish();
     if (state.status === 'closed') break;
-    if (workflowInfo().continueAsNewSuggested) {
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || (params.historyLimit !== undefined && info.historyLength >= params.historyLimit)) {
       timer?.scope.cancel();
       await condition(() => allHandlersFinished() && inflight === 0);
       if (pending.length === 0) {

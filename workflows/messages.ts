@@ -14,6 +14,11 @@ export interface EscalationInput {
   policy: Policy;
   /** Set only by continue-as-new: the whole case carried into the new run. */
   carried?: CaseState;
+  /**
+   * Continue-as-new once the history is this long, besides whenever Temporal suggests it. Unset in
+   * production (Temporal's suggestion, at thousands of events, is the one that matters); tests set it low.
+   */
+  historyLimit?: number;
 }
 
 /** What every update answers: the case after the action, and any lint findings it was flagged with. */

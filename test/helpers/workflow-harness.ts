@@ -35,7 +35,7 @@ export type Handle = WorkflowHandle<typeof escalationWorkflow>;
 export async function runCase<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
-  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string },
+  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string; historyLimit?: number },
   fn: (handle: Handle) => Promise<T>,
 ): Promise<T> {
   const taskQueue = uniqueId('tq');
@@ -51,10 +51,15 @@ export async function runCase<T>(
     const handle = await env.client.workflow.start(escalationWorkflow, {
       taskQueue,
       workflowId: workflowIdFor(caseId),
-      args: [{ caseId, input: opts.input, policy: opts.policy ?? DEFAULT_POLICY }],
+      args: [{ caseId, input: opts.input, policy: opts.policy ?? DEFAULT_POLICY, historyLimit: opts.historyLimit }],
       staticSummary: caseSummary(opts.input),
     });
-    return fn(handle);
+    try {
+      return await fn(handle);
+    } finally {
+      // A case left running without its worker would hold the time-skipping clock for every later test.
+      await handle.terminate('test finished').catch(() => undefined);
+    }
   });
 }
 
