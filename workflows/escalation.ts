@@ -17,8 +17,8 @@ import {
   sleep,
   upsertSearchAttributes,
   workflowInfo,
-  type SearchAttributeUpdatePair,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { DeliveryResult, EscalationActivities } from '../activities/types';
 import {
   PlaybookError,
@@ -39,14 +39,13 @@ import {
   type Transition,
 } from '../playbook';
 import { ACTION_UPDATES, SA, getCaseQuery, type EscalationInput } from './messages';
+import { FAILURE_TYPES } from './escalation-failures';
 
 const { sendEmail, postSlack } = proxyActivities<EscalationActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },
 });
 
-/** Playbook refusals cross the wire as ApplicationFailures whose type the API maps to 409/422/400. */
-export const FAILURE_TYPES = { conflict: 'StageConflict', lint: 'MessageLint', invalid: 'InvalidAction' } as const;
 
 function asFailure(err: unknown): never {
   if (err instanceof PlaybookError) {
@@ -56,17 +55,16 @@ function asFailure(err: unknown): never {
 }
 
 export async function escalationWorkflow(params: EscalationInput): Promise<CaseView> {
-  let state: CaseState;
+  const opened = params.carried ? undefined : openCase({ id: params.caseId, input: params.input, policy: params.policy, now: Date.now() });
+  let state: CaseState = params.carried ?? opened!.state;
   let version = 0;
   let inflight = 0;
-  const pending: Outbound[] = [];
+  const pending: Outbound[] = [...(opened?.effects ?? [])];
   const commit = (t: Transition) => {
     state = t.state;
     pending.push(...t.effects);
     version++;
   };
-  if (params.carried) state = params.carried;
-  else commit(openCase({ id: params.caseId, input: params.input, policy: params.policy, now: Date.now() }));
 
   for (const [type, update] of Object.entries(ACTION_UPDATES)) {
     const action = (args: object) => ({ ...args, type }) as Action;

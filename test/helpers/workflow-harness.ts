@@ -1,6 +1,6 @@
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
 import { DEFAULT_POLICY, caseSummary, workflowIdFor, type CaseInput, type CaseView, type Policy } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
@@ -29,7 +29,7 @@ export function recordingActivities() {
   return { sent, activities };
 }
 
-export type Handle = WorkflowHandle<typeof escalationWorkflow>;
+export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWorkflow>;
 
 /** Runs one case on a fresh task queue with its own worker until `fn` returns. */
 export async function runCase<T>(

@@ -17,8 +17,8 @@ import {
   progressUpdate,
   resolveUpdate,
   addNoteUpdate,
+  FAILURE_TYPES,
 } from '../../workflows/messages';
-import { FAILURE_TYPES } from '../../workflows/escalation';
 import type { DeliverInput } from '../../activities/types';
 
 let env: TestWorkflowEnvironment;

@@ -1,0 +1,87 @@
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { ApplicationFailure } from '@temporalio/common';
+import { PERMANENT_FAILURE } from './types';
+
+export interface Mail {
+  messageId: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  inReplyTo?: string;
+  references?: string[];
+}
+
+/** Sends one email; throws a retryable error for a transient fault, a non-retryable ApplicationFailure otherwise. */
+export interface Mailer {
+  send(mail: Mail): Promise<{ accepted: string[] }>;
+  close?(): void;
+}
+
+/** Deterministic per message, so a retried send is the same message, not a new one. */
+export function messageIdFor(caseId: string, messageId: string, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
+  return `<escalation-${caseId}.${messageId}@${domain}>`;
+}
+
+function toNodemailer(mail: Mail) {
+  return {
+    messageId: mail.messageId,
+    from: mail.from,
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    inReplyTo: mail.inReplyTo,
+    references: mail.references,
+    // The case's Message-ID and thread stand; nodemailer must not make up its own.
+    headers: { 'X-Escalation-Message': mail.messageId },
+  };
+}
+
+/** SMTP through nodemailer. SMTP 5xx is permanent (unknown recipient, rejected); 4xx and network faults are retried. */
+export class SmtpMailer implements Mailer {
+  private readonly transport: Transporter;
+  constructor(url: string) {
+    this.transport = nodemailer.createTransport(url);
+  }
+  async send(mail: Mail) {
+    try {
+      const info = await this.transport.sendMail(toNodemailer(mail));
+      return { accepted: (info.accepted as (string | { address: string })[]).map((a) => (typeof a === 'string' ? a : a.address)) };
+    } catch (err) {
+      const e = err as { responseCode?: number; message: string; code?: string };
+      if (e.responseCode && e.responseCode >= 500) {
+        throw ApplicationFailure.nonRetryable(`SMTP ${e.responseCode}: ${e.message}`, PERMANENT_FAILURE);
+      }
+      throw new Error(`SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message}`);
+    }
+  }
+  close() {
+    this.transport.close();
+  }
+}
+
+/**
+ * With no SMTP_URL: each message is written as an .eml file under DATA_DIR/outbox, with an index
+ * (index.jsonl) a person can read. The file is named by the Message-ID, so a retry overwrites it.
+ */
+export class OutboxMailer implements Mailer {
+  private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+  async send(mail: Mail) {
+    const info = await this.transport.sendMail(toNodemailer(mail));
+    const file = `${mail.messageId.replace(/[<>]/g, '').replace(/[^\w.@-]/g, '_')}.eml`;
+    writeFileSync(join(this.dir, file), info.message as Buffer);
+    appendFileSync(
+      join(this.dir, 'index.jsonl'),
+      `${JSON.stringify({ at: new Date().toISOString(), messageId: mail.messageId, to: mail.to, subject: mail.subject, file })}\n`,
+    );
+    return { accepted: mail.to };
+  }
+}

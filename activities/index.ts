@@ -1,0 +1,86 @@
+import { SEVERITY_TABLE, type MessageCase, type Outbound } from '../playbook';
+import type { Roster } from '../config/settings';
+import { linkUrl, signLink } from '../config/links';
+import { messageIdFor, type Mailer } from './email';
+import { resolveRecipients } from './recipients';
+import type { Renderer } from './render';
+import type { SlackPoster } from './slack';
+import type { DeliverInput, DeliveryResult, EscalationActivities } from './types';
+
+export interface ActivityDeps {
+  mailer: Mailer;
+  /** Undefined when Slack is off (no SLACK_BOT_TOKEN): posts are recorded as skipped. */
+  slack?: SlackPoster;
+  slackChannel?: string;
+  roster: Roster;
+  renderer: Renderer;
+  emailFrom: string;
+  publicBaseUrl: string;
+  linkSecret: string;
+}
+
+const SEGMENTS: Record<string, string> = { smb: 'SMB', 'mid-market': 'Mid-Market', enterprise: 'Enterprise' };
+
+/** Activities close over their clients; the worker builds those from config. */
+export function createActivities(deps: ActivityDeps): EscalationActivities {
+  const base = deps.publicBaseUrl.replace(/\/$/, '');
+
+  function links(kase: MessageCase, m: Outbound) {
+    const link = (action: 'confirm' | 'not_fixed' | 'csat') => linkUrl(base, signLink(deps.linkSecret, { caseId: kase.id, action }));
+    return {
+      case: `${base}/escalations/${encodeURIComponent(kase.id)}`,
+      ...(m.template === 'resolution' ? { confirm: link('confirm'), notFixed: link('not_fixed') } : {}),
+      ...(m.template === 'follow_up' ? { csat: link('csat') } : {}),
+    };
+  }
+
+  function context(input: DeliverInput, mentions = '') {
+    const { case: kase, message } = input;
+    return {
+      ...message.data,
+      case: kase,
+      customer: kase.customer,
+      contact: { ...kase.contact, firstName: kase.contact.name.split(/\s+/)[0] },
+      csm: kase.csm,
+      severityLabel: SEVERITY_TABLE[kase.severity].label,
+      segmentLabel: SEGMENTS[kase.customer.segment] ?? kase.customer.segment,
+      sender: { name: kase.csm.name, email: kase.csm.email },
+      links: links(kase, message),
+      mentions,
+    };
+  }
+
+  return {
+    async sendEmail(input: DeliverInput): Promise<DeliveryResult> {
+      const { case: kase, message } = input;
+      const { found, missing } = resolveRecipients(message.to, kase, deps.roster);
+      if (found.length === 0) return { status: 'skipped', to: [], reason: `nobody in the roster for ${missing.join(', ')}` };
+      const customer = message.audience === 'customer';
+      const timeZone = customer ? (kase.contact.timezone ?? 'UTC') : 'UTC';
+      const r = deps.renderer.render(message.template, context(input), timeZone);
+      const from = customer ? `"${kase.csm.name.replace(/["\r\n]/g, '')}" <${deps.emailFrom}>` : deps.emailFrom;
+      const thread = (message.thread ?? []).map((id) => messageIdFor(kase.id, id, deps.emailFrom));
+      await deps.mailer.send({
+        messageId: messageIdFor(kase.id, message.id, deps.emailFrom),
+        from,
+        to: found.map((p) => (p.name ? `"${p.name.replace(/["\r\n]/g, '')}" <${p.email}>` : p.email)),
+        subject: r.subject,
+        text: r.text,
+        html: r.html,
+        ...(thread.length ? { inReplyTo: thread.at(-1), references: thread } : {}),
+      });
+      const reason = missing.length ? `not in the roster: ${missing.join(', ')}` : undefined;
+      return { status: 'sent', to: found.map((p) => p.email), subject: r.subject, ...(reason ? { reason } : {}) };
+    },
+
+    async postSlack(input: DeliverInput): Promise<DeliveryResult> {
+      if (!deps.slack) return { status: 'skipped', to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)' };
+      if (!deps.slackChannel) return { status: 'skipped', to: [], reason: 'no slack.channel in the escalation config' };
+      const { found } = resolveRecipients(input.message.to, input.case, deps.roster);
+      const mentions = found.map((p) => (p.slack ? (/^[UW]/.test(p.slack) ? `<@${p.slack}>` : `<#${p.slack}>`) : p.name)).join(' ');
+      const r = deps.renderer.render(input.message.template, context(input, mentions), 'UTC');
+      const posted = await deps.slack.post({ channel: deps.slackChannel, text: r.slack, threadTs: input.threadTs });
+      return { status: 'sent', to: found.map((p) => p.slack ?? p.name), threadTs: input.threadTs ?? posted.ts };
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** `npm run api`: the HTTP API alone, against TEMPORAL_ADDRESS. Run as many as the load needs. */
+import { createLogger } from '../config/logger';
+import { loadSecrets } from '../config/secrets';
+import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
+import { temporalConnectConfig } from '../config/temporal';
+import { startApi } from './server';
+
+async function main() {
+  const env = parseEnv();
+  const logger = createLogger(env.LOG_LEVEL, 'api');
+  const config = loadEscalationConfig(env.ESCALATION_CONFIG);
+  const secrets = loadSecrets(env.DATA_DIR, env);
+  const api = await startApi({
+    connect: temporalConnectConfig(),
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    policy: config.policy,
+    apiKeys: env.API_KEYS,
+    adminKey: secrets.adminKey,
+    linkSecret: secrets.linkSecret,
+    port: env.PORT,
+    logger,
+  });
+  logger.info({ port: api.port }, `API on http://localhost:${api.port} (docs at /docs)`);
+  const stop = () => {
+    logger.info('stopping API');
+    void api.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1); // the Temporal runtime would keep a failed start alive
+});

@@ -1,0 +1,47 @@
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { ClientConnectConfig } from '@temporalio/envconfig';
+import type { Logger } from '../config/logger';
+import type { Policy } from '../playbook';
+import { createApp } from './app';
+import { parseApiKeys, type ApiKey } from './auth';
+import { EscalationService } from './service';
+
+export interface ApiOptions {
+  connect: ClientConnectConfig & { namespace: string };
+  taskQueue: string;
+  policy: Policy;
+  apiKeys?: string;
+  adminKey?: string;
+  linkSecret: string;
+  port: number;
+  logger: Logger;
+}
+
+/** API keys from API_KEYS, or the one generated admin key. */
+export function apiKeys(spec: string | undefined, adminKey: string | undefined): ApiKey[] {
+  if (spec) return parseApiKeys(spec);
+  if (!adminKey) throw new Error('Set API_KEYS (name:role:key,…)');
+  return parseApiKeys(`admin:admin:${adminKey}`);
+}
+
+/** Connects the one Temporal client and serves the API; `close` stops both. */
+export async function startApi(o: ApiOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ ...(o.connect.connectionOptions as object), connectTimeout: '10s' } as Parameters<typeof Connection.connect>[0]);
+  const client = new Client({ connection, namespace: o.connect.namespace });
+  const service = new EscalationService(client, o.taskQueue, () => o.policy);
+  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(o.port, () => resolve(s)).once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  return {
+    server,
+    port,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await connection.close();
+    },
+  };
+}

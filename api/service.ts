@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type TypedSearchAttributes } from '@temporalio/common';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { temporal } from '@temporalio/proto';
+import {
+  caseSummary,
+  escalationMetrics,
+  workflowIdFor,
+  type Action,
+  type CaseFacts,
+  type CaseInput,
+  type CaseView,
+  type Policy,
+} from '../playbook';
+import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, getCaseQuery, type ActionResult, type EscalationInput } from '../workflows/messages';
+import { HttpError, notFound } from './errors';
+import type { ListQuery, OpenBody, ReportQuery } from './schemas';
+
+type ActionType = Action['type'];
+type ActionArgs<T extends ActionType> = Omit<Extract<Action, { type: T }>, 'type'>;
+
+/** The one place the API talks to Temporal, through the one client made at start. */
+export class EscalationService {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+    /** The policy new cases open with; each case keeps its own. */
+    private readonly policy: () => Policy,
+  ) {}
+
+  /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
+  async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: CaseView }> {
+    const caseId = idempotencyKey ? `esc-${sha256(idempotencyKey).slice(0, 20)}` : `esc-${randomBytes(10).toString('hex')}`;
+    const fingerprint = sha256(JSON.stringify(body));
+    const input: CaseInput = { ...body };
+    try {
+      await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, {
+        taskQueue: this.taskQueue,
+        workflowId: workflowIdFor(caseId),
+        args: [{ caseId, input, policy: this.policy() }],
+        // A closed case keeps its key: the same key never opens a second case.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { title: body.title, customerName: body.customer.name, fingerprint },
+        staticSummary: caseSummary(body),
+        staticDetails: `Customer ${body.customer.name} (${body.customer.segment}), contact ${body.contact.name}, CSM ${body.csm.name}.\n\nImpact: ${body.impact}`,
+      });
+      return { created: true, case: await this.get(caseId) };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const existing = await this.client.workflow.getHandle(workflowIdFor(caseId)).describe();
+      if (existing.memo?.fingerprint !== fingerprint) {
+        throw new HttpError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+      }
+      return { created: false, case: await this.get(caseId) };
+    }
+  }
+
+  async get(caseId: string): Promise<CaseView> {
+    try {
+      return await this.client.workflow.getHandle(workflowIdFor(caseId)).query(getCaseQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
+      throw err;
+    }
+  }
+
+  /** Applies one playbook action through its update; the workflow's validator answers 409/422. */
+  async act<T extends ActionType>(caseId: string, type: T, args: ActionArgs<T>): Promise<ActionResult> {
+    const handle = this.client.workflow.getHandle(workflowIdFor(caseId));
+    try {
+      return await handle.executeUpdate(ACTION_UPDATES[type] as (typeof ACTION_UPDATES)['note'], { args: [args as never] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw err;
+      if (err instanceof WorkflowNotFoundError) {
+        // Either no such case or a closed one: closed workflows refuse updates.
+        const status = await handle.describe().then(
+          (d) => d.status.name,
+          () => undefined,
+        );
+        if (status) throw new HttpError(409, 'stage_conflict', 'The case is closed', { stage: 'closed' });
+        throw notFound(caseId);
+      }
+      throw err;
+    }
+  }
+
+  async list(q: ListQuery): Promise<{ items: ReturnType<typeof listItem>[]; nextCursor: string | null }> {
+    const clauses = [`WorkflowType = '${ESCALATION_WORKFLOW}'`];
+    if (q.stage) clauses.push(`${SA.stage.name} = '${q.stage}'`);
+    if (q.severity) clauses.push(`${SA.severity.name} = '${q.severity}'`);
+    if (q.status) clauses.push(`${SA.status.name} = '${q.status}'`);
+    if (q.customerId) clauses.push(`${SA.customerId.name} = '${quote(q.customerId)}'`);
+    if (q.breached !== undefined) clauses.push(q.breached ? `${SA.breached.name} = true` : `(${SA.breached.name} = false OR ${SA.breached.name} IS NULL)`);
+    let token: Uint8Array | undefined;
+    if (q.cursor) {
+      token = Buffer.from(q.cursor, 'base64url');
+      if (token.length === 0) throw new HttpError(400, 'invalid_input', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
+    }
+    const page = await this.client.workflowService
+      .listWorkflowExecutions({ namespace: this.client.options.namespace, query: clauses.join(' AND '), pageSize: q.limit, nextPageToken: token })
+      .catch((err: { code?: number; message?: string }) => {
+        if (err.code === 3 /* INVALID_ARGUMENT */) throw new HttpError(400, 'invalid_input', 'The cursor is not valid', [{ field: 'cursor', message: err.message }]);
+        throw err;
+      });
+    const next = page.nextPageToken && page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken).toString('base64url') : null;
+    return { items: (page.executions ?? []).map(listItem), nextCursor: next };
+  }
+
+  /** The playbook's four metrics over the cases opened in a period, read from visibility. */
+  async report(q: ReportQuery) {
+    const clauses = [`WorkflowType = '${ESCALATION_WORKFLOW}'`];
+    if (q.from) clauses.push(`${SA.openedAt.name} >= '${q.from}'`);
+    if (q.to) clauses.push(`${SA.openedAt.name} < '${q.to}'`);
+    if (q.segment) clauses.push(`${SA.segment.name} = '${q.segment}'`);
+    if (q.severity) clauses.push(`${SA.severity.name} = '${q.severity}'`);
+    const facts: CaseFacts[] = [];
+    let token: Uint8Array | undefined;
+    do {
+      const page = await this.client.workflowService.listWorkflowExecutions({
+        namespace: this.client.options.namespace,
+        query: clauses.join(' AND '),
+        pageSize: 1000,
+        nextPageToken: token,
+      });
+      for (const e of page.executions ?? []) facts.push(factsOf(decodeTypedSearchAttributes(e.searchAttributes?.indexedFields)));
+      token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+    } while (token);
+    return { period: { from: q.from ?? null, to: q.to ?? null }, filters: { segment: q.segment ?? null, severity: q.severity ?? null }, ...escalationMetrics(facts, this.policy()) };
+  }
+
+  /** Whether Temporal answers. */
+  async healthy(): Promise<boolean> {
+    try {
+      await this.client.workflowService.getSystemInfo({});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const quote = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+
+type Execution = temporal.api.workflow.v1.IWorkflowExecutionInfo;
+
+function memoOf(e: Execution): Record<string, unknown> {
+  const fields = e.memo?.fields ?? {};
+  return Object.fromEntries(
+    Object.entries(fields).map(([k, p]) => {
+      try {
+        return [k, JSON.parse(Buffer.from(p.data ?? []).toString('utf8'))];
+      } catch {
+        return [k, null];
+      }
+    }),
+  );
+}
+
+function listItem(e: Execution) {
+  const sa = decodeTypedSearchAttributes(e.searchAttributes?.indexedFields);
+  const memo = memoOf(e);
+  const workflowId = e.execution?.workflowId ?? '';
+  const date = (d: Date | undefined) => (d ? d.toISOString() : null);
+  return {
+    id: workflowId.replace(/^escalation-/, ''),
+    workflowId,
+    title: (memo.title as string) ?? null,
+    customer: { id: sa.get(SA.customerId) ?? null, name: (memo.customerName as string) ?? null, segment: sa.get(SA.segment) ?? null },
+    stage: sa.get(SA.stage) ?? null,
+    status: sa.get(SA.status) ?? null,
+    severity: sa.get(SA.severity) ?? null,
+    csm: sa.get(SA.csm) ?? null,
+    breached: sa.get(SA.breached) ?? false,
+    breaches: sa.get(SA.breachKinds) ?? [],
+    openedAt: date(sa.get(SA.openedAt)),
+    nextDeadline: date(sa.get(SA.nextDeadline)),
+  };
+}
+
+function factsOf(sa: TypedSearchAttributes): CaseFacts {
+  const outcome = sa.get(SA.outcome);
+  return {
+    severity: (sa.get(SA.severity) ?? 'low') as CaseFacts['severity'],
+    segment: (sa.get(SA.segment) ?? 'smb') as CaseFacts['segment'],
+    ackSeconds: sa.get(SA.ackSeconds) ?? null,
+    resolutionSeconds: sa.get(SA.resolutionSeconds) ?? null,
+    csat: sa.get(SA.csat) ?? null,
+    outcome: outcome === 'churned' || outcome === 'renewed' ? outcome : null,
+    breachKinds: sa.get(SA.breachKinds) ?? [],
+  };
+}

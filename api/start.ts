@@ -1,0 +1,101 @@
+/**
+ * `npm start`: everything in one process tree. Without TEMPORAL_ADDRESS an embedded Temporal dev
+ * server (database under DATA_DIR, Web UI), then the worker and the API.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { devServerExecutable } from '../config/temporal-binaries';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { createLogger } from '../config/logger';
+import { loadSecrets } from '../config/secrets';
+import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
+import { temporalConnectConfig } from '../config/temporal';
+import { activitiesFromConfig, createEscalationWorker } from '../worker/worker';
+import { SA } from '../workflows/messages';
+import { startApi } from './server';
+
+async function main() {
+  const env = parseEnv();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const logger = createLogger(env.LOG_LEVEL, 'escalations');
+  const config = loadEscalationConfig(env.ESCALATION_CONFIG);
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  const secrets = loadSecrets(env.DATA_DIR, env);
+
+  let devServer: TestWorkflowEnvironment | undefined;
+  let address = env.TEMPORAL_ADDRESS;
+  if (!address) {
+    const executable = devServerExecutable();
+    logger.info({ executable: executable.type === 'existing-path' ? executable.path : 'SDK download' }, 'starting the embedded Temporal dev server');
+    devServer = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        ip: '127.0.0.1',
+        port: env.TEMPORAL_DEV_PORT,
+        ui: true,
+        uiPort: env.TEMPORAL_UI_PORT,
+        dbFilename: resolve(join(env.DATA_DIR, 'temporal.db')),
+        namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+        searchAttributes: Object.values(SA),
+      },
+    });
+    address = `127.0.0.1:${env.TEMPORAL_DEV_PORT}`;
+  }
+  const connect = temporalConnectConfig({ address });
+
+  const { worker, connection } = await createEscalationWorker({
+    connect,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    activities: activitiesFromConfig(env, config, secrets.linkSecret),
+    logger,
+  });
+  const running = worker.run();
+  const api = await startApi({
+    connect,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    policy: config.policy,
+    apiKeys: env.API_KEYS,
+    adminKey: secrets.adminKey,
+    linkSecret: secrets.linkSecret,
+    port: env.PORT,
+    logger,
+  });
+
+  const lines = [
+    '',
+    `  API          http://localhost:${api.port}`,
+    `  API docs     http://localhost:${api.port}/docs`,
+    devServer ? `  Temporal UI  http://localhost:${env.TEMPORAL_UI_PORT}` : `  Temporal     ${address}`,
+    env.SMTP_URL ? `  Email        ${new URL(env.SMTP_URL).host}` : `  Outbox       ${resolve(env.DATA_DIR, 'outbox')} (no SMTP_URL: emails are written here)`,
+    ...(secrets.adminKey ? [`  Admin key    ${secrets.adminKey}  (kept in ${join(env.DATA_DIR, 'secrets.json')}; set API_KEYS to choose your own)`] : []),
+    '',
+    '  Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping');
+    await api.close();
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+    await connection.close();
+    await devServer?.teardown();
+    logger.info('stopped');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(0)));
+  await running.catch(async (err) => {
+    logger.error({ err }, 'worker failed');
+    await stop();
+    process.exitCode = 1;
+  });
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1); // the Temporal runtime would keep a failed start alive
+});

@@ -1,0 +1,57 @@
+import jwt from 'jsonwebtoken';
+
+/**
+ * The links in customer emails: signed (HS256), bound to one case and one action, expiring.
+ * Activities sign them at send time; the API verifies them. Both read the same LINK_SECRET.
+ */
+export const LINK_ACTIONS = ['confirm', 'not_fixed', 'csat'] as const;
+export type LinkAction = (typeof LINK_ACTIONS)[number];
+
+/** How long each link stays usable. */
+export const LINK_TTL_SECONDS: Record<LinkAction, number> = {
+  confirm: 14 * 86_400,
+  not_fixed: 14 * 86_400,
+  csat: 30 * 86_400,
+};
+
+const AUDIENCE = 'escalation-link';
+
+export class LinkError extends Error {
+  constructor(
+    readonly reason: 'invalid' | 'expired' | 'wrong_case' | 'wrong_action',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LinkError';
+  }
+}
+
+export function signLink(secret: string, p: { caseId: string; action: LinkAction; ttlSeconds?: number; nowSeconds?: number }): string {
+  const now = p.nowSeconds ?? Math.floor(Date.now() / 1000);
+  return jwt.sign({ act: p.action, iat: now, exp: now + (p.ttlSeconds ?? LINK_TTL_SECONDS[p.action]) }, secret, {
+    algorithm: 'HS256',
+    subject: p.caseId,
+    audience: AUDIENCE,
+    noTimestamp: true,
+  });
+}
+
+/** The case and action a token grants, or a LinkError saying why it does not. */
+export function verifyLink(secret: string, token: string, expect?: { caseId?: string; action?: LinkAction }): { caseId: string; action: LinkAction; expiresAt: Date } {
+  let payload: jwt.JwtPayload;
+  try {
+    payload = jwt.verify(token, secret, { algorithms: ['HS256'], audience: AUDIENCE }) as jwt.JwtPayload;
+  } catch (err) {
+    if (err instanceof jwt.TokenExpiredError) throw new LinkError('expired', 'This link has expired');
+    throw new LinkError('invalid', 'This link is not valid');
+  }
+  const action = payload.act as LinkAction;
+  if (typeof payload.sub !== 'string' || !LINK_ACTIONS.includes(action)) throw new LinkError('invalid', 'This link is not valid');
+  if (expect?.caseId && payload.sub !== expect.caseId) throw new LinkError('wrong_case', 'This link belongs to another case');
+  if (expect?.action && action !== expect.action) throw new LinkError('wrong_action', `This link is for "${action}", not "${expect.action}"`);
+  return { caseId: payload.sub, action, expiresAt: new Date((payload.exp ?? 0) * 1000) };
+}
+
+export function linkUrl(baseUrl: string, token: string): string {
+  return `${baseUrl.replace(/\/$/, '')}/links/${token}`;
+}

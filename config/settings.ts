@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { ROLES, type Policy, type Role } from '../playbook';
+import { policySchema } from '../playbook/policy-schema';
+
+/** The environment of CONTRACT.md, parsed once at start. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATA_DIR: z.string().min(1).default('.data'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('escalations'),
+  ESCALATION_CONFIG: z.string().min(1).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://user:pass@host:port or smtps://…' }).optional(),
+  EMAIL_FROM: z.string().min(3).default('escalations@localhost'),
+  SLACK_BOT_TOKEN: z.string().min(1).optional(),
+  SLACK_API_URL: z.url().optional(),
+  API_KEYS: z.string().min(1).optional(),
+  LINK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUBLIC_BASE_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type Env = z.infer<typeof envSchema>;
+
+const person = z.object({ name: z.string().min(1), email: z.email(), slack: z.string().min(1).optional() }).strict();
+export type Person = z.infer<typeof person>;
+export type Roster = Partial<Record<Role, Person>>;
+
+/** The escalation config file (JSON or YAML): roster, Slack channel, policy, templates folder. */
+const fileSchema = z
+  .object({
+    roster: z.partialRecord(z.enum(ROLES), person).default({}),
+    slack: z.object({ channel: z.string().min(1).optional() }).strict().default({}),
+    policy: policySchema,
+    templates: z.string().min(1).optional(),
+  })
+  .strict();
+
+export interface EscalationConfig {
+  roster: Roster;
+  slackChannel: string | undefined;
+  policy: Policy;
+  /** Absolute path of the folder whose templates override the built-in ones. */
+  templatesDir: string | undefined;
+}
+
+/** A roster for trying the service out: every role reaches a local mailbox (the outbox, by default). */
+export const DEFAULT_ROSTER: Roster = Object.fromEntries(
+  ROLES.map((role) => [role, { name: role.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase()), email: `${role.toLowerCase()}@localhost` }]),
+);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function formatIssues(where: string, error: z.ZodError): string {
+  const lines = error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+  return `${where} is invalid:\n${lines.join('\n')}`;
+}
+
+export function parseEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const r = envSchema.safeParse(cleaned);
+  if (!r.success) throw new ConfigError(formatIssues('The environment', r.error));
+  return r.data;
+}
+
+/** Reads and validates ESCALATION_CONFIG, or the built-in defaults when it is unset. */
+export function loadEscalationConfig(path: string | undefined): EscalationConfig {
+  let raw: unknown = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`ESCALATION_CONFIG=${path} cannot be read: ${(err as Error).message}`);
+    }
+    try {
+      raw = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`ESCALATION_CONFIG=${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+    }
+  }
+  const r = fileSchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(formatIssues(`ESCALATION_CONFIG${path ? `=${path}` : ''}`, r.error));
+  const file = r.data;
+  const templatesDir = file.templates && path ? (isAbsolute(file.templates) ? file.templates : resolve(dirname(path), file.templates)) : file.templates;
+  return {
+    roster: path ? file.roster : { ...DEFAULT_ROSTER, ...file.roster },
+    slackChannel: file.slack.channel,
+    policy: file.policy,
+    templatesDir,
+  };
+}

@@ -1,0 +1,31 @@
+/** `npm run worker`: one worker against TEMPORAL_ADDRESS. Run as many as the load needs. */
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { createLogger } from '../config/logger';
+import { loadSecrets } from '../config/secrets';
+import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
+import { temporalConnectConfig } from '../config/temporal';
+import { activitiesFromConfig, createEscalationWorker } from './worker';
+
+async function main() {
+  const env = parseEnv();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const logger = createLogger(env.LOG_LEVEL, 'worker');
+  const config = loadEscalationConfig(env.ESCALATION_CONFIG);
+  const { linkSecret } = loadSecrets(env.DATA_DIR, { LINK_SECRET: env.LINK_SECRET, API_KEYS: 'n/a' });
+  const connect = temporalConnectConfig();
+  const { worker, connection } = await createEscalationWorker({
+    connect,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    activities: activitiesFromConfig(env, config, linkSecret),
+    logger,
+  });
+  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace }, 'worker running; Ctrl-C to stop');
+  await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1); // the Temporal runtime would keep a failed start alive
+});

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Connection } from '@temporalio/client';
+import type { ClientConnectConfig } from '@temporalio/envconfig';
+import { createActivities } from '../activities';
+import { OutboxMailer, SmtpMailer } from '../activities/email';
+import { Renderer } from '../activities/render';
+import { SlackWebApiPoster } from '../activities/slack';
+import type { EscalationConfig, Env } from '../config/settings';
+import type { Logger } from '../config/logger';
+import { ensureSearchAttributes } from './search-attributes';
+
+/** The activities' clients, built from config: SMTP or the outbox, Slack or off. */
+export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string) {
+  const mailer = env.SMTP_URL ? new SmtpMailer(env.SMTP_URL) : new OutboxMailer(join(env.DATA_DIR, 'outbox'));
+  return createActivities({
+    mailer,
+    slack: env.SLACK_BOT_TOKEN ? new SlackWebApiPoster(env.SLACK_BOT_TOKEN, env.SLACK_API_URL) : undefined,
+    slackChannel: config.slackChannel,
+    roster: config.roster,
+    renderer: new Renderer(config.templatesDir),
+    emailFrom: env.EMAIL_FROM,
+    publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`,
+    linkSecret,
+  });
+}
+
+/** Connects, registers missing search attributes and creates the worker (not yet running). */
+export async function createEscalationWorker(p: {
+  connect: ClientConnectConfig & { namespace: string };
+  taskQueue: string;
+  activities: ReturnType<typeof createActivities>;
+  logger: Logger;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const client = await Connection.connect(p.connect.connectionOptions as Parameters<typeof Connection.connect>[0]);
+  try {
+    const added = await ensureSearchAttributes(client, p.connect.namespace);
+    if (added.length) p.logger.info({ added }, 'registered search attributes');
+  } catch (err) {
+    p.logger.warn({ err: (err as Error).message }, 'could not register search attributes (create them in your Temporal namespace)');
+  } finally {
+    await client.close();
+  }
+  const connection = await NativeConnection.connect(p.connect.connectionOptions);
+  const worker = await Worker.create({
+    connection,
+    namespace: p.connect.namespace,
+    taskQueue: p.taskQueue,
+    activities: p.activities,
+    ...(p.workflowBundle ? { workflowBundle: p.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+  });
+  return { worker, connection };
+}
