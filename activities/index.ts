@@ -34,7 +34,7 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
     };
   }
 
-  function context(input: DeliverInput, mentions = '') {
+  function context(input: DeliverInput) {
     const { case: kase, message } = input;
     return {
       ...message.data,
@@ -46,7 +46,6 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       segmentLabel: SEGMENTS[kase.customer.segment] ?? kase.customer.segment,
       sender: { name: kase.csm.name, email: kase.csm.email },
       links: links(kase, message),
-      mentions,
     };
   }
 
@@ -77,10 +76,18 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       if (!deps.slack) return { status: 'skipped', to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)' };
       if (!deps.slackChannel) return { status: 'skipped', to: [], reason: 'no slack.channel in the escalation config' };
       const { found } = resolveRecipients(input.message.to, input.case, deps.roster);
-      const mentions = found.map((p) => (p.slack ? (/^[UW]/.test(p.slack) ? `<@${p.slack}>` : `<#${p.slack}>`) : p.name)).join(' ');
-      const r = deps.renderer.render(input.message.template, context(input, mentions), 'UTC');
+      const mentions = found.map((p) => mention(p.slack) ?? p.name).join(' ');
+      const r = deps.renderer.render(input.message.template, context(input), 'UTC', mentions);
       const posted = await deps.slack.post({ channel: deps.slackChannel, text: r.slack, threadTs: input.threadTs });
       return { status: 'sent', to: found.map((p) => p.slack ?? p.name), threadTs: input.threadTs ?? posted.ts };
     },
   };
+}
+
+/** A roster's Slack id as a mention: users <@U…>, user groups <!subteam^S…>, channels <#C…>. */
+function mention(id: string | undefined): string | undefined {
+  if (!id) return undefined;
+  if (/^[UW]/.test(id)) return `<@${id}>`;
+  if (id.startsWith('S')) return `<!subteam^${id}>`;
+  return `<#${id}>`;
 }

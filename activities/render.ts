@@ -103,7 +103,7 @@ export class Renderer {
   }
 
   /** Renders one message. `timeZone` is the reader's: the contact's for customer emails. */
-  render(id: TemplateId, data: Record<string, unknown>, timeZone: string): Rendered {
+  render(id: TemplateId, data: Record<string, unknown>, timeZone: string, slackMentions = ''): Rendered {
     const ctx = { ...data, timeZone };
     const body = this.template(id, 'html')(ctx);
     return {
@@ -111,7 +111,7 @@ export class Renderer {
       subject: this.template(id, 'subject')(ctx).replace(CONTROL, ' ').trim(),
       text: this.template(id, 'text')(ctx),
       html: `<!doctype html><html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;color:#1f2328"><div style="white-space:pre-wrap;max-width:640px">${body}</div></body></html>`,
-      slack: this.template(id, 'slack')(deepMap(ctx, slackEscape)),
+      slack: this.template(id, 'slack')({ ...deepMap(ctx, slackEscape), mentions: slackMentions }).trim(),
     };
   }
 }

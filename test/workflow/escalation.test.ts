@@ -61,7 +61,7 @@ test('a whole case over more than 30 days: every stage, the automatic follow-up,
     expect(confirmed.case.stage).toBe('follow_up');
 
     await env.sleep('25h'); // past followUpAfter: the follow-up email goes out by itself
-    let c = await caseWhen(h, (x) => x.stage === 'recovery' && allDelivered(x), 'recovery');
+    await caseWhen(h, (x) => x.stage === 'recovery' && allDelivered(x), 'recovery');
     expect(customerTemplates(sent)).toEqual(['acknowledgement', 'progress_update', 'resolution', 'follow_up']);
 
     await h.executeUpdate(csatUpdate, { args: [{ score: 9, comment: 'Great recovery', by: 'customer' }] });
@@ -70,7 +70,7 @@ test('a whole case over more than 30 days: every stage, the automatic follow-up,
     await env.sleep('20d');
     await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'No lingering issues' }] });
     await env.sleep('15d'); // the QBR reminder fires 7 days before the QBR
-    c = await caseWhen(h, (x) => x.messages.some((m) => m.kind === 'deadline_warning') && allDelivered(x), 'QBR reminder');
+    await caseWhen(h, (x) => x.messages.some((m) => m.kind === 'deadline_warning') && allDelivered(x), 'QBR reminder');
     await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'Referenced at the QBR, showed prevention' }] });
     expect((await h.query(getCaseQuery)).stage).toBe('recovery'); // the renewal is still ahead
     await h.executeUpdate(outcomeUpdate, { args: [{ churned: false, note: 'Renewed' }] });
