@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Policy } from '../playbook';
@@ -25,9 +25,21 @@ export function apiKeys(spec: string | undefined, adminKey: string | undefined):
   return parseApiKeys(`admin:admin:${adminKey}`);
 }
 
+/**
+ * The API's connection: a request should fail over to a 503 within seconds, not retry for a minute,
+ * so gRPC retries are capped (the caller, or its Retry-After, tries again).
+ */
+export function apiConnectionOptions(options: ConnectionOptions): ConnectionOptions {
+  return {
+    connectTimeout: '10s',
+    ...options,
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3, maxIntervalMs: () => 1000 }))],
+  };
+}
+
 /** Connects the one Temporal client and serves the API; `close` stops both. */
 export async function startApi(o: ApiOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ ...(o.connect.connectionOptions as object), connectTimeout: '10s' } as Parameters<typeof Connection.connect>[0]);
+  const connection = await Connection.connect(apiConnectionOptions(o.connect.connectionOptions as ConnectionOptions));
   const client = new Client({ connection, namespace: o.connect.namespace });
   const service = new EscalationService(client, o.taskQueue, () => o.policy);
   const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger });

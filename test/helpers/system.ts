@@ -1,0 +1,128 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createActivities } from '../../activities';
+import { SmtpMailer } from '../../activities/email';
+import { Renderer } from '../../activities/render';
+import { SlackWebApiPoster } from '../../activities/slack';
+import { createApp } from '../../api/app';
+import { parseApiKeys } from '../../api/auth';
+import { EscalationService } from '../../api/service';
+import { DEFAULT_ROSTER, type Roster } from '../../config/settings';
+import { DEFAULT_POLICY, type Policy } from '../../playbook';
+import { uniqueId } from './fixtures';
+import { startSlack } from './slack';
+import { startSmtp } from './smtp';
+import { devServerEnv } from './temporal';
+
+export const KEYS = {
+  viewer: 'viewer-key-0123456789abcdef',
+  agent: 'agent-key-0123456789abcdef',
+  admin: 'admin-key-0123456789abcdef',
+};
+export const LINK_SECRET = 'system-test-link-secret-0123456789';
+
+/**
+ * The whole system in the test process: a real Temporal dev server, the real worker with real
+ * senders (an SMTP server and a Slack Web API server in this process) and the API on port 0.
+ */
+export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: TestWorkflowEnvironment } = {}) {
+  const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
+  const taskQueue = uniqueId('tq');
+  const policy = o.policy ?? DEFAULT_POLICY;
+  const activities = createActivities({
+    mailer: new SmtpMailer(smtp.url),
+    slack: new SlackWebApiPoster('xoxb-good', slack.apiUrl),
+    slackChannel: 'C0CASES',
+    roster: o.roster ?? DEFAULT_ROSTER,
+    renderer: new Renderer(),
+    emailFrom: 'escalations@vendor.example',
+    publicBaseUrl: 'http://localhost:3000',
+    linkSecret: LINK_SECRET,
+  });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities,
+  });
+  const running = worker.run();
+  const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+  const logger = pino({ level: 'silent' });
+  const service = new EscalationService(client, taskQueue, () => policy);
+  const keys = parseApiKeys(Object.entries(KEYS).map(([role, key]) => `${role}-user:${role}:${key}`).join(','));
+  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger });
+  const server = await new Promise<Server>((r) => {
+    const s = app.listen(0, '127.0.0.1', () => r(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  async function call(method: string, path: string, opts: { key?: keyof typeof KEYS | null; body?: unknown; headers?: Record<string, string> } = {}) {
+    const key = opts.key === undefined ? 'admin' : opts.key;
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(key ? { authorization: `Bearer ${KEYS[key]}` } : {}),
+        ...opts.headers,
+      },
+      body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    });
+    const text = await res.text();
+    let body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body, headers: res.headers };
+  }
+
+  return {
+    env,
+    smtp,
+    slack,
+    client,
+    base,
+    call,
+    taskQueue,
+    async stop() {
+      await new Promise<void>((r) => server.close(() => r()));
+      worker.shutdown();
+      await running;
+      await Promise.all([smtp.close(), slack.close()]);
+      if (!o.env) await env.teardown();
+    },
+  };
+}
+export type System = Awaited<ReturnType<typeof startSystem>>;
+
+/** Polls until `pred` holds (visibility and deliveries are asynchronous). */
+export async function eventually<T>(fn: () => Promise<T>, pred: (v: T) => boolean, what = 'condition', timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T;
+  do {
+    last = await fn();
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  } while (Date.now() < end);
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last).slice(0, 500)}`);
+}
+
+export function openBody(overrides: Record<string, unknown> = {}) {
+  return {
+    customer: { id: 'acme', name: 'Acme Corp', segment: 'enterprise', arr: 240000, healthScore: 62 },
+    contact: { name: 'Dana Reyes', email: 'dana@acme.example', timezone: 'America/New_York' },
+    csm: { name: 'Sam Carter', email: 'sam@vendor.example' },
+    severity: 'critical',
+    category: 'technical',
+    trigger: 'Data missing or incorrect',
+    title: 'Data sync failing',
+    impact: 'month-end close is blocked',
+    ...overrides,
+  };
+}
