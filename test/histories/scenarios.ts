@@ -1,0 +1,71 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Handle } from '../helpers/workflow-harness';
+import {
+  acknowledgeUpdate,
+  closeUpdate,
+  completeTaskUpdate,
+  confirmationUpdate,
+  csatUpdate,
+  progressUpdate,
+  resolveUpdate,
+} from '../../workflows/messages';
+import { caseInput } from '../helpers/fixtures';
+import type { CaseInput } from '../../playbook';
+
+/**
+ * The cases whose histories are kept under test/histories/ and replayed against today's code.
+ * `npm run histories` records them again (only when a change is meant to break replay: say so in the commit).
+ */
+export interface Scenario {
+  name: string;
+  input: CaseInput;
+  play(h: Handle, env: TestWorkflowEnvironment): Promise<void>;
+}
+
+const inHours = async (env: TestWorkflowEnvironment, h: number) => new Date(Number(await env.currentTimeMs()) + h * 3_600_000).toISOString();
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'full-case',
+    input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
+    async play(h, env) {
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });
+      for (let i = 0; i < 10; i++) {
+        await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
+        await env.sleep('1h');
+      }
+      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
+      await env.sleep('2d');
+      await h.executeUpdate(csatUpdate, { args: [{ score: 9 }] });
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
+      await env.sleep('20d');
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'ok' }] });
+    },
+  },
+  {
+    name: 'reopened-case',
+    input: caseInput({ severity: 'medium' }),
+    async play(h, env) {
+      await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
+      await h.executeUpdate(progressUpdate, { args: [{ known: 'k', nextUpdateAt: await inHours(env, 4) }] });
+      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
+      await env.sleep('30h');
+      await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
+      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
+      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] });
+      await env.sleep('2d');
+      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+    },
+  },
+  {
+    name: 'breached-case',
+    input: caseInput({ severity: 'critical', flags: { churnThreat: true } }),
+    async play(h, env) {
+      await env.sleep('2d');
+      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+    },
+  },
+];
