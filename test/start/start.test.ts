@@ -1,0 +1,92 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openBody } from '../helpers/system';
+
+const root = resolve(__dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((r) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => r(port));
+    });
+  });
+}
+
+/** `npm start`'s program, as a user runs it, with its own data folder and ports. */
+async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['api/start.ts'], { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`npm start did not come up:\n${out}`)), 90_000);
+    const check = () => {
+      if (out.includes('Ctrl-C stops everything')) {
+        clearTimeout(timer);
+        ok();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => fail(new Error(`npm start exited with ${code}:\n${out}`)));
+  });
+  return { child, output: () => out };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+/** The bash block under "## Try it" in the README. */
+function tryItScript(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.split('## Try it')[1];
+  return /```bash\n([\s\S]*?)```/.exec(section)![1];
+}
+
+test('npm start brings everything up, the README "Try it" steps walk a case to closed, Ctrl-C stops cleanly and a second start finds open cases', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'esc-start-'));
+  const env = {
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+  };
+  delete process.env.TEMPORAL_ADDRESS;
+  delete process.env.API_KEYS;
+  const api = `http://localhost:${env.PORT}`;
+
+  const first = await start(env);
+  const key = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).adminKey as string;
+  expect(first.output()).toContain(`Admin key    ${key}`);
+  expect(first.output()).toContain(`Temporal UI  http://localhost:${env.TEMPORAL_UI_PORT}`);
+
+  const tryIt = spawnSync('bash', ['-euo', 'pipefail', '-c', tryItScript()], { env: { ...process.env, API: api, KEY: key }, encoding: 'utf8', timeout: 60_000 });
+  expect(tryIt.stderr).toBe('');
+  expect(tryIt.status).toBe(0);
+  expect(tryIt.stdout.trim().split('\n').at(-1)).toMatch(/^esc-\w+: closed \(closed\)$/);
+
+  const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const opened = await fetch(`${api}/escalations`, { method: 'POST', headers: auth, body: JSON.stringify(openBody()) });
+  expect(opened.status).toBe(201);
+  const { id } = (await opened.json()) as { id: string };
+  const outbox = readFileSync(join(dataDir, 'outbox', 'index.jsonl'), 'utf8');
+  expect(outbox).toContain("Re: Data sync failing — We're on it");
+
+  expect(await stop(first.child)).toBe(0);
+
+  const second = await start(env);
+  try {
+    const got = await fetch(`${api}/escalations/${id}`, { headers: auth });
+    expect(((await got.json()) as { stage: string }).stage).toBe('acknowledge');
+    const ack = await fetch(`${api}/escalations/${id}/acknowledge`, { method: 'POST', headers: auth, body: '{}' });
+    expect(ack.status).toBe(200);
+  } finally {
+    expect(await stop(second.child)).toBe(0);
+  }
+}, 240_000);

@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_ROSTER, loadEscalationConfig, parseEnv } from '../../config/settings';
+import { parseApiKeys, findKey } from '../../api/auth';
+import { LinkError, signLink, verifyLink } from '../../config/links';
+import { DEFAULT_POLICY } from '../../playbook';
+import * as workflows from '../../workflows';
+import { ESCALATION_WORKFLOW } from '../../workflows/messages';
+
+const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('escalation config', () => {
+  test('no file: the playbook policy and a local roster', () => {
+    const c = loadEscalationConfig(undefined);
+    expect(c.policy).toEqual(DEFAULT_POLICY);
+    expect(c.roster).toEqual(DEFAULT_ROSTER);
+    expect(c.roster.supportLead?.email).toBe('supportlead@localhost');
+  });
+
+  test('a YAML file with roster, channel, partial policy and a templates folder relative to it', () => {
+    const c = loadEscalationConfig(
+      file('ok.yaml', 'roster:\n  vpCs: { name: Kim, email: kim@x.example, slack: U1 }\nslack: { channel: C1 }\npolicy:\n  acknowledgeWithin: 30m\ntemplates: ./tpl\n'),
+    );
+    expect(c.roster).toEqual({ vpCs: { name: 'Kim', email: 'kim@x.example', slack: 'U1' } });
+    expect(c.slackChannel).toBe('C1');
+    expect(c.policy).toEqual({ ...DEFAULT_POLICY, acknowledgeWithin: '30m' });
+    expect(c.templatesDir).toBe(join(dir, 'tpl'));
+  });
+
+  test('errors name the field and the reason', () => {
+    const bad = file('bad.json', JSON.stringify({ roster: { cfo: { name: 'x', email: 'x@y.z' }, vpCs: { name: 'K', email: 'nope' } }, policy: { followUpAfter: 'later' } }));
+    expect(() => loadEscalationConfig(bad)).toThrow(ConfigError);
+    expect(() => loadEscalationConfig(bad)).toThrow(/roster.vpCs.email[\s\S]*policy.followUpAfter: expected a positive duration/);
+    expect(() => loadEscalationConfig(file('broken.yaml', 'roster: [\n'))).toThrow(/not valid YAML/);
+    expect(() => loadEscalationConfig(join(dir, 'missing.json'))).toThrow(/cannot be read/);
+  });
+
+  test('the environment is checked at start', () => {
+    expect(parseEnv({}).PORT).toBe(3000);
+    expect(parseEnv({ PORT: '' }).PORT).toBe(3000);
+    expect(() => parseEnv({ PORT: 'eighty', SMTP_URL: 'http://mail' })).toThrow(/PORT[\s\S]*SMTP_URL/);
+  });
+});
+
+describe('API keys and links', () => {
+  test('API_KEYS entries are name:role:key; keys are found by value', () => {
+    const keys = parseApiKeys('ci:viewer:aaaaaaaaaaaaaaaa, desk:agent:bbbbbbbbbbbbbbbb:with-colon');
+    expect(findKey(keys, 'bbbbbbbbbbbbbbbb:with-colon')?.name).toBe('desk');
+    expect(findKey(keys, 'nope')).toBeUndefined();
+    expect(() => parseApiKeys('x:root:cccccccccccccccc')).toThrow(/role/);
+    expect(() => parseApiKeys('x:admin:short')).toThrow(/16 characters/);
+  });
+
+  test('a link is bound to its case and action and expires', () => {
+    const token = signLink('s'.repeat(20), { caseId: 'c1', action: 'csat' });
+    expect(verifyLink('s'.repeat(20), token, { caseId: 'c1', action: 'csat' }).caseId).toBe('c1');
+    const reason = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as LinkError).reason;
+      }
+    };
+    expect(reason(() => verifyLink('s'.repeat(20), token, { caseId: 'c2' }))).toBe('wrong_case');
+    expect(reason(() => verifyLink('s'.repeat(20), token, { action: 'confirm' }))).toBe('wrong_action');
+    expect(reason(() => verifyLink('t'.repeat(20), token))).toBe('invalid');
+    const old = signLink('s'.repeat(20), { caseId: 'c1', action: 'confirm', ttlSeconds: 10, nowSeconds: 1_000 });
+    expect(reason(() => verifyLink('s'.repeat(20), old))).toBe('expired');
+  });
+});
+
+test('the workflow type the API starts is the exported workflow', () => {
+  expect(Object.keys(workflows)).toEqual([ESCALATION_WORKFLOW]);
+});
