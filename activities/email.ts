@@ -46,7 +46,8 @@ function toNodemailer(mail: Mail) {
 export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
   constructor(url: string) {
-    this.transport = nodemailer.createTransport(url);
+    // Short timeouts: a hung server is a transient fault that Temporal retries, not a stuck activity.
+    this.transport = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
   }
   async send(mail: Mail) {
     try {

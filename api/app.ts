@@ -49,7 +49,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     pinoHttp({
       logger,
-      customProps: (req) => ({ caseId: (req as Request).params?.id }),
+      // Every request line carries the case it touched.
+      customProps: (req, res) => ({ caseId: (res as express.Response).locals?.caseId ?? (req as Request).params?.id }),
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
   );
@@ -77,6 +78,7 @@ export function createApp(deps: AppDeps): express.Express {
       throw new HttpError(400, 'invalid_input', 'Idempotency-Key must be 1 to 255 characters', [{ field: 'Idempotency-Key', message: 'length 1..255' }]);
     }
     const { created, case: view } = await service.open(body, key);
+    res.locals.caseId = view.id;
     res.status(created ? 201 : 200).location(`/escalations/${view.id}`).json(view);
   }));
   app.get('/escalations', requireRole('viewer'), wrap(async (req, res) => {

@@ -3,23 +3,14 @@ import { createLogger } from '../config/logger';
 import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
-import { startApi } from './server';
+import { apiOptionsFrom, startApi } from './server';
 
 async function main() {
   const env = parseEnv();
   const logger = createLogger(env.LOG_LEVEL, 'api');
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   const secrets = loadSecrets(env.DATA_DIR, env);
-  const api = await startApi({
-    connect: temporalConnectConfig(),
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    policy: config.policy,
-    apiKeys: env.API_KEYS,
-    adminKey: secrets.adminKey,
-    linkSecret: secrets.linkSecret,
-    port: env.PORT,
-    logger,
-  });
+  const api = await startApi(apiOptionsFrom({ env, config, secrets, connect: temporalConnectConfig(), logger }));
   logger.info({ port: api.port }, `API on http://localhost:${api.port} (docs at /docs)`);
   const stop = () => {
     logger.info('stopping API');

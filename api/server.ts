@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
+import type { Secrets } from '../config/secrets';
+import type { Env, EscalationConfig } from '../config/settings';
 import type { Policy } from '../playbook';
 import { createApp } from './app';
 import { parseApiKeys, type ApiKey } from './auth';
@@ -16,6 +18,20 @@ export interface ApiOptions {
   linkSecret: string;
   port: number;
   logger: Logger;
+}
+
+/** The API's options from the parsed environment, config and secrets. */
+export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets: Secrets; connect: ApiOptions['connect']; logger: Logger }): ApiOptions {
+  return {
+    connect: p.connect,
+    taskQueue: p.env.TEMPORAL_TASK_QUEUE,
+    policy: p.config.policy,
+    apiKeys: p.env.API_KEYS,
+    adminKey: p.secrets.adminKey,
+    linkSecret: p.secrets.linkSecret,
+    port: p.env.PORT,
+    logger: p.logger,
+  };
 }
 
 /** API keys from API_KEYS, or the one generated admin key. */

@@ -58,7 +58,9 @@ export class EscalationService {
 
   async get(caseId: string): Promise<CaseView> {
     try {
-      return await this.client.workflow.getHandle(workflowIdFor(caseId)).query(getCaseQuery);
+      // A query needs a worker: without one, answer 503 in seconds rather than hang.
+      const handle = this.client.workflow.getHandle(workflowIdFor(caseId));
+      return await this.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(getCaseQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
       throw err;
@@ -140,6 +142,7 @@ export class EscalationService {
   }
 }
 
+const QUERY_DEADLINE_MS = 15_000;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const quote = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 

@@ -13,7 +13,7 @@ import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings'
 import { temporalConnectConfig } from '../config/temporal';
 import { activitiesFromConfig, createEscalationWorker } from '../worker/worker';
 import { SA } from '../workflows/messages';
-import { startApi } from './server';
+import { apiOptionsFrom, startApi } from './server';
 
 async function main() {
   const env = parseEnv();
@@ -52,16 +52,7 @@ async function main() {
     logger,
   });
   const running = worker.run();
-  const api = await startApi({
-    connect,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    policy: config.policy,
-    apiKeys: env.API_KEYS,
-    adminKey: secrets.adminKey,
-    linkSecret: secrets.linkSecret,
-    port: env.PORT,
-    logger,
-  });
+  const api = await startApi(apiOptionsFrom({ env, config, secrets, connect, logger }));
 
   const lines = [
     '',

@@ -13,7 +13,7 @@ import { parseApiKeys } from '../../api/auth';
 import { EscalationService } from '../../api/service';
 import { DEFAULT_ROSTER, type Roster } from '../../config/settings';
 import { DEFAULT_POLICY, type Policy } from '../../playbook';
-import { uniqueId } from './fixtures';
+import { caseInput, uniqueId } from './fixtures';
 import { startSlack } from './slack';
 import { startSmtp } from './smtp';
 import { devServerEnv } from './temporal';
@@ -113,16 +113,7 @@ export async function eventually<T>(fn: () => Promise<T>, pred: (v: T) => boolea
   throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last).slice(0, 500)}`);
 }
 
+/** An API request body for a new case: the shared fixture, as a client would send it. */
 export function openBody(overrides: Record<string, unknown> = {}) {
-  return {
-    customer: { id: 'acme', name: 'Acme Corp', segment: 'enterprise', arr: 240000, healthScore: 62 },
-    contact: { name: 'Dana Reyes', email: 'dana@acme.example', timezone: 'America/New_York' },
-    csm: { name: 'Sam Carter', email: 'sam@vendor.example' },
-    severity: 'critical',
-    category: 'technical',
-    trigger: 'Data missing or incorrect',
-    title: 'Data sync failing',
-    impact: 'month-end close is blocked',
-    ...overrides,
-  };
+  return { ...caseInput({ trigger: 'Data missing or incorrect', impact: 'month-end close is blocked' }), ...overrides };
 }

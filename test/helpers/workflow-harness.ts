@@ -6,6 +6,18 @@ import { DEFAULT_POLICY, caseSummary, workflowIdFor, type CaseInput, type CaseVi
 import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
 import { uniqueId } from './fixtures';
+import { timeSkippingEnv } from './temporal';
+
+/** A time-skipping server and the workflow bundle for one test file, torn down after it. */
+export function timeSkippingSuite(): { env: () => TestWorkflowEnvironment; code: () => WorkflowBundleWithSourceMap } {
+  let env: TestWorkflowEnvironment;
+  let code: WorkflowBundleWithSourceMap;
+  beforeAll(async () => {
+    [env, code] = await Promise.all([timeSkippingEnv(), bundle()]);
+  }, 120_000);
+  afterAll(() => env?.teardown());
+  return { env: () => env, code: () => code };
+}
 
 export function bundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });

@@ -18,7 +18,8 @@ async function freePort(): Promise<number> {
 
 /** `npm start`'s program, as a user runs it, with its own data folder and ports. */
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['api/start.ts'], { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
+  // Its own process group, so Ctrl-C can be sent as a terminal sends it: to the whole group.
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['api/start.ts'], { cwd: root, detached: true, env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -38,7 +39,7 @@ async function start(env: Record<string, string>): Promise<{ child: ChildProcess
 
 async function stop(child: ChildProcess): Promise<number | null> {
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGINT');
+  process.kill(-child.pid!, 'SIGINT'); // Ctrl-C
   return exited;
 }
 
