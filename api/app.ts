@@ -31,6 +31,10 @@ const wrap =
     fn(req, res).catch(next);
   };
 
+export function redactTokens(url: string): string {
+  return url.replace(/\/links\/[^/?#]+/, '/links/[redacted]').replace(/([?&]token=)[^&#]*/, '$1[redacted]');
+}
+
 function caseId(req: Request): string {
   const id = String(req.params.id);
   if (!ID.test(id)) throw notFound(id);
@@ -52,6 +56,10 @@ export function createApp(deps: AppDeps): express.Express {
       // Every request line carries the case it touched.
       customProps: (req, res) => ({ caseId: (res as express.Response).locals?.caseId ?? (req as Request).params?.id }),
       autoLogging: { ignore: (req) => req.url === '/healthz' },
+      // Link tokens are credentials: never in the logs.
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: redactTokens(req.url) }),
+      },
     }),
   );
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"] } } }));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_ROSTER, loadEscalationConfig, parseEnv } from '../../config/settings';
 import { parseApiKeys, findKey } from '../../api/auth';
+import { redactTokens } from '../../api/app';
 import { LinkError, signLink, verifyLink } from '../../config/links';
 import { DEFAULT_POLICY } from '../../playbook';
 import * as workflows from '../../workflows';
@@ -73,6 +74,11 @@ describe('API keys and links', () => {
     const old = signLink('s'.repeat(20), { caseId: 'c1', action: 'confirm', ttlSeconds: 10, nowSeconds: 1_000 });
     expect(reason(() => verifyLink('s'.repeat(20), old))).toBe('expired');
   });
+});
+
+test('link tokens never reach the request logs', () => {
+  expect(redactTokens('/links/eyJabc.def.ghi')).toBe('/links/[redacted]');
+  expect(redactTokens('/escalations/c1/confirmation?token=eyJ.a.b&x=1')).toBe('/escalations/c1/confirmation?token=[redacted]&x=1');
 });
 
 test('the workflow type the API starts is the exported workflow', () => {
