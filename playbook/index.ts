@@ -8,3 +8,4 @@ export * from './case';
 export * from './view';
 export * from './metrics';
 export * from './templates';
+export * from './steps';

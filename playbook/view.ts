@@ -1,5 +1,6 @@
 import { openDeadlines, type CaseState, type DeadlineKind } from './case';
 import { SEVERITY_TABLE } from './severity';
+import { STEPS } from './steps';
 
 /** The case as the API and the Temporal UI show it. */
 export function caseView(state: CaseState) {
@@ -60,6 +61,8 @@ export function caseView(state: CaseState) {
     csat: state.csat,
     outcome: state.outcome,
     policy: state.policy,
+    /** What the playbook asks of the current stage. */
+    playbook: state.stage === 'closed' ? null : STEPS[state.stage],
   };
 }
 export type CaseView = ReturnType<typeof caseView>;

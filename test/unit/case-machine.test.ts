@@ -69,6 +69,7 @@ describe('a case walked through every stage', () => {
     sim.act({ type: 'acknowledge', by: 'sam', nextUpdateAt: at(50 * MIN) }, 20 * MIN);
     expect(sim.state.stage).toBe('investigate');
     expect(sim.state.acknowledgedAt).toBe(at(20 * MIN));
+    expect(caseView(sim.state).playbook?.ask).toContain('When did this start?');
     sim.act({ type: 'note', text: 'Sync worker OOM on files > 2GB', kind: 'root_cause' }, 5 * MIN);
     sim.act({ type: 'update', known: 'Large files crash the sync worker', nextUpdateAt: at(3 * HOUR) }, 20 * MIN);
     expect(sim.state.stage).toBe('communicate');

@@ -28,7 +28,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => env?.teardown());
 
-const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
 /** The time-skipping server's clock, as the workflow sees it. */
 const serverNow = async () => Number(await env.currentTimeMs());
 const hoursFromServerNow = async (h: number) => new Date((await serverNow()) + h * 3_600_000).toISOString();
@@ -48,7 +47,7 @@ async function expectRefused(p: Promise<unknown>, type: string, message?: RegExp
 
 test('a whole case over more than 30 days: every stage, the automatic follow-up, recovery and the renewal outcome', async () => {
   const { activities, sent } = recordingActivities();
-  const customer = { ...caseInput().customer, nextQbrDate: inHours(24 * 40), renewalDate: inHours(24 * 45) };
+  const customer = { ...caseInput().customer, nextQbrDate: await hoursFromServerNow(24 * 40), renewalDate: await hoursFromServerNow(24 * 45) };
   await runCase(env, code, { input: caseInput({ customer }), activities }, async (h) => {
     await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await hoursFromServerNow(0.75) }] });
     await h.executeUpdate(addNoteUpdate, { args: [{ text: 'Sync worker OOM on large files', kind: 'root_cause' }] });
@@ -133,6 +132,28 @@ test('a missed promised update is a breach; "not fixed" reopens to communicate; 
     await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'stale config', fix: 'redeployed EU', prevention: 'config drift alarm' }] });
     expect((await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] })).case.stage).toBe('follow_up');
     await h.executeUpdate(closeUpdate, { args: [{ reason: 'test done' }] });
+    await h.result();
+  });
+});
+
+test('missed recovery steps — personal call, health check, QBR mention — are breaches that reach the CSM manager', async () => {
+  const { activities, sent } = recordingActivities();
+  const customer = { ...caseInput().customer, nextQbrDate: await hoursFromServerNow(24 * 20) };
+  await runCase(env, code, { input: caseInput({ severity: 'high', customer }), activities }, async (h) => {
+    await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
+    await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+    await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] });
+    await env.sleep('31d');
+    const c = await caseWhen(h, (x) => x.breaches.length === 3 && allDelivered(x), 'three recovery breaches');
+    expect(c.breaches.map((b) => b.kind)).toEqual(['recovery_call', 'qbr_review', 'health_check']);
+    expect(c.stage).toBe('recovery'); // the follow-up went out by itself
+    const breachMails = sent.filter((i) => i.message.kind === 'breach' && i.message.channel === 'email');
+    expect(breachMails.map((i) => i.message.to)).toEqual([
+      ['csm', 'csmManager'],
+      ['csm', 'csmManager'],
+      ['csm', 'csmManager'],
+    ]);
+    await h.executeUpdate(closeUpdate, { args: [{ reason: 'done' }] });
     await h.result();
   });
 });
