@@ -19,7 +19,9 @@ async function freePort(): Promise<number> {
 /** `npm start`'s program, as a user runs it, with its own data folder and ports. */
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
   // Its own process group, so Ctrl-C can be sent as a terminal sends it: to the whole group.
-  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['api/start.ts'], { cwd: root, detached: true, env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
+  // As package.json runs it: one node process with tsx as a loader (tsx's CLI wrapper would SIGKILL
+  // its child if it did not acknowledge a signal within 30 ms).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/start.ts'], { cwd: root, detached: true, env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
