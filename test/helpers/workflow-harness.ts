@@ -9,14 +9,13 @@ import { uniqueId } from './fixtures';
 import { timeSkippingEnv } from './temporal';
 
 /** A time-skipping server and the workflow bundle for one test file, torn down after it. */
-export function timeSkippingSuite(): { env: () => TestWorkflowEnvironment; code: () => WorkflowBundleWithSourceMap } {
-  let env: TestWorkflowEnvironment;
-  let code: WorkflowBundleWithSourceMap;
+export function timeSkippingSuite(): { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap } {
+  const suite = {} as { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap };
   beforeAll(async () => {
-    [env, code] = await Promise.all([timeSkippingEnv(), bundle()]);
+    [suite.env, suite.code] = await Promise.all([timeSkippingEnv(), bundle()]);
   }, 120_000);
-  afterAll(() => env?.teardown());
-  return { env: () => env, code: () => code };
+  afterAll(() => suite.env?.teardown());
+  return suite;
 }
 
 export function bundle(): Promise<WorkflowBundleWithSourceMap> {

@@ -8,8 +8,8 @@ const suite = timeSkippingSuite();
 
 test.each(SCENARIOS.map((s) => [s.name, s] as const))('record %s', async (name, scenario) => {
   const { activities } = recordingActivities();
-  await runCase(suite.env(), suite.code(), { input: scenario.input, activities, caseId: `replay-${name}` }, async (h) => {
-    await scenario.play(h, suite.env());
+  await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}` }, async (h) => {
+    await scenario.play(h, suite.env);
     await h.result();
     const history = await h.fetchHistory();
     const json = temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, bytes: String, defaults: false });

@@ -1,9 +1,6 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { timeSkippingEnv } from '../helpers/temporal';
-import { allDelivered, bundle, caseWhen, recordingActivities, runCase, type Handle } from '../helpers/workflow-harness';
+import { allDelivered, caseWhen, recordingActivities, runCase, timeSkippingSuite, type Handle } from '../helpers/workflow-harness';
 import { caseInput } from '../helpers/fixtures';
 import {
   acknowledgeUpdate,
@@ -21,15 +18,10 @@ import {
 } from '../../workflows/messages';
 import type { DeliverInput } from '../../activities/types';
 
-let env: TestWorkflowEnvironment;
-let code: WorkflowBundleWithSourceMap;
-beforeAll(async () => {
-  [env, code] = await Promise.all([timeSkippingEnv(), bundle()]);
-}, 120_000);
-afterAll(() => env?.teardown());
+const t = timeSkippingSuite();
 
 /** The time-skipping server's clock, as the workflow sees it. */
-const serverNow = async () => Number(await env.currentTimeMs());
+const serverNow = async () => Number(await t.env.currentTimeMs());
 const hoursFromServerNow = async (h: number) => new Date((await serverNow()) + h * 3_600_000).toISOString();
 const customerTemplates = (sent: DeliverInput[]) => sent.filter((i) => i.message.audience === 'customer').map((i) => i.message.template);
 
@@ -48,27 +40,27 @@ async function expectRefused(p: Promise<unknown>, type: string, message?: RegExp
 test('a whole case over more than 30 days: every stage, the automatic follow-up, recovery and the renewal outcome', async () => {
   const { activities, sent } = recordingActivities();
   const customer = { ...caseInput().customer, nextQbrDate: await hoursFromServerNow(24 * 40), renewalDate: await hoursFromServerNow(24 * 45) };
-  await runCase(env, code, { input: caseInput({ customer }), activities }, async (h) => {
+  await runCase(t.env, t.code, { input: caseInput({ customer }), activities }, async (h) => {
     await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await hoursFromServerNow(0.75) }] });
     await h.executeUpdate(addNoteUpdate, { args: [{ text: 'Sync worker OOM on large files', kind: 'root_cause' }] });
-    await env.sleep('30m');
+    await t.env.sleep('30m');
     const upd = await h.executeUpdate(progressUpdate, { args: [{ known: 'Large files crash the sync worker', nextUpdateAt: await hoursFromServerNow(2) }] });
     expect(upd.case.stage).toBe('communicate');
-    await env.sleep('1h');
+    await t.env.sleep('1h');
     await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'Memory limit', fix: 'streamed uploads', prevention: 'load tests on 5GB files' }] });
     const confirmed = await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
     expect(confirmed.case.stage).toBe('follow_up');
 
-    await env.sleep('25h'); // past followUpAfter: the follow-up email goes out by itself
+    await t.env.sleep('25h'); // past followUpAfter: the follow-up email goes out by itself
     await caseWhen(h, (x) => x.stage === 'recovery' && allDelivered(x), 'recovery');
     expect(customerTemplates(sent)).toEqual(['acknowledgement', 'progress_update', 'resolution', 'follow_up']);
 
     await h.executeUpdate(csatUpdate, { args: [{ score: 9, comment: 'Great recovery', by: 'customer' }] });
-    await env.sleep('3d');
+    await t.env.sleep('3d');
     await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'Called Dana: stable' }] });
-    await env.sleep('20d');
+    await t.env.sleep('20d');
     await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'No lingering issues' }] });
-    await env.sleep('15d'); // the QBR reminder fires 7 days before the QBR
+    await t.env.sleep('15d'); // the QBR reminder fires 7 days before the QBR
     await caseWhen(h, (x) => x.messages.some((m) => m.kind === 'deadline_warning') && allDelivered(x), 'QBR reminder');
     await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'Referenced at the QBR, showed prevention' }] });
     expect((await h.query(getCaseQuery)).stage).toBe('recovery'); // the renewal is still ahead
@@ -88,16 +80,16 @@ test('a whole case over more than 30 days: every stage, the automatic follow-up,
 
 test('a critical case nobody acknowledges: warning, breach to the CSM manager and support lead, bounded reminders, 24h escalation', async () => {
   const { activities, sent } = recordingActivities();
-  await runCase(env, code, { input: caseInput({ severity: 'critical' }), activities }, async (h) => {
-    await env.sleep('50m');
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'critical' }), activities }, async (h) => {
+    await t.env.sleep('50m');
     let c = await caseWhen(h, (x) => x.messages.some((m) => m.kind === 'deadline_warning') && allDelivered(x), 'warning');
     expect(c.breaches).toEqual([]);
-    await env.sleep('15m');
+    await t.env.sleep('15m');
     c = await caseWhen(h, (x) => x.breaches.length === 2 && allDelivered(x), 'breach');
     expect(c.breaches.map((b) => b.kind)).toEqual(['acknowledge', 'respond']);
     const breach = sent.find((i) => i.message.kind === 'breach' && i.message.channel === 'email')!;
     expect(breach.message.to).toEqual(['csm', 'csmManager', 'supportLead']);
-    await env.sleep('2d');
+    await t.env.sleep('2d');
     c = await caseWhen(h, (x) => x.internalEscalations.some((e) => e.trigger === 'unresolved') && allDelivered(x), '24h escalation');
     expect(c.internalEscalations.find((e) => e.trigger === 'unresolved')!.to).toEqual(['csmManager']);
     expect(c.messages.filter((m) => m.kind === 'reminder' && m.channel === 'email')).toHaveLength(3);
@@ -109,14 +101,14 @@ test('a critical case nobody acknowledges: warning, breach to the CSM manager an
 
 test('a missed promised update is a breach; "not fixed" reopens to communicate; a severity change mid-case recomputes deadlines', async () => {
   const { activities, sent } = recordingActivities();
-  await runCase(env, code, { input: caseInput({ severity: 'medium' }), activities }, async (h) => {
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'medium' }), activities }, async (h) => {
     await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
     let c = await h.query(getCaseQuery);
     expect(Date.parse(c.deadlines.respond!) - Date.parse(c.openedAt)).toBe(24 * 3_600_000);
     const raised = await h.executeUpdate(changeSeverityUpdate, { args: [{ severity: 'high', reason: 'Workaround stopped working' }] });
     expect(Date.parse(raised.case.deadlines.respond!) - Date.parse(c.openedAt)).toBe(4 * 3_600_000);
     await h.executeUpdate(progressUpdate, { args: [{ known: 'Found the failing job', nextUpdateAt: await hoursFromServerNow(2) }] });
-    await env.sleep('3h');
+    await t.env.sleep('3h');
     c = await caseWhen(h, (x) => x.breaches.length === 1 && allDelivered(x), 'missed update');
     expect(c.breaches[0].kind).toBe('next_update');
     await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
@@ -139,11 +131,11 @@ test('a missed promised update is a breach; "not fixed" reopens to communicate; 
 test('missed recovery steps — personal call, health check, QBR mention — are breaches that reach the CSM manager', async () => {
   const { activities, sent } = recordingActivities();
   const customer = { ...caseInput().customer, nextQbrDate: await hoursFromServerNow(24 * 20) };
-  await runCase(env, code, { input: caseInput({ severity: 'high', customer }), activities }, async (h) => {
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high', customer }), activities }, async (h) => {
     await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
     await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
     await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] });
-    await env.sleep('31d');
+    await t.env.sleep('31d');
     const c = await caseWhen(h, (x) => x.breaches.length === 3 && allDelivered(x), 'three recovery breaches');
     expect(c.breaches.map((b) => b.kind)).toEqual(['recovery_call', 'qbr_review', 'health_check']);
     expect(c.stage).toBe('recovery'); // the follow-up went out by itself
@@ -160,7 +152,7 @@ test('missed recovery steps — personal call, health check, QBR mention — are
 
 test('actions the stage does not allow are refused by the validators and leave no trace in the history', async () => {
   const { activities } = recordingActivities();
-  await runCase(env, code, { input: caseInput(), activities }, async (h) => {
+  await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
     await expectRefused(h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] }), FAILURE_TYPES.conflict, /stage "acknowledge"/);
     await expectRefused(h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'n' }] }), FAILURE_TYPES.conflict);
     await expectRefused(h.executeUpdate(acknowledgeUpdate, { args: [{ note: "I'll look into it" }] }), FAILURE_TYPES.lint, /too vague/);
@@ -179,11 +171,11 @@ test('actions the stage does not allow are refused by the validators and leave n
 
 test('continue-as-new carries the whole case into the next run', async () => {
   const { activities } = recordingActivities();
-  await runCase(env, code, { input: caseInput({ severity: 'high' }), activities, historyLimit: 40 }, async (h) => {
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), activities, historyLimit: 40 }, async (h) => {
     await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
     for (let i = 0; i < 4; i++) {
       await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await hoursFromServerNow(3) }] });
-      await env.sleep('1h');
+      await t.env.sleep('1h');
     }
     const c = await caseWhen(h, (x) => x.updates === 4 && allDelivered(x), 'updates');
     const desc = await h.describe();
@@ -192,7 +184,7 @@ test('continue-as-new carries the whole case into the next run', async () => {
     expect(c.stage).toBe('communicate');
     expect(c.acknowledgedAt).not.toBeNull();
     // the timers go on in the new run
-    await env.sleep('4h');
+    await t.env.sleep('4h');
     const late = await caseWhen(h, (x) => x.breaches.length === 1, 'breach after continue-as-new');
     expect(late.breaches[0].kind).toBe('next_update');
     await h.executeUpdate(closeUpdate, { args: [{ reason: 'done' }] });
@@ -202,18 +194,18 @@ test('continue-as-new carries the whole case into the next run', async () => {
 
 test('history of a typical full case with ten progress updates stays small', async () => {
   const { activities } = recordingActivities();
-  await runCase(env, code, { input: caseInput({ severity: 'high' }), activities }, async (h) => {
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), activities }, async (h) => {
     await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
     for (let i = 0; i < 10; i++) {
       await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await hoursFromServerNow(2) }] });
-      await env.sleep('1h');
+      await t.env.sleep('1h');
     }
     await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
     await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] });
-    await env.sleep('2d');
+    await t.env.sleep('2d');
     await h.executeUpdate(csatUpdate, { args: [{ score: 8 }] });
     await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
-    await env.sleep('10d');
+    await t.env.sleep('10d');
     await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
     const final = await h.result();
     expect(final.stage).toBe('closed');
