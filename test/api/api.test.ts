@@ -218,16 +218,20 @@ describe('a case through the API', () => {
 
 describe('lists and reports', () => {
   test('filters and a cursor', async () => {
-    for (let i = 0; i < 3; i++) await open({ customer: { ...openBody().customer, id: 'listco' }, severity: i === 0 ? 'low' : 'high' });
-    const all = await eventually(() => sys.call('GET', '/escalations?customerId=listco', { key: 'viewer' }), (r) => r.body.items.length === 3, 'three cases');
-    expect(all.body.items[0]).toMatchObject({ customer: { id: 'listco', name: 'Acme Corp' }, stage: 'acknowledge', status: 'open', title: 'Data sync failing' });
-    const page1 = await sys.call('GET', '/escalations?customerId=listco&limit=2', { key: 'viewer' });
+    // a CRM's customer id, quotes and all, is a filter value, never part of the query
+    const customerId = "List Co's #1";
+    const q = `customerId=${encodeURIComponent(customerId)}`;
+    for (let i = 0; i < 3; i++) await open({ customer: { ...openBody().customer, id: customerId }, severity: i === 0 ? 'low' : 'high' });
+    const all = await eventually(() => sys.call('GET', `/escalations?${q}`, { key: 'viewer' }), (r) => r.body.items.length === 3, 'three cases');
+    expect(all.body.items[0]).toMatchObject({ customer: { id: customerId, name: 'Acme Corp' }, stage: 'acknowledge', status: 'open', title: 'Data sync failing' });
+    const page1 = await sys.call('GET', `/escalations?${q}&limit=2`, { key: 'viewer' });
     expect(page1.body.items).toHaveLength(2);
     expect(page1.body.nextCursor).toEqual(expect.any(String));
-    const page2 = await sys.call('GET', `/escalations?customerId=listco&limit=2&cursor=${page1.body.nextCursor}`, { key: 'viewer' });
+    const page2 = await sys.call('GET', `/escalations?${q}&limit=2&cursor=${page1.body.nextCursor}`, { key: 'viewer' });
     expect(page2.body.items).toHaveLength(1);
     expect(new Set([...page1.body.items, ...page2.body.items].map((x: { id: string }) => x.id)).size).toBe(3);
-    const high = await sys.call('GET', '/escalations?customerId=listco&severity=high&stage=acknowledge&status=open&breached=false', { key: 'viewer' });
+    expect((await sys.call('GET', `/escalations?customerId=${encodeURIComponent("x' OR '1'='1")}`, { key: 'viewer' })).body.items).toEqual([]);
+    const high = await sys.call('GET', `/escalations?${q}&severity=high&stage=acknowledge&status=open&breached=false`, { key: 'viewer' });
     expect(high.body.items).toHaveLength(2);
     expect((await sys.call('GET', '/escalations?stage=sleeping', { key: 'viewer' })).status).toBe(400);
     expect((await sys.call('GET', '/escalations?cursor=%%%', { key: 'viewer' })).status).toBe(400);
