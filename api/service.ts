@@ -5,7 +5,7 @@ import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/pa
 import { temporal } from '@temporalio/proto';
 import {
   caseSummary,
-  escalationMetrics,
+  escalationReport,
   workflowIdFor,
   type Action,
   type CaseFacts,
@@ -128,7 +128,7 @@ export class EscalationService {
       for (const e of page.executions ?? []) facts.push(factsOf(decodeTypedSearchAttributes(e.searchAttributes?.indexedFields)));
       token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
     } while (token);
-    return { period: { from: q.from ?? null, to: q.to ?? null }, filters: { segment: q.segment ?? null, severity: q.severity ?? null }, ...escalationMetrics(facts, this.policy()) };
+    return { period: { from: q.from ?? null, to: q.to ?? null }, filters: { segment: q.segment ?? null, severity: q.severity ?? null }, ...escalationReport(facts, this.policy()) };
   }
 
   /** Whether Temporal answers. */

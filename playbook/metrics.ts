@@ -69,3 +69,16 @@ export function escalationMetrics(cases: CaseFacts[], policy: Policy) {
   };
 }
 export type EscalationMetrics = ReturnType<typeof escalationMetrics>;
+
+const SEGMENTS = ['smb', 'mid-market', 'enterprise'] as const;
+
+/** The metrics over all cases, and again by segment and by severity. */
+export function escalationReport(cases: CaseFacts[], policy: Policy) {
+  const by = <K extends string>(keys: readonly K[], pick: (c: CaseFacts) => string) =>
+    Object.fromEntries(keys.map((k) => [k, escalationMetrics(cases.filter((c) => pick(c) === k), policy)])) as Record<K, EscalationMetrics>;
+  return {
+    ...escalationMetrics(cases, policy),
+    bySegment: by(SEGMENTS, (c) => c.segment),
+    bySeverity: by(SEVERITIES, (c) => c.severity),
+  };
+}

@@ -254,6 +254,8 @@ describe('lists and reports', () => {
       csat: { target: 7, responses: 1, average: 8, atOrAboveTarget: 1 },
       churn: { decided: 1, churned: 1, rate: 1 },
       breaches: { total: 0 },
+      bySegment: { smb: { cases: 1, churn: { rate: 1 } }, enterprise: { cases: 0, churn: { rate: null } } },
+      bySeverity: { low: { cases: 1 }, critical: { cases: 0 } },
     });
     expect((await sys.call('GET', '/reports/escalations?from=2026-02-01&to=2026-01-01', { key: 'viewer' })).status).toBe(400);
   });
