@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): express.Express {
       const id = caseId(req);
       const args: Record<string, unknown> = { ...parse(actionSchemas[route.action], req.body) };
       if (route.action === 'complete_task') args.kind = parse(taskKindSchema, req.params.kind);
-      if (req.principal?.role === 'customer') checkLinkMatches(req, id, route.action, args);
+      if (req.principal?.role === 'customer') checkLinkMatches(res.locals.linkAction as LinkAction, route.action, args);
       args.by = (args.by as string | undefined) ?? req.principal!.name;
       const result = await service.act(id, route.action, args as never);
       res.json({ ...result.case, warnings: result.warnings });
@@ -140,8 +140,7 @@ function linkOrRole(role: ApiRole, actions: LinkAction[], secret: string, limite
 }
 
 /** A confirm link can only say "resolved", a not-fixed link only "not resolved". */
-function checkLinkMatches(req: Request, _id: string, action: ActionType, args: Record<string, unknown>): void {
-  const link = req.res?.locals.linkAction as LinkAction | undefined;
+function checkLinkMatches(link: LinkAction, action: ActionType, args: Record<string, unknown>): void {
   if (action === 'confirmation' && (link === 'confirm') !== (args.resolved === true)) {
     throw new HttpError(403, 'link_wrong_action', `This link cannot record resolved=${String(args.resolved)}`);
   }
