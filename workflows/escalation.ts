@@ -11,6 +11,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -46,6 +47,9 @@ const { sendEmail, postSlack } = proxyActivities<EscalationActivities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },
 });
 
+
+/** Changes to workflow logic, each behind `patched()` so running cases replay as they ran. */
+export const PATCHES = { timerSummary: 'timer-summary-follows-deadline' } as const;
 
 function asFailure(err: unknown): never {
   if (err instanceof PlaybookError) {
@@ -130,13 +134,16 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   };
 
   // One durable timer at a time, replaced only when the next wake-up time changes.
-  let timer: { at: number; fired: boolean; scope: CancellationScope } | undefined;
+  let timer: { at: number; summary: string; fired: boolean; scope: CancellationScope } | undefined;
   const arm = (wake: { at: number; summary: string } | null) => {
-    if (timer && wake && timer.at === wake.at && !timer.fired) return;
+    // Since PATCHES.timerSummary, a timer whose deadline changed at the same moment (a critical case's
+    // acknowledge → respond) is replaced too, so its summary in the UI names the deadline it guards.
+    const same = timer && wake && timer.at === wake.at && (timer.summary === wake.summary || !patched(PATCHES.timerSummary));
+    if (same && !timer!.fired) return;
     timer?.scope.cancel();
     timer = undefined;
     if (!wake) return;
-    const armed = { at: wake.at, fired: false, scope: new CancellationScope() };
+    const armed = { at: wake.at, summary: wake.summary, fired: false, scope: new CancellationScope() };
     armed.scope
       .run(() => sleep(Math.max(1, wake.at - Date.now()), { summary: wake.summary }))
       .then(

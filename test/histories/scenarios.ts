@@ -61,6 +61,18 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Acknowledged before the 45-minute warning: the timer's moment stays, the deadline it guards changes.
+    name: 'critical-acknowledged',
+    input: caseInput({ severity: 'critical' }),
+    async play(h, env) {
+      await env.sleep('10m');
+      await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
+      await env.sleep('50m');
+      await h.executeUpdate(progressUpdate, { args: [{ known: 'k', nextUpdateAt: await inHours(env, 1) }] });
+      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+    },
+  },
+  {
     name: 'breached-case',
     input: caseInput({ severity: 'critical', flags: { churnThreat: true } }),
     async play(h, env) {

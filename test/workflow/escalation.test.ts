@@ -150,6 +150,22 @@ test('missed recovery steps — personal call, health check, QBR mention — are
   });
 });
 
+test("each timer's summary names the deadline it guards, also when a new deadline falls at the same moment", async () => {
+  const { activities } = recordingActivities();
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'critical' }), activities }, async (h) => {
+    const summaries = async () =>
+      (await h.fetchHistory()).events!
+        .filter((e) => e.timerStartedEventAttributes)
+        .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString('utf8')) as string);
+    await t.env.sleep('10m');
+    expect(await summaries()).toEqual(['warn before acknowledge the customer']);
+    await h.executeUpdate(acknowledgeUpdate, { args: [{}] }); // the respond deadline is due at the same moment
+    await caseWhen(h, allDelivered, 'acknowledgement sent');
+    expect((await summaries()).at(-1)).toBe('warn before first progress update');
+    await h.executeUpdate(closeUpdate, { args: [{ reason: 'done' }] });
+  });
+});
+
 test('actions the stage does not allow are refused by the validators and leave no trace in the history', async () => {
   const { activities } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
