@@ -6,7 +6,6 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Action, CaseInput, CaseState, CaseView, LintFinding, Policy } from '../playbook';
 
-export const TASK_QUEUE_DEFAULT = 'escalations';
 /** The workflow type; test/unit checks it names the exported workflow function. */
 export const ESCALATION_WORKFLOW = 'escalationWorkflow' as const;
 export { FAILURE_TYPES } from './escalation-failures';
