@@ -33,12 +33,11 @@ export class EscalationService {
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: CaseView }> {
     const caseId = idempotencyKey ? `esc-${sha256(idempotencyKey).slice(0, 20)}` : `esc-${randomBytes(10).toString('hex')}`;
     const fingerprint = sha256(JSON.stringify(body));
-    const input: CaseInput = { ...body };
     try {
       await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, {
         taskQueue: this.taskQueue,
         workflowId: workflowIdFor(caseId),
-        args: [{ caseId, input, policy: this.policy() }],
+        args: [{ caseId, input: body satisfies CaseInput, policy: this.policy() }],
         // A closed case keeps its key: the same key never opens a second case.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { title: body.title, customerName: body.customer.name, fingerprint },

@@ -30,22 +30,22 @@ function findOnPath(name: string, pathEnv: string | undefined): string | undefin
   return undefined;
 }
 
-function find(binary: string, envVar: string, env: NodeJS.ProcessEnv): ServerExecutable {
+function find(binary: string, envVar: string, env: NodeJS.ProcessEnv, tools: string): ServerExecutable {
   const explicit = env[envVar];
   if (explicit) {
     if (!isExecutable(explicit)) throw new Error(`${envVar}=${explicit} is not an executable file`);
     return { type: 'existing-path', path: explicit };
   }
-  const found = findOnPath(binary, env.PATH) ?? [join(toolsBin, binary)].find(isExecutable);
+  const found = findOnPath(binary, env.PATH) ?? [join(tools, binary)].find(isExecutable);
   return found ? { type: 'existing-path', path: found } : { type: 'cached-download' };
 }
 
 /** The Temporal CLI, whose `server start-dev` is the dev server with the Web UI. */
-export function devServerExecutable(env: NodeJS.ProcessEnv = process.env): ServerExecutable {
-  return find('temporal', 'TEMPORAL_CLI_PATH', env);
+export function devServerExecutable(env: NodeJS.ProcessEnv = process.env, tools = toolsBin): ServerExecutable {
+  return find('temporal', 'TEMPORAL_CLI_PATH', env, tools);
 }
 
 /** The time-skipping test server used by workflow tests. */
-export function testServerExecutable(env: NodeJS.ProcessEnv = process.env): ServerExecutable {
-  return find('temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH', env);
+export function testServerExecutable(env: NodeJS.ProcessEnv = process.env, tools = toolsBin): ServerExecutable {
+  return find('temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH', env, tools);
 }

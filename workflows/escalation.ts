@@ -162,6 +162,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     const info = workflowInfo();
     if (info.continueAsNewSuggested || (params.historyLimit !== undefined && info.historyLength >= params.historyLimit)) {
       timer?.scope.cancel();
+      timer = undefined;
       await condition(() => allHandlersFinished() && inflight === 0);
       if (pending.length === 0) {
         await continueAsNew<typeof escalationWorkflow>({ ...params, carried: state });

@@ -149,6 +149,16 @@ describe('the clock', () => {
     expect(sim.state.internalEscalations.map((e) => [e.trigger, e.to, e.at])).toEqual([['unresolved', ['csmManager'], at(24 * HOUR)]]);
   });
 
+  test('warnBefore as a duration warns that long before each deadline (never before the window opens)', () => {
+    const sim = new Sim(caseInput({ severity: 'low' }), { ...DEFAULT_POLICY, warnBefore: '10m' });
+    sim.take();
+    sim.advance(49 * MIN);
+    expect(sim.kinds()).toEqual([]);
+    sim.advance(MIN);
+    expect(sim.kinds()).toEqual(['deadline_warning:email:csm', 'deadline_warning:slack:csm']);
+    expect(sim.sent[0].data).toMatchObject({ deadline: 'acknowledge' });
+  });
+
   test('a missed promised update is a breach; a kept one is not', () => {
     const sim = new Sim(caseInput({ severity: 'high' }));
     sim.act({ type: 'acknowledge' }, 10 * MIN);
