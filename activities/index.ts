@@ -1,4 +1,4 @@
-import { SEVERITY_TABLE, type MessageCase, type Outbound } from '../playbook';
+import { SEGMENT_LABELS, SEVERITY_TABLE, type MessageCase, type Outbound } from '../playbook';
 import type { Roster } from '../config/settings';
 import { linkUrl, signLink } from '../config/links';
 import { messageIdFor, type Mailer } from './email';
@@ -19,7 +19,6 @@ export interface ActivityDeps {
   linkSecret: string;
 }
 
-const SEGMENTS: Record<string, string> = { smb: 'SMB', 'mid-market': 'Mid-Market', enterprise: 'Enterprise' };
 
 /** Activities close over their clients; the worker builds those from config. */
 export function createActivities(deps: ActivityDeps): EscalationActivities {
@@ -43,7 +42,7 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       contact: { ...kase.contact, firstName: kase.contact.name.split(/\s+/)[0] },
       csm: kase.csm,
       severityLabel: SEVERITY_TABLE[kase.severity].label,
-      segmentLabel: SEGMENTS[kase.customer.segment] ?? kase.customer.segment,
+      segmentLabel: SEGMENT_LABELS[kase.customer.segment] ?? kase.customer.segment,
       sender: { name: kase.csm.name, email: kase.csm.email },
       links: links(kase, message),
     };

@@ -100,12 +100,12 @@ export function createApp(deps: AppDeps): express.Express {
     const guard: RequestHandler = route.link ? linkOrRole(route.role, route.link, linkSecret, linkLimiter) : requireRole(route.role);
     app.post(route.path, guard, wrap(async (req, res) => {
       const id = caseId(req);
-      const args: Record<string, unknown> = { ...parse(actionSchemas[route.action], req.body) };
-      if (route.action === 'complete_task') args.kind = parse(taskKindSchema, req.params.kind);
-      if (req.principal?.role === 'customer') checkLinkMatches(res.locals.linkAction as LinkAction, route.action, args);
-      args.by = (args.by as string | undefined) ?? req.principal!.name;
-      const result = await service.act(id, route.action, args as never);
-      res.json({ ...result.case, warnings: result.warnings });
+      const raw = route.action === 'complete_task' ? { ...(req.body ?? {}), kind: parse(taskKindSchema, req.params.kind) } : req.body;
+      const args: Record<string, unknown> = { ...parse(actionSchemas[route.action], raw) };
+      const customer = req.principal?.role === 'customer';
+      if (customer) checkLinkMatches(res.locals.linkAction as LinkAction, route.action, args);
+      args.by = customer ? 'customer' : ((args.by as string | undefined) ?? req.principal!.name);
+      res.json(await service.act(id, route.action, args as never));
     }));
   }
 

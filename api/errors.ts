@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { FAILURE_TYPES } from '../workflows/messages';
+import { FAILURE_TYPES, fieldErrors } from '../workflows/messages';
 import type { Logger } from '../config/logger';
 
 /** An error with its HTTP status and the contract's `{ error: { code, message, details } }` body. */
@@ -20,14 +20,13 @@ export class HttpError extends Error {
 
 export const notFound = (id: string) => new HttpError(404, 'not_found', `No escalation with id ${id}`);
 
-export function zodDetails(err: ZodError) {
-  return err.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
-}
+export const zodDetails = (err: ZodError) => fieldErrors(err);
 
 const BY_FAILURE_TYPE: Record<string, [number, string]> = {
   [FAILURE_TYPES.conflict]: [409, 'stage_conflict'],
   [FAILURE_TYPES.lint]: [422, 'message_lint'],
   [FAILURE_TYPES.invalid]: [400, 'invalid_input'],
+  [FAILURE_TYPES.limit]: [422, 'limit_reached'],
 };
 
 const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */]);

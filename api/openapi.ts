@@ -1,10 +1,46 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { ACTION_ROUTES } from './routes';
-import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema } from './schemas';
+import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema, stageSchema, severitySchema } from './schemas';
+import { ACTION_STAGES, type ActionType } from '../playbook';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const caseView = z.object({}).passthrough().openapi('Escalation', { description: 'The case view (see README)' });
+const isoOrNull = z.string().nullable();
+const actionSummary = z
+  .object({
+    id: z.string(),
+    stage: stageSchema,
+    status: z.enum(['open', 'closed']),
+    severity: severitySchema,
+    deadlines: z.record(z.string(), isoOrNull),
+    paused: z.null(),
+    warnings: z.array(z.object({ code: z.string(), field: z.string(), message: z.string() }).passthrough()),
+  })
+  .openapi('ActionSummary', { description: 'The case after the action (compact: GET the case for the whole view)' });
+const ACTION_NAMES: Record<ActionType, string> = {
+  acknowledge: 'Acknowledge',
+  note: 'Note',
+  update: 'ProgressUpdate',
+  severity: 'SeverityChange',
+  internal_escalation: 'InternalEscalation',
+  resolve: 'Resolution',
+  confirmation: 'Confirmation',
+  complete_task: 'TaskCompletion',
+  csat: 'Csat',
+  outcome: 'Outcome',
+  close: 'Close',
+};
+// Named once per process (zod's registry keeps one schema per id): the bodies as clients send them,
+// from the same schemas the workflow's validators use (the task kind is in the path).
+const OPEN_BODY = openSchema.meta({ id: 'OpenEscalation' });
+const ACTION_BODIES = Object.fromEntries(
+  (Object.keys(ACTION_NAMES) as ActionType[]).map((a) => [
+    a,
+    (a === 'complete_task' ? actionSchemas.complete_task.omit({ kind: true }) : actionSchemas[a]).meta({ id: ACTION_NAMES[a] }),
+  ]),
+) as unknown as Record<ActionType, z.ZodType>;
+const LIMITED: ActionType[] = ['note', 'update', 'severity', 'internal_escalation', 'resolve', 'complete_task', 'csat', 'outcome'];
 const errors = {
   400: json(errorSchema, 'Invalid input, with field-level details'),
   401: json(errorSchema, 'No or bad credentials'),
@@ -13,11 +49,13 @@ const errors = {
   503: json(errorSchema, 'Temporal unreachable (Retry-After)'),
 };
 
+
 /** The OpenAPI document, generated from the same zod schemas that validate requests. */
 export function buildOpenApi() {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key (API_KEYS)' });
   const security = [{ apiKey: [] }];
+
   const id = z.object({ id: z.string().openapi({ example: 'esc-3f2a…' }) });
 
   registry.registerPath({
@@ -27,7 +65,7 @@ export function buildOpenApi() {
     security,
     request: {
       headers: z.object({ 'Idempotency-Key': z.string().optional().openapi({ description: 'Same key → the same case (200)' }) }),
-      body: { content: { 'application/json': { schema: openSchema } } },
+      body: { content: { 'application/json': { schema: OPEN_BODY } } },
     },
     responses: { 201: json(caseView, 'Opened (Location header)'), 200: json(caseView, 'Already opened with this Idempotency-Key'), 409: json(errorSchema, 'Key reused with a different body'), ...errors },
   });
@@ -49,11 +87,13 @@ export function buildOpenApi() {
       summary: r.summary,
       description: `Role: ${r.role}${r.link ? ` — or a customer link: ?token=<token> (${r.link.join(', ')})` : ''}`,
       security,
-      request: { params, body: { content: { 'application/json': { schema: actionSchemas[r.action] } } } },
+      request: { params, body: { content: { 'application/json': { schema: ACTION_BODIES[r.action] } } } },
       responses: {
-        200: json(caseView, 'The case after the action, with `warnings` from the message lint'),
-        409: json(errorSchema, 'Not allowed in the current stage'),
-        ...(['acknowledge', 'update', 'resolve'].includes(r.action) ? { 422: json(errorSchema, 'Refused by the playbook message lint') } : {}),
+        200: json(actionSummary, 'The case after the action, with `warnings` from the message lint'),
+        409: json(errorSchema, `Not allowed in the current stage (allowed in: ${ACTION_STAGES[r.action].join(', ')})`),
+        ...(['acknowledge', 'update', 'resolve'].includes(r.action) || LIMITED.includes(r.action)
+          ? { 422: json(errorSchema, [['acknowledge', 'update', 'resolve'].includes(r.action) ? 'Refused by the playbook message lint (message_lint)' : '', LIMITED.includes(r.action) ? 'the case reached one of its limits (limit_reached)' : ''].filter(Boolean).join('; ')) }
+          : {}),
         ...errors,
       },
     });

@@ -4,7 +4,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Typed
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { temporal } from '@temporalio/proto';
 import {
+  DEFAULT_LIMITS,
+  RULES_VERSION,
   caseSummary,
+  type Limits,
   escalationReport,
   workflowIdFor,
   type Action,
@@ -27,6 +30,8 @@ export class EscalationService {
     private readonly taskQueue: string,
     /** The policy new cases open with; each case keeps its own. */
     private readonly policy: () => Policy,
+    /** What new cases may hold. */
+    private readonly limits: () => Limits = () => ({ ...DEFAULT_LIMITS }),
   ) {}
 
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
@@ -37,7 +42,7 @@ export class EscalationService {
       await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, {
         taskQueue: this.taskQueue,
         workflowId: workflowIdFor(caseId),
-        args: [{ caseId, input: body satisfies CaseInput, policy: this.policy() }],
+        args: [{ caseId, input: body satisfies CaseInput, policy: this.policy(), rulesVersion: RULES_VERSION, limits: this.limits() }],
         // A closed case keeps its key: the same key never opens a second case.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { title: body.title, customerName: body.customer.name, fingerprint },
@@ -70,7 +75,10 @@ export class EscalationService {
   async act<T extends ActionType>(caseId: string, type: T, args: ActionArgs<T>): Promise<ActionResult> {
     const handle = this.client.workflow.getHandle(workflowIdFor(caseId));
     try {
-      return await handle.executeUpdate(ACTION_UPDATES[type] as (typeof ACTION_UPDATES)['note'], { args: [args as never] });
+      const result = (await handle.executeUpdate(ACTION_UPDATES[type] as (typeof ACTION_UPDATES)['note'], { args: [args as never] })) as
+        | ActionResult
+        | LegacyActionResult;
+      return 'case' in result ? summaryOfView(result.case, result.warnings) : result;
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw err;
       if (err instanceof WorkflowNotFoundError) {
@@ -142,6 +150,16 @@ export class EscalationService {
 }
 
 const QUERY_DEADLINE_MS = 15_000;
+
+/** What cases still running older code answer to an action: the whole view. */
+interface LegacyActionResult {
+  case: CaseView;
+  warnings: ActionResult['warnings'];
+}
+
+function summaryOfView(view: CaseView, warnings: ActionResult['warnings']): ActionResult {
+  return { id: view.id, stage: view.stage, status: view.status, severity: view.severity, deadlines: view.deadlines, paused: null, warnings };
+}
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const quote = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 

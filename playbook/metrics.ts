@@ -1,6 +1,6 @@
 import { durationMs, type Policy } from './policy';
 import { SEVERITIES, type Severity } from './severity';
-import type { Segment } from './case';
+import { SEGMENTS, type Segment } from './state';
 
 /** The playbook's four escalation metrics and their targets. */
 export const METRIC_TARGETS = {
@@ -70,7 +70,6 @@ export function escalationMetrics(cases: CaseFacts[], policy: Policy) {
 }
 export type EscalationMetrics = ReturnType<typeof escalationMetrics>;
 
-const SEGMENTS = ['smb', 'mid-market', 'enterprise'] as const;
 
 /** The metrics over all cases, and again by segment and by severity. */
 export function escalationReport(cases: CaseFacts[], policy: Policy) {

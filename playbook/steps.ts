@@ -1,4 +1,4 @@
-import type { Stage } from './case';
+import type { Stage } from './state';
 
 /** The playbook's response framework, step by step: what each stage is for and what to do in it. */
 export interface Step {

@@ -1,15 +1,53 @@
-import { openDeadlines, type CaseState, type DeadlineKind } from './case';
+import { openDeadlines } from './deadlines';
+import { actionsAllowed } from './stages';
+import { rulesOf, type CaseState, type DeadlineKind } from './state';
+import { limitsOf } from './state';
 import { SEVERITY_TABLE } from './severity';
 import { STEPS } from './steps';
+import type { LintFinding } from './lint';
 
-/** The case as the API and the Temporal UI show it. */
-export function caseView(state: CaseState) {
+/** The deadlines of a case by name, as ISO times or null. */
+export function deadlinesOf(state: CaseState) {
   const open = openDeadlines(state);
   const due = (kind: DeadlineKind) => {
     const d = open.find((x) => x.kind === kind);
     return d ? new Date(d.dueAt).toISOString() : null;
   };
-  const next = open[0];
+  return {
+    acknowledge: due('acknowledge'),
+    respond: due('respond'),
+    nextUpdate: due('next_update'),
+    resolve: due('resolve'),
+    confirmation: due('confirmation'),
+    followUp: due('follow_up'),
+    recoveryCall: due('recovery_call'),
+    healthCheck: due('health_check'),
+    qbr: due('qbr_review'),
+    outcome: due('outcome'),
+  };
+}
+
+/**
+ * What an action answers: small and of fixed size, because every update result is stored in the
+ * case's history (the whole view is a query).
+ */
+export function actionSummary(state: CaseState, warnings: LintFinding[]) {
+  return {
+    id: state.id,
+    stage: state.stage,
+    status: state.status,
+    severity: state.severity,
+    deadlines: deadlinesOf(state),
+    /** Pausing the clocks is not built yet: no case is paused. */
+    paused: null,
+    warnings,
+  };
+}
+export type ActionSummary = ReturnType<typeof actionSummary>;
+
+/** The case as the API and the Temporal UI show it. */
+export function caseView(state: CaseState) {
+  const next = openDeadlines(state)[0];
   const { input } = state;
   return {
     id: state.id,
@@ -36,18 +74,7 @@ export function caseView(state: CaseState) {
     confirmedAt: state.confirmedAt,
     closedAt: state.closedAt,
     closeReason: state.closeReason,
-    deadlines: {
-      acknowledge: due('acknowledge'),
-      respond: due('respond'),
-      nextUpdate: due('next_update'),
-      resolve: due('resolve'),
-      confirmation: due('confirmation'),
-      followUp: due('follow_up'),
-      recoveryCall: due('recovery_call'),
-      healthCheck: due('health_check'),
-      qbr: due('qbr_review'),
-      outcome: due('outcome'),
-    },
+    deadlines: deadlinesOf(state),
     nextDeadline: next ? { kind: next.kind, dueAt: new Date(next.dueAt).toISOString() } : null,
     breaches: state.breaches,
     internalEscalations: state.internalEscalations,
@@ -61,8 +88,10 @@ export function caseView(state: CaseState) {
     csat: state.csat,
     outcome: state.outcome,
     policy: state.policy,
-    /** What the playbook asks of the current stage. */
-    playbook: state.stage === 'closed' ? null : STEPS[state.stage],
+    rulesVersion: rulesOf(state),
+    limits: limitsOf(state),
+    /** What the playbook asks of the current stage, and the actions the stage allows. */
+    playbook: state.stage === 'closed' ? null : { ...STEPS[state.stage], allowedActions: actionsAllowed(state.stage) },
   };
 }
 export type CaseView = ReturnType<typeof caseView>;

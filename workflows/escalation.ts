@@ -1,7 +1,8 @@
 /**
  * One escalation, from open to closed, as a thin loop over the playbook's state machine:
- * handlers apply actions, the loop sends what the machine asked for, keeps visibility current and
- * sleeps on one durable timer until the next deadline or the next action.
+ * handlers check the payload, let the clock catch up and apply the action; the loop sends what the
+ * machine asked for, keeps visibility current and sleeps on one durable timer until the next deadline
+ * or the next action.
  */
 import {
   ActivityFailure,
@@ -19,17 +20,20 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { DeliveryResult, EscalationActivities } from '../activities/types';
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
+import type { DeliverInput, DeliveryResult, EscalationActivities } from '../activities/types';
 import {
   PlaybookError,
-  apply,
+  act,
+  actionSummary,
   caseDetails,
   caseView,
+  closeFromOutside,
   messageCase,
   nextWake,
   openCase,
   recordDelivery,
+  rulesOf,
   tick,
   validate,
   visibilityOf,
@@ -40,16 +44,43 @@ import {
   type Transition,
 } from '../playbook';
 import { ACTION_UPDATES, SA, getCaseQuery, type EscalationInput } from './messages';
+import { actionSchemas, fieldErrors } from './schemas';
 import { FAILURE_TYPES } from './escalation-failures';
 
-const { sendEmail, postSlack } = proxyActivities<EscalationActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },
+/**
+ * Sends retry quickly: a worker that dies mid-send stops heartbeating and the send is tried again
+ * within seconds (heartbeat 5 s), not after a minute.
+ */
+const RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 };
+const senders = proxyActivities<EscalationActivities>({ startToCloseTimeout: '45s', heartbeatTimeout: '5s', retry: RETRY });
+/**
+ * The post that starts a case's Slack thread is bounded (2 minutes in all): posts that would reply in
+ * that thread wait for it, so a failing first post holds them no longer than that.
+ */
+export const SLACK_ROOT_BOUND = '2 minutes';
+const slackRoot = proxyActivities<EscalationActivities>({
+  startToCloseTimeout: '30s',
+  heartbeatTimeout: '5s',
+  scheduleToCloseTimeout: SLACK_ROOT_BOUND,
+  retry: { ...RETRY, maximumInterval: '20s' },
 });
 
-
 /** Changes to workflow logic, each behind `patched()` so running cases replay as they ran. */
-export const PATCHES = { timerSummary: 'timer-summary-follows-deadline' } as const;
+export const PATCHES = {
+  timerSummary: 'timer-summary-follows-deadline',
+  /** Slack replies go out side by side once the thread exists; only the thread's first post is waited for. */
+  slackReplies: 'slack-replies-do-not-queue',
+  /** Continue-as-new keeps the timer armed while sends finish; nothing stalls a deadline. */
+  continueKeepsClock: 'continue-as-new-keeps-clock',
+  /** What closing (or a send finishing after it) produces is still sent. */
+  deliverAfterClose: 'deliver-after-close',
+} as const;
+
+/**
+ * Continue-as-new well inside Temporal's limits (50k events / 50 MB of history, 2,000 updates per
+ * run), besides whenever Temporal suggests it. Cases of rules 2 and later.
+ */
+export const RUN_BUDGET = { events: 4_000, bytes: 4 * 1024 * 1024, updates: 150 } as const;
 
 function asFailure(err: unknown): never {
   if (err instanceof PlaybookError) {
@@ -58,11 +89,29 @@ function asFailure(err: unknown): never {
   throw err;
 }
 
+/** The update's payload checked by the API's own schema: a client that skips the API gets the same 400. */
+function parseAction(type: Action['type'], args: unknown): Action {
+  const parsed = actionSchemas[type].safeParse(args ?? {});
+  if (!parsed.success) {
+    const details = fieldErrors(parsed.error);
+    throw ApplicationFailure.create({
+      type: FAILURE_TYPES.invalid,
+      message: `Invalid ${type}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+      details: [details],
+      nonRetryable: true,
+    });
+  }
+  return { ...parsed.data, type } as Action;
+}
+
 export async function escalationWorkflow(params: EscalationInput): Promise<CaseView> {
-  const opened = params.carried ? undefined : openCase({ id: params.caseId, input: params.input, policy: params.policy, now: Date.now() });
+  const opened = params.carried
+    ? undefined
+    : openCase({ id: params.caseId, input: params.input, policy: params.policy, now: Date.now(), rulesVersion: params.rulesVersion, limits: params.limits });
   let state: CaseState = params.carried ?? opened!.state;
   let version = 0;
   let inflight = 0;
+  let updatesThisRun = 0;
   const pending: Outbound[] = [...(opened?.effects ?? [])];
   const commit = (t: Transition) => {
     state = t.state;
@@ -70,23 +119,25 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     version++;
   };
 
-  for (const [type, update] of Object.entries(ACTION_UPDATES)) {
-    const action = (args: object) => ({ ...args, type }) as Action;
+  for (const [type, update] of Object.entries(ACTION_UPDATES) as [Action['type'], (typeof ACTION_UPDATES)[Action['type']]][]) {
     setHandler(
       update,
       (args: object) => {
+        const action = parseAction(type, args);
         try {
-          const t = apply(state, action(args), Date.now());
+          const t = act(state, action, Date.now());
           commit(t);
-          return { case: caseView(state), warnings: t.warnings };
+          updatesThisRun++;
+          return actionSummary(state, t.warnings);
         } catch (err) {
           return asFailure(err);
         }
       },
       {
         validator: (args: object) => {
+          const action = parseAction(type, args);
           try {
-            validate(state, action(args), Date.now());
+            validate(state, action, Date.now());
           } catch (err) {
             asFailure(err);
           }
@@ -96,26 +147,35 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   }
   setHandler(getCaseQuery, () => caseView(state));
 
-  // Slack posts go one after another: the first starts the case's thread, the rest reply in it.
+  const record = async (m: Outbound, send: (input: DeliverInput) => Promise<DeliveryResult>) => {
+    inflight++;
+    try {
+      // Sends are not cancelled with the case: what it asked for is delivered and recorded.
+      const result = await CancellationScope.nonCancellable(() =>
+        send({ caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs }),
+      );
+      commit(recordDelivery(state, { id: m.id, ...result }, Date.now())); // `state` read after the send completes
+    } catch (err) {
+      commit(recordDelivery(state, { id: m.id, status: 'failed', reason: failureReason(err) }, Date.now()));
+    } finally {
+      inflight--;
+    }
+  };
+
+  // Slack: the first post starts the case's thread, so posts wait for it; once the thread exists they
+  // go out side by side and a failing one holds no other.
   let slackChain: Promise<void> = Promise.resolve();
   const deliver = (m: Outbound) => {
-    inflight++;
-    const send = async (): Promise<DeliveryResult> => {
-      const input = { caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs };
-      return m.channel === 'email' ? sendEmail(input) : postSlack(input);
-    };
-    const record = async () => {
-      try {
-        const result = await send(); // awaited first: `state` must be read after the send completes
-        commit(recordDelivery(state, { id: m.id, ...result }, Date.now()));
-      } catch (err) {
-        commit(recordDelivery(state, { id: m.id, status: 'failed', reason: failureReason(err) }, Date.now()));
-      } finally {
-        inflight--;
-      }
-    };
-    if (m.channel === 'slack') slackChain = slackChain.then(record);
-    else void record();
+    if (m.channel === 'email') return void record(m, senders.sendEmail);
+    if (!patched(PATCHES.slackReplies)) {
+      slackChain = slackChain.then(() => record(m, senders.postSlack));
+      return;
+    }
+    if (state.slackThreadTs) return void record(m, senders.postSlack);
+    slackChain = slackChain.then(() => {
+      if (state.slackThreadTs) return void record(m, senders.postSlack);
+      return record(m, slackRoot.postSlack);
+    });
   };
 
   let published: Record<string, string> = {};
@@ -155,33 +215,67 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     timer = armed;
   };
 
-  for (;;) {
-    pending.splice(0).forEach(deliver);
-    publish();
-    if (state.status === 'closed') break;
+  const runFull = () => {
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || (params.historyLimit !== undefined && info.historyLength >= params.historyLimit)) {
-      timer?.scope.cancel();
-      timer = undefined;
-      await condition(() => allHandlersFinished() && inflight === 0);
-      if (pending.length === 0) {
-        await continueAsNew<typeof escalationWorkflow>({ ...params, carried: state });
+    if (info.continueAsNewSuggested || (params.historyLimit !== undefined && info.historyLength >= params.historyLimit)) return true;
+    if (rulesOf(state) < 2) return false;
+    return info.historyLength >= RUN_BUDGET.events || (info.historySize ?? 0) >= RUN_BUDGET.bytes || updatesThisRun >= RUN_BUDGET.updates;
+  };
+
+  /** Sends what is pending and waits for every send in flight (which may produce more, e.g. a failure notice). */
+  const drain = async () => {
+    for (;;) {
+      pending.splice(0).forEach(deliver);
+      publish();
+      await condition(() => allHandlersFinished() && (inflight === 0 || pending.length > 0));
+      if (pending.length === 0 && inflight === 0) return;
+    }
+  };
+
+  try {
+    for (;;) {
+      pending.splice(0).forEach(deliver);
+      publish();
+      if (state.status === 'closed') break;
+      if (runFull()) {
+        if (patched(PATCHES.continueKeepsClock)) {
+          // Only once every handler and send is done; until then the loop goes on, the timer armed.
+          if (allHandlersFinished() && inflight === 0 && pending.length === 0) {
+            await continueAsNew<typeof escalationWorkflow>({ ...params, carried: state });
+          }
+        } else {
+          timer?.scope.cancel();
+          timer = undefined;
+          await condition(() => allHandlersFinished() && inflight === 0);
+          if (pending.length === 0) await continueAsNew<typeof escalationWorkflow>({ ...params, carried: state });
+          continue;
+        }
       }
-      continue;
+      const wake = nextWake(state);
+      if (wake && wake.at <= Date.now()) {
+        commit(tick(state, Date.now()));
+        continue;
+      }
+      arm(wake);
+      const seen = version;
+      await condition(() => version !== seen || timer?.fired === true || (runFull() && allHandlersFinished() && inflight === 0));
+      if (timer?.fired) commit(tick(state, Date.now()));
     }
-    const wake = nextWake(state);
-    if (wake && wake.at <= Date.now()) {
-      commit(tick(state, Date.now()));
-      continue;
-    }
-    arm(wake);
-    const seen = version;
-    await condition(() => version !== seen || timer?.fired === true);
-    if (timer?.fired) commit(tick(state, Date.now()));
+    timer?.scope.cancel();
+    if (patched(PATCHES.deliverAfterClose)) await drain();
+    else await condition(() => allHandlersFinished() && inflight === 0);
+    return caseView(state);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled from the Temporal UI or CLI: the case closes cleanly — reason, closedAt, search
+    // attributes, no timer left — and ends as cancelled in Temporal.
+    await CancellationScope.nonCancellable(async () => {
+      timer?.scope.cancel();
+      commit(closeFromOutside(state, 'Cancelled in Temporal (UI or CLI)', Date.now()));
+      await drain();
+    });
+    throw err;
   }
-  timer?.scope.cancel();
-  await condition(() => allHandlersFinished() && inflight === 0);
-  return caseView(state);
 }
 
 function failureReason(err: unknown): string {

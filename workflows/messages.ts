@@ -4,16 +4,21 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Action, CaseInput, CaseState, CaseView, LintFinding, Policy } from '../playbook';
+import type { Action, ActionSummary, CaseInput, CaseState, CaseView, Limits, Policy } from '../playbook';
 
 /** The workflow type; test/unit checks it names the exported workflow function. */
 export const ESCALATION_WORKFLOW = 'escalationWorkflow' as const;
 export { FAILURE_TYPES } from './escalation-failures';
+export * from './schemas';
 
 export interface EscalationInput {
   caseId: string;
   input: CaseInput;
   policy: Policy;
+  /** The rules the case runs by (RULES_VERSION at open); absent on cases opened before versions: 1. */
+  rulesVersion?: number;
+  /** What the case may hold; absent: the defaults. */
+  limits?: Limits;
   /** Set only by continue-as-new: the whole case carried into the new run. */
   carried?: CaseState;
   /**
@@ -23,11 +28,12 @@ export interface EscalationInput {
   historyLimit?: number;
 }
 
-/** What every update answers: the case after the action, and any lint findings it was flagged with. */
-export interface ActionResult {
-  case: CaseView;
-  warnings: LintFinding[];
-}
+/**
+ * What every update answers: a compact summary of the case after the action, with any lint findings
+ * it was flagged with. (Cases that ran older code answered `{ case: CaseView, warnings }`; the API
+ * reads both.)
+ */
+export type ActionResult = ActionSummary;
 
 type Args<T extends Action['type']> = Omit<Extract<Action, { type: T }>, 'type'>;
 

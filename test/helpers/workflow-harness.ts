@@ -2,7 +2,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
-import { DEFAULT_POLICY, caseSummary, workflowIdFor, type CaseInput, type CaseView, type Policy } from '../../playbook';
+import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseInput, type CaseView, type Limits, type Policy } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
 import { uniqueId } from './fixtures';
@@ -46,7 +46,7 @@ export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWork
 export async function runCase<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
-  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string; historyLimit?: number },
+  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits },
   fn: (handle: Handle) => Promise<T>,
 ): Promise<T> {
   const taskQueue = uniqueId('tq');
@@ -62,7 +62,16 @@ export async function runCase<T>(
     const handle = await env.client.workflow.start(escalationWorkflow, {
       taskQueue,
       workflowId: workflowIdFor(caseId),
-      args: [{ caseId, input: opts.input, policy: opts.policy ?? DEFAULT_POLICY, historyLimit: opts.historyLimit }],
+      args: [
+        {
+          caseId,
+          input: opts.input,
+          policy: opts.policy ?? DEFAULT_POLICY,
+          historyLimit: opts.historyLimit,
+          rulesVersion: 'rulesVersion' in opts ? opts.rulesVersion : RULES_VERSION,
+          ...(opts.limits ? { limits: opts.limits } : {}),
+        },
+      ],
       staticSummary: caseSummary(opts.input),
     });
     try {

@@ -1,0 +1,38 @@
+/**
+ * Delivery results, reported back by the workflow: each message's status, the Slack thread, and the
+ * CSM told on the other channel when a message (or some of its recipients) could not be reached.
+ */
+import { Draft, type CaseState, type MessageStatus, type Transition } from './state';
+
+export interface DeliveryReport {
+  id: string;
+  status: MessageStatus;
+  to?: string[];
+  subject?: string;
+  reason?: string;
+  threadTs?: string;
+  /** Recipients the mail server refused while it took the others. */
+  rejected?: { address: string; reason: string }[];
+}
+
+export function recordDelivery(prev: CaseState, r: DeliveryReport, now: number): Transition {
+  const d = new Draft(prev, now);
+  if (r.threadTs && !d.s.slackThreadTs) d.s.slackThreadTs = r.threadTs;
+  const m = d.s.messages.find((x) => x.id === r.id);
+  if (!m) return d.done();
+  m.status = r.status;
+  if (r.to && r.to.length > 0) m.to = r.to;
+  if (r.subject) m.subject = r.subject;
+  const rejected = r.rejected ?? [];
+  const refused = rejected.map((x) => `${x.address} refused: ${x.reason}`).join('; ');
+  const reason = [r.reason, refused].filter(Boolean).join('; ');
+  if (reason) m.reason = reason;
+  if ((r.status === 'failed' || rejected.length > 0) && m.kind !== 'delivery_failed') {
+    const what = r.status === 'failed' ? 'failed' : `reached only some recipients`;
+    d.log('delivery_failed', `${m.kind} by ${m.channel} ${what}: ${reason || 'unknown reason'}`);
+    const other = m.channel === 'email' ? 'slack' : 'email';
+    const to = r.status === 'failed' ? m.to : rejected.map((x) => x.address);
+    d.send('delivery_failed', 'delivery_failed', ['csm'], { failedKind: m.kind, channel: m.channel, to, reason: reason || null }, [other]);
+  }
+  return d.done();
+}

@@ -1,0 +1,227 @@
+/**
+ * What a case is: its input, its state, the actions people take on it, and the draft a transition
+ * writes into. No I/O and no clock of its own.
+ */
+import type { Policy } from './policy';
+import type { Role, Severity } from './severity';
+import type { InternalTrigger } from './routing';
+import type { Category } from './triggers';
+import type { LintFinding } from './lint';
+import type { Outbound, TemplateId } from './messages';
+import type { Party } from './severity';
+import { DEFAULT_LIMITS, type Limits } from './limits';
+
+export const STAGES = ['acknowledge', 'investigate', 'communicate', 'resolve', 'follow_up', 'recovery', 'closed'] as const;
+export type Stage = (typeof STAGES)[number];
+export const TASK_KINDS = ['follow_up', 'recovery_call', 'health_check', 'qbr_review'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+export const NOTE_KINDS = ['investigation', 'root_cause', 'workaround'] as const;
+export type NoteKind = (typeof NOTE_KINDS)[number];
+export const SEGMENTS = ['smb', 'mid-market', 'enterprise'] as const;
+export type Segment = (typeof SEGMENTS)[number];
+export const SEGMENT_LABELS: Readonly<Record<Segment, string>> = { smb: 'SMB', 'mid-market': 'Mid-Market', enterprise: 'Enterprise' };
+
+/**
+ * The rules a case runs by. A case keeps the version it was opened with (cases opened before versions
+ * existed are 1); a rule change branches on it, so running cases replay and keep their behaviour.
+ * 2: overdue timer points are handled before an action lands (a late action is a breach); the stored
+ *    case is bounded (pruned timer keys, capped thread references, short timeline summaries).
+ */
+export const RULES_VERSION = 2;
+
+export interface CaseInput {
+  customer: {
+    id: string;
+    name: string;
+    segment: Segment;
+    arr: number;
+    healthScore: number;
+    renewalDate?: string;
+    nextQbrDate?: string;
+  };
+  contact: { name: string; email: string; timezone?: string };
+  csm: { name: string; email: string };
+  severity: Severity;
+  category: Category;
+  trigger: string;
+  title: string;
+  impact: string;
+  description?: string;
+  neededBy?: string;
+  workaround?: string;
+  flags?: { executiveInvolved?: boolean; churnThreat?: boolean };
+}
+
+export type DeadlineKind =
+  | 'acknowledge'
+  | 'respond'
+  | 'next_update'
+  | 'resolve'
+  | 'confirmation'
+  | 'follow_up'
+  | 'recovery_call'
+  | 'health_check'
+  | 'qbr_review'
+  | 'outcome';
+
+export interface Breach { kind: DeadlineKind; dueAt: string; at: string }
+export interface InternalEscalation { trigger: InternalTrigger; to: Role[]; at: string; note: string; ask?: string; by?: string }
+export interface Task { kind: TaskKind; dueAt: string; doneAt?: string; notes?: string; by?: string }
+export interface TimelineEntry { at: string; type: string; actor?: string; summary: string }
+export interface Note { at: string; kind: NoteKind; text: string; by?: string }
+export type MessageStatus = 'pending' | 'sent' | 'skipped' | 'failed';
+export interface MessageRecord {
+  id: string;
+  kind: Outbound['kind'];
+  channel: Outbound['channel'];
+  to: string[];
+  subject?: string;
+  at: string;
+  status: MessageStatus;
+  reason?: string;
+}
+
+export interface CaseState {
+  id: string;
+  /** Absent on cases opened before rules were versioned: those run by version 1. */
+  rulesVersion?: number;
+  input: CaseInput;
+  policy: Policy;
+  /** Absent on cases opened before limits existed: the defaults apply. */
+  limits?: Limits;
+  severity: Severity;
+  stage: Stage;
+  status: 'open' | 'closed';
+  openedAt: string;
+  acknowledgedAt: string | null;
+  firstResponseAt: string | null;
+  lastUpdateAt: string | null;
+  promisedUpdateAt: string | null;
+  resolvedAt: string | null;
+  confirmedAt: string | null;
+  closedAt: string | null;
+  closeReason: string | null;
+  resolution: { rootCause: string; fix: string; prevention: string } | null;
+  updates: number;
+  reopens: number;
+  apologies: number;
+  breaches: Breach[];
+  /** Keys of the timer points already handled, so each warning, breach and reminder happens once. */
+  fired: string[];
+  internalEscalations: InternalEscalation[];
+  messages: MessageRecord[];
+  tasks: Task[];
+  timeline: TimelineEntry[];
+  notes: Note[];
+  csat: { score: number; comment?: string; at: string } | null;
+  outcome: { churned: boolean; note?: string; at: string } | null;
+  /** Ids of the customer emails sent so far: they thread every later one. */
+  customerThread: string[];
+  /** The Slack thread of the case, once its first post went out. */
+  slackThreadTs: string | null;
+  seq: number;
+}
+
+export type Action =
+  | { type: 'acknowledge'; by?: string; note?: string; nextUpdateAt?: string; overrideLint?: boolean }
+  | { type: 'note'; text: string; kind?: NoteKind; by?: string }
+  | { type: 'update'; known: string; unknown?: string; doing?: string; eta?: string; workaround?: string; nextUpdateAt?: string; by?: string; overrideLint?: boolean }
+  | { type: 'severity'; severity: Severity; reason: string; by?: string }
+  | { type: 'internal_escalation'; trigger: InternalTrigger; note: string; ask?: string; includeIfNeeded?: boolean; by?: string }
+  | { type: 'resolve'; rootCause: string; fix: string; prevention: string; by?: string; overrideLint?: boolean }
+  | { type: 'confirmation'; resolved: boolean; comment?: string; by?: string }
+  | { type: 'complete_task'; kind: TaskKind; notes: string; by?: string }
+  | { type: 'csat'; score: number; comment?: string; by?: string }
+  | { type: 'outcome'; churned: boolean; note?: string; by?: string }
+  | { type: 'close'; reason: string; by?: string };
+export type ActionType = Action['type'];
+
+export type ErrorCode = 'conflict' | 'lint' | 'invalid' | 'limit';
+
+/** An action the playbook refuses: `conflict` → 409, `lint` → 422, `invalid` → 400, `limit` → 422 limit_reached. */
+export class PlaybookError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'PlaybookError';
+  }
+}
+
+export interface Transition {
+  state: CaseState;
+  effects: Outbound[];
+  warnings: LintFinding[];
+}
+
+export const t = (iso: string) => Date.parse(iso);
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export const rulesOf = (state: CaseState) => state.rulesVersion ?? 1;
+export const limitsOf = (state: CaseState): Limits => state.limits ?? DEFAULT_LIMITS;
+
+export function task(state: CaseState, kind: TaskKind): Task | undefined {
+  return state.tasks.find((x) => x.kind === kind);
+}
+
+function clone(state: CaseState): CaseState {
+  return JSON.parse(JSON.stringify(state)) as CaseState;
+}
+
+/** Timeline summaries are one short line: the full text lives in the note, the email or the field it came from. */
+export const SUMMARY_CHARS = 200;
+const short = (s: string) => (s.length <= SUMMARY_CHARS ? s : `${s.slice(0, SUMMARY_CHARS - 1)}…`);
+
+/** Customer emails reference the first email of the thread and the latest ones, not every one (RFC 5322 §3.6.4). */
+export const THREAD_REFERENCES = 20;
+
+/** A transition being written: a copy of the case, the messages it asks for, the lint warnings. */
+export class Draft {
+  readonly s: CaseState;
+  readonly effects: Outbound[] = [];
+  readonly warnings: LintFinding[] = [];
+  constructor(
+    prev: CaseState,
+    readonly now: number,
+  ) {
+    this.s = clone(prev);
+  }
+
+  get at(): string {
+    return iso(this.now);
+  }
+
+  log(type: string, summary: string, actor?: string): void {
+    const text = rulesOf(this.s) >= 2 ? short(summary) : summary;
+    this.s.timeline.push({ at: this.at, type, summary: text, ...(actor ? { actor } : {}) });
+  }
+
+  send(kind: Outbound['kind'], template: TemplateId, to: Party[], data: Record<string, unknown>, channels: Outbound['channel'][]): void {
+    const recipients = [...new Set(to)];
+    if (recipients.length === 0) return;
+    for (const channel of channels) {
+      const id = `m${++this.s.seq}`;
+      const customer = recipients.includes('contact');
+      const out: Outbound = { id, kind, channel, template, to: recipients, data, audience: customer ? 'customer' : 'internal' };
+      if (customer && channel === 'email') {
+        out.thread = [...this.s.customerThread];
+        this.s.customerThread.push(id);
+        const thread = this.s.customerThread;
+        if (rulesOf(this.s) >= 2 && thread.length > THREAD_REFERENCES + 1) thread.splice(1, thread.length - THREAD_REFERENCES - 1);
+      }
+      this.effects.push(out);
+      this.s.messages.push({ id, kind, channel, to: recipients, at: this.at, status: 'pending' });
+    }
+  }
+
+  /** An internal alert: by email and in the case's Slack thread. */
+  alert(kind: Outbound['kind'], template: TemplateId, to: Party[], data: Record<string, unknown>): void {
+    this.send(kind, template, to, data, ['email', 'slack']);
+  }
+
+  done(): Transition {
+    return { state: this.s, effects: this.effects, warnings: this.warnings };
+  }
+}
