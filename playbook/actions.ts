@@ -10,7 +10,7 @@ import { findTrigger } from './triggers';
 import { lintCustomerText, noNextUpdateFinding, type LintFinding } from './lint';
 import type { InternalTrigger } from './routing';
 import { ACTION_STAGES, TASK_STAGES } from './stages';
-import { respondDue } from './deadlines';
+import { liveFiredKeys, respondDue } from './deadlines';
 import { after } from './windows';
 import { runClock } from './clock';
 import { closeCase, escalateInternally, maybeAdvance, whatWeTried } from './transitions';
@@ -98,6 +98,7 @@ export function act(prev: CaseState, action: Action, now: number): Transition {
   const d = new Draft(prev, now);
   if (rulesOf(prev) >= 2) runClock(d);
   applyIn(d, action);
+  if (rulesOf(prev) >= 2) d.s.fired = liveFiredKeys(d.s);
   return d.done();
 }
 

@@ -1,6 +1,8 @@
 import {
   DEFAULT_POLICY,
   PlaybookError,
+  RULES_VERSION,
+  act,
   apply,
   caseView,
   nextWake,
@@ -28,21 +30,25 @@ class Sim {
   sent: Outbound[] = [];
   now = T0;
   constructor(input: CaseInput = caseInput(), policy: Policy = DEFAULT_POLICY) {
-    const t = openCase({ id: 'c1', input, policy, now: T0 });
+    const t = openCase({ id: 'c1', input, policy, now: T0, rulesVersion: RULES_VERSION });
     this.state = t.state;
     this.sent.push(...t.effects);
   }
+  /**
+   * Acts `after` ms from now, as the workflow does: timers strictly before that moment have fired;
+   * whatever falls due at the moment itself is left to the action (which runs the clock first).
+   */
   act(action: Action, after = 0) {
-    this.advance(after);
-    const t = apply(this.state, action, this.now);
+    this.advance(after, { before: true });
+    const t = act(this.state, action, this.now);
     this.state = t.state;
     this.sent.push(...t.effects);
     return t;
   }
   /** Moves the clock, waking the case at each of its timer points on the way, as the workflow does. */
-  advance(ms: number) {
+  advance(ms: number, o: { before?: boolean } = {}) {
     const end = this.now + ms;
-    for (let w = nextWake(this.state); w && w.at <= end; w = nextWake(this.state)) {
+    for (let w = nextWake(this.state); w && (o.before ? w.at < end : w.at <= end); w = nextWake(this.state)) {
       this.now = Math.max(this.now, w.at);
       const t = tick(this.state, this.now);
       this.state = t.state;

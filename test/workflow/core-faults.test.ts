@@ -1,0 +1,158 @@
+import { Worker } from '@temporalio/worker';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
+import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
+import { escalationWorkflow } from '../../workflows';
+import { acknowledgeUpdate, closeUpdate, getCaseQuery, progressUpdate } from '../../workflows/messages';
+import { caseInput, uniqueId } from '../helpers/fixtures';
+import { caseWhen, recordingActivities, runCase, timeSkippingSuite } from '../helpers/workflow-harness';
+
+const t = timeSkippingSuite();
+const inHours = async (h: number) => new Date(Number(await t.env.currentTimeMs()) + h * 3_600_000).toISOString();
+
+/** Polls (bounded, 15 s) until `pred` holds. */
+async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const v = await read();
+    if (pred(v)) return v;
+    if (Date.now() > end) throw new Error(`never reached: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A send that blocks until the test releases it. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { open, opened };
+}
+
+test('an acknowledgement that arrives after its window while the worker was away is recorded as a breach', async () => {
+  const { activities } = recordingActivities();
+  const taskQueue = uniqueId('tq');
+  const caseId = uniqueId();
+  // No workflow cache, so no sticky queue: the case's next task goes to whichever worker polls next.
+  const worker = () => Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.code, activities, maxCachedWorkflows: 0 });
+  const handle = await t.env.client.workflow.start(escalationWorkflow, {
+    taskQueue,
+    workflowId: workflowIdFor(caseId),
+    args: [{ caseId, input: caseInput({ severity: 'high' }), policy: { ...DEFAULT_POLICY, acknowledgeWithin: '3s', warnBefore: '1s' }, rulesVersion: RULES_VERSION }],
+    staticSummary: caseSummary(caseInput()),
+  });
+  try {
+    // The worker runs the case up to its first timer (the warning at 2 s), then goes away.
+    await (await worker()).runUntil(() => caseWhen(handle, (c) => c.messages.every((m) => m.status !== 'pending'), 'opened'));
+    await t.env.sleep('4200ms'); // the warning timer fires with no worker; the due time passes unseen
+    // The acknowledgement reaches the case in the same activation as the overdue timer.
+    const ack = handle.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
+    await (await worker()).runUntil(async () => {
+      await ack;
+      const c = await handle.query(getCaseQuery);
+      expect(c.stage).toBe('investigate');
+      expect(c.breaches.map((b) => b.kind)).toEqual(['acknowledge']);
+    });
+  } finally {
+    await handle.terminate('test finished').catch(() => undefined);
+  }
+});
+
+test('a malformed update sent straight to Temporal is refused with the field and the reason; the case keeps working', async () => {
+  const { activities } = recordingActivities();
+  await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
+    const err = await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: 'next tuesday-ish' }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (err as WorkflowUpdateFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidAction');
+    expect(cause.details?.[0]).toEqual([expect.objectContaining({ field: 'nextUpdateAt' })]);
+    const junk = await h.executeUpdate(progressUpdate, { args: [{ known: 42 } as never] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(((junk as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('InvalidAction');
+    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
+    expect((await h.query(getCaseQuery)).stage).toBe('investigate');
+    await t.env.sleep('3h');
+    const c = await h.query(getCaseQuery);
+    expect(c.stage).toBe('investigate');
+    expect(c.breaches.map((b) => b.kind)).toContain('respond'); // the clock still runs: critical's first update was due at 1h
+  });
+});
+
+test('"Request Cancellation" in the Temporal UI closes the case cleanly: reason, closedAt, no timer, and Temporal records it cancelled', async () => {
+  const { activities } = recordingActivities();
+  await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
+    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
+    await h.cancel();
+    const failure = await h.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const c = await h.query(getCaseQuery);
+    expect(c).toMatchObject({ status: 'closed', stage: 'closed', closeReason: 'Cancelled in Temporal (UI or CLI)' });
+    expect(c.closedAt).not.toBeNull();
+    expect(Object.values(c.deadlines).every((d) => d === null)).toBe(true);
+    expect(c.timeline.at(-1)).toMatchObject({ type: 'closed', actor: 'temporal' });
+    expect(c.messages.every((m) => m.status !== 'pending')).toBe(true);
+  });
+});
+
+test('while continue-as-new waits for a send in flight, deadlines still fire; the case then continues in a new run', async () => {
+  const blocked = gate();
+  const { activities: base } = recordingActivities();
+  let held = 0;
+  const activities: EscalationActivities = {
+    ...base,
+    async sendEmail(i: DeliverInput): Promise<DeliveryResult> {
+      if (i.message.kind === 'case_opened') {
+        held++;
+        await blocked.opened;
+      }
+      return base.sendEmail(i);
+    },
+  };
+  // Short windows: while an activity runs, the time-skipping server lets time pass at wall speed.
+  const policy = { ...DEFAULT_POLICY, acknowledgeWithin: '2s', warnBefore: '1s' };
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy, activities, historyLimit: 5 }, async (h) => {
+    await caseWhen(h, () => held > 0, 'send in flight');
+    const c = await until(() => h.query(getCaseQuery), (x) => x.breaches.some((b) => b.kind === 'acknowledge'), 'acknowledge breach while a send is in flight');
+    expect(c.messages.find((m) => m.kind === 'case_opened' && m.channel === 'email')?.status).toBe('pending');
+    const firstRun = (await h.describe()).runId;
+    blocked.open();
+    await caseWhen(h, (x) => x.messages.every((m) => m.status !== 'pending'), 'all delivered');
+    await until(() => h.describe(), (d) => d.runId !== firstRun, 'a new run');
+    const carried = await h.query(getCaseQuery);
+    expect(carried.breaches.map((b) => b.kind)).toContain('acknowledge');
+  });
+});
+
+test('a send that fails after the case closed still gets its failure notice out', async () => {
+  const blocked = gate();
+  const { activities: base, sent } = recordingActivities();
+  const activities: EscalationActivities = {
+    ...base,
+    async sendEmail(i: DeliverInput): Promise<DeliveryResult> {
+      if (i.message.kind === 'acknowledgement') {
+        await blocked.opened;
+        throw ApplicationFailure.nonRetryable('SMTP 550: mailbox unavailable', 'PermanentDeliveryFailure');
+      }
+      return base.sendEmail(i);
+    },
+  };
+  await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
+    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
+    await h.executeUpdate(closeUpdate, { args: [{ reason: 'duplicate' }] });
+    blocked.open();
+    await h.result();
+    const c = await h.query(getCaseQuery);
+    expect(c.messages.find((m) => m.kind === 'acknowledgement')).toMatchObject({ status: 'failed', reason: expect.stringContaining('550') });
+    expect(c.messages.filter((m) => m.kind === 'delivery_failed')).toEqual([expect.objectContaining({ channel: 'slack', status: 'sent' })]);
+    expect(sent.some((i) => i.message.kind === 'delivery_failed')).toBe(true);
+  });
+});
