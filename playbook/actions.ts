@@ -14,7 +14,7 @@ import { liveFiredKeys, respondDue } from './deadlines';
 import { after } from './windows';
 import { runClock } from './clock';
 import { closeCase, escalateInternally, maybeAdvance, whatWeTried } from './transitions';
-import { DEFAULT_LIMITS, storedTextChars, type Limits } from './limits';
+import { DEFAULT_LIMITS, storedTextChars, timelineLength, type Limits } from './limits';
 import {
   Draft,
   PlaybookError,
@@ -139,7 +139,7 @@ function requireRoom(state: CaseState, what: { timeline?: boolean; notes?: boole
       throw new PlaybookError('limit', `This case has reached its limit of ${l[limit]} ${LIMIT_NAMES[limit]}`, { limit, max: l[limit], current });
     }
   };
-  if (what.timeline) full('timeline', state.timeline.length);
+  if (what.timeline) full('timeline', timelineLength(state));
   if (what.notes) full('notes', state.notes.length);
   if (what.updates) full('updates', state.updates);
   if (what.text) full('storedTextChars', storedTextChars(state), what.text.reduce((n, x) => n + (x?.length ?? 0), 0));
@@ -189,7 +189,8 @@ function applyIn(d: Draft, action: Action): void {
       requireRoom(s, { timeline: true, notes: true, text: [action.text] });
       const kind = action.kind ?? 'investigation';
       s.notes.push({ at: d.at, kind, text: action.text, ...(by ? { by } : {}) });
-      d.log('note', rulesOf(s) >= 2 ? `${kind.replace('_', ' ')} note #${s.notes.length}: ${action.text}` : `${kind.replace('_', ' ')}: ${action.text}`, by);
+      // Rules 2: the note is stored once; the view puts it on the timeline (see timelineOf).
+      if (rulesOf(s) < 2) d.log('note', `${kind.replace('_', ' ')}: ${action.text}`, by);
       break;
     }
     case 'update': {

@@ -19,8 +19,8 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   notes: 400,
   updates: 400,
-  timeline: 1_200,
-  storedTextChars: 120_000,
+  timeline: 1_000,
+  storedTextChars: 60_000,
 };
 
 /** Longest accepted free text per field kind (characters); longer → 400 naming the field. */
@@ -39,6 +39,11 @@ export const TEXT_LIMITS = {
 
 /** The request body the API accepts (bytes); larger → 413. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Entries on the case's timeline as the view shows it (under rules 2 the notes are merged in, not stored twice). */
+export function timelineLength(state: CaseState): number {
+  return state.timeline.length + ((state.rulesVersion ?? 1) >= 2 ? state.notes.length : 0);
+}
 
 /** Characters of free text a case stores today (what `storedTextChars` counts). */
 export function storedTextChars(state: CaseState): number {

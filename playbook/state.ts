@@ -120,6 +120,8 @@ export interface CaseState {
   /** The Slack thread of the case, once its first post went out. */
   slackThreadTs: string | null;
   seq: number;
+  /** Rules 2: delivered message records dropped from `messages` (oldest first) to keep the case bounded. */
+  messagesOmitted?: number;
 }
 
 export type Action =
@@ -174,6 +176,13 @@ function clone(state: CaseState): CaseState {
 export const SUMMARY_CHARS = 200;
 const short = (s: string) => (s.length <= SUMMARY_CHARS ? s : `${s.slice(0, SUMMARY_CHARS - 1)}…`);
 
+/**
+ * Message records a case keeps (rules 2): the latest ones; older delivered ones are counted, not kept
+ * (every message itself is in the mail server or the outbox, and in the Slack thread). Pending and
+ * failed ones are always kept.
+ */
+export const MESSAGE_RECORDS = 200;
+
 /** Customer emails reference the first email of the thread and the latest ones, not every one (RFC 5322 §3.6.4). */
 export const THREAD_REFERENCES = 20;
 
@@ -222,6 +231,18 @@ export class Draft {
   }
 
   done(): Transition {
+    if (rulesOf(this.s) >= 2 && this.s.messages.length > MESSAGE_RECORDS) {
+      let excess = this.s.messages.length - MESSAGE_RECORDS;
+      const kept = this.s.messages.filter((m) => {
+        if (excess > 0 && (m.status === 'sent' || m.status === 'skipped')) {
+          excess--;
+          return false;
+        }
+        return true;
+      });
+      this.s.messagesOmitted = (this.s.messagesOmitted ?? 0) + (this.s.messages.length - kept.length);
+      this.s.messages = kept;
+    }
     return { state: this.s, effects: this.effects, warnings: this.warnings };
   }
 }

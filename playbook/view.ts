@@ -1,10 +1,27 @@
 import { openDeadlines } from './deadlines';
 import { actionsAllowed } from './stages';
-import { rulesOf, type CaseState, type DeadlineKind } from './state';
+import { SUMMARY_CHARS, rulesOf, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { limitsOf } from './state';
 import { SEVERITY_TABLE } from './severity';
 import { STEPS } from './steps';
 import type { LintFinding } from './lint';
+
+/** The timeline in order of time; under rules 2 the notes are merged in from where they are stored. */
+export function timelineOf(state: CaseState): TimelineEntry[] {
+  if (rulesOf(state) < 2 || state.notes.length === 0) return state.timeline;
+  const notes: TimelineEntry[] = state.notes.map((n, i) => {
+    const text = `${n.kind.replace('_', ' ')} note #${i + 1}: ${n.text}`;
+    return { at: n.at, type: 'note', ...(n.by ? { actor: n.by } : {}), summary: text.length <= SUMMARY_CHARS ? text : `${text.slice(0, SUMMARY_CHARS - 1)}…` };
+  });
+  // Stable merge: entries of the same moment keep the order they were written in (stored first).
+  const out: TimelineEntry[] = [];
+  let i = 0;
+  for (const e of state.timeline) {
+    while (i < notes.length && notes[i].at < e.at) out.push(notes[i++]);
+    out.push(e);
+  }
+  return [...out, ...notes.slice(i)];
+}
 
 /** The deadlines of a case by name, as ISO times or null. */
 export function deadlinesOf(state: CaseState) {
@@ -79,9 +96,11 @@ export function caseView(state: CaseState) {
     breaches: state.breaches,
     internalEscalations: state.internalEscalations,
     messages: state.messages,
+    /** Older delivered messages not listed (the case keeps the latest; see README, Limits). */
+    messagesOmitted: state.messagesOmitted ?? 0,
     tasks: state.tasks,
     notes: state.notes,
-    timeline: state.timeline,
+    timeline: timelineOf(state),
     resolution: state.resolution,
     updates: state.updates,
     reopens: state.reopens,

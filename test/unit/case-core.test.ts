@@ -277,7 +277,7 @@ describe('a case with a budget', () => {
     expect(refused({ type: 'update', known: 'k', nextUpdateAt: at(3 * HOUR) })).toEqual(['limit', 'updates']);
     expect(refused({ type: 'internal_escalation', trigger: 'product_gap', note: 'x'.repeat(45) })).toEqual(['limit', 'storedTextChars']);
     c.actAt(12 * MIN, { type: 'internal_escalation', trigger: 'product_gap', note: 'short' });
-    while (c.state.timeline.length < limits.timeline) c.actAt(13 * MIN, { type: 'severity', severity: c.state.severity === 'low' ? 'high' : 'low', reason: 'r' });
+    while (caseView(c.state).timeline.length < limits.timeline) c.actAt(13 * MIN, { type: 'severity', severity: c.state.severity === 'low' ? 'high' : 'low', reason: 'r' });
     expect(refused({ type: 'severity', severity: c.state.severity === 'low' ? 'high' : 'low', reason: 'r' })).toEqual(['limit', 'timeline']);
     c.actAt(14 * MIN, { type: 'close', reason: 'duplicate' });
     expect(c.state.status).toBe('closed');
@@ -292,8 +292,10 @@ describe('a case with a budget', () => {
   test('timeline summaries are one short line whatever a person wrote; the note keeps the whole text', () => {
     const c = open();
     c.actAt(MIN, { type: 'note', text: 'x'.repeat(9_000) });
-    expect(c.state.timeline.at(-1)!.summary.length).toBeLessThanOrEqual(200);
+    expect(caseView(c.state).timeline.at(-1)).toMatchObject({ type: 'note', summary: expect.stringMatching(/^investigation note #1: x+…$/) });
+    expect(caseView(c.state).timeline.at(-1)!.summary.length).toBeLessThanOrEqual(200);
     expect(c.state.notes[0].text).toHaveLength(9_000);
+    expect(JSON.stringify(c.state.timeline)).not.toContain('xxxxxxxxxx'); // stored once, in the note
   });
 
   test('customer emails reference the first email and the latest ones; the thread the case keeps is bounded', () => {
@@ -335,4 +337,19 @@ test('every window is laid on the clock through the one seam (playbook/windows.t
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').map((line, i) => ({ f, i, line })))
     .filter(({ line }) => /[+-]\s*durationMs\(|durationMs\([^)]*\)\s*[+-]|\+\s*\d+\s*\*\s*durationMs/.test(line));
   expect(offenders).toEqual([]);
+});
+
+test('the case keeps the latest message records and every undelivered one; older delivered ones are counted', () => {
+  const c = open();
+  const first = c.sent[0];
+  c.actAt(MIN, { type: 'acknowledge', nextUpdateAt: at(HOUR) });
+  for (let i = 0; i < 250; i++) c.actAt((2 + i) * MIN, { type: 'update', known: `k${i}`, nextUpdateAt: at(10 * HOUR) });
+  // Everything is still pending: nothing may be dropped.
+  expect(c.state.messages.length).toBeGreaterThan(250);
+  let s = c.state;
+  for (const m of s.messages.filter((x) => x.id !== first.id)) s = recordDelivery(s, { id: m.id, status: 'sent' }, T0 + 300 * MIN).state;
+  expect(s.messages.length).toBeLessThanOrEqual(200 + 1);
+  expect(s.messages.map((m) => m.id)).toContain(first.id); // still pending
+  expect(caseView(s).messagesOmitted + s.messages.length).toBe(c.state.messages.length);
+  expect(s.messages.at(-1)!.id).toBe(c.state.messages.at(-1)!.id);
 });
