@@ -4,10 +4,16 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { ApplicationFailure } from '@temporalio/common';
 import { PERMANENT_FAILURE } from './types';
 
+/** A mailbox with an optional display name: nodemailer encodes the name, whatever it contains. */
+export interface Address {
+  name?: string;
+  address: string;
+}
+
 export interface Mail {
   messageId: string;
-  from: string;
-  to: string[];
+  from: Address;
+  to: Address[];
   subject: string;
   text: string;
   html: string;
@@ -15,9 +21,16 @@ export interface Mail {
   references?: string[];
 }
 
+/** What the mail server said of each recipient. */
+export interface SendResult {
+  accepted: string[];
+  /** Recipients the server refused while it took the others (a refusal of all of them throws). */
+  rejected: { address: string; reason: string }[];
+}
+
 /** Sends one email; throws a retryable error for a transient fault, a non-retryable ApplicationFailure otherwise. */
 export interface Mailer {
-  send(mail: Mail): Promise<{ accepted: string[] }>;
+  send(mail: Mail): Promise<SendResult>;
   close?(): void;
 }
 
@@ -27,11 +40,14 @@ export function messageIdFor(caseId: string, messageId: string, from: string): s
   return `<escalation-${caseId}.${messageId}@${domain}>`;
 }
 
+/** Display names as nodemailer takes them: one line; nodemailer quotes and encodes the rest. */
+const addr = (a: Address) => (a.name ? { name: a.name.replace(/[\r\n\0]+/g, ' ').trim(), address: a.address } : a.address);
+
 function toNodemailer(mail: Mail) {
   return {
     messageId: mail.messageId,
-    from: mail.from,
-    to: mail.to,
+    from: addr(mail.from),
+    to: mail.to.map(addr),
     subject: mail.subject,
     text: mail.text,
     html: mail.html,
@@ -52,7 +68,15 @@ export class SmtpMailer implements Mailer {
   async send(mail: Mail) {
     try {
       const info = await this.transport.sendMail(toNodemailer(mail));
-      return { accepted: (info.accepted as (string | { address: string })[]).map((a) => (typeof a === 'string' ? a : a.address)) };
+      const address = (a: string | { address: string }) => (typeof a === 'string' ? a : a.address);
+      const errors = (info as { rejectedErrors?: { recipient?: string; response?: string; message: string }[] }).rejectedErrors ?? [];
+      return {
+        accepted: (info.accepted as (string | { address: string })[]).map(address),
+        rejected: (info.rejected as (string | { address: string })[]).map((a) => {
+          const e = errors.find((x) => x.recipient === address(a));
+          return { address: address(a), reason: e?.response ?? e?.message ?? 'refused by the mail server' };
+        }),
+      };
     } catch (err) {
       const e = err as { responseCode?: number; message: string; code?: string };
       if (e.responseCode && e.responseCode >= 500) {
@@ -81,8 +105,8 @@ export class OutboxMailer implements Mailer {
     writeFileSync(join(this.dir, file), info.message as Buffer);
     appendFileSync(
       join(this.dir, 'index.jsonl'),
-      `${JSON.stringify({ at: new Date().toISOString(), messageId: mail.messageId, to: mail.to, subject: mail.subject, file })}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), messageId: mail.messageId, to: mail.to.map((a) => a.address), subject: mail.subject, file })}\n`,
     );
-    return { accepted: mail.to };
+    return { accepted: mail.to.map((a) => a.address), rejected: [] };
   }
 }

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { SEGMENT_LABELS, SEVERITY_TABLE, type MessageCase, type Outbound } from '../playbook';
 import type { Roster } from '../config/settings';
 import { linkUrl, signLink } from '../config/links';
@@ -56,19 +57,25 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       const customer = message.audience === 'customer';
       const timeZone = customer ? (kase.contact.timezone ?? 'UTC') : 'UTC';
       const r = deps.renderer.render(message.template, context(input), timeZone);
-      const from = customer ? `"${kase.csm.name.replace(/["\r\n]/g, '')}" <${deps.emailFrom}>` : deps.emailFrom;
+      const from = customer ? { name: kase.csm.name, address: deps.emailFrom } : { address: deps.emailFrom };
       const thread = (message.thread ?? []).map((id) => messageIdFor(kase.id, id, deps.emailFrom));
-      await deps.mailer.send({
+      const result = await heartbeating(() => deps.mailer.send({
         messageId: messageIdFor(kase.id, message.id, deps.emailFrom),
         from,
-        to: found.map((p) => (p.name ? `"${p.name.replace(/["\r\n]/g, '')}" <${p.email}>` : p.email)),
+        to: found.map((p) => ({ name: p.name, address: p.email })),
         subject: r.subject,
         text: r.text,
         html: r.html,
         ...(thread.length ? { inReplyTo: thread.at(-1), references: thread } : {}),
-      });
+      }));
       const reason = missing.length ? `not in the roster: ${missing.join(', ')}` : undefined;
-      return { status: 'sent', to: found.map((p) => p.email), subject: r.subject, ...(reason ? { reason } : {}) };
+      return {
+        status: 'sent',
+        to: result.accepted.length ? result.accepted : found.map((p) => p.email),
+        subject: r.subject,
+        ...(reason ? { reason } : {}),
+        ...(result.rejected.length ? { rejected: result.rejected } : {}),
+      };
     },
 
     async postSlack(input: DeliverInput): Promise<DeliveryResult> {
@@ -77,10 +84,45 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       const { found } = resolveRecipients(input.message.to, input.case, deps.roster);
       const mentions = found.map((p) => mention(p.slack) ?? p.name).join(' ');
       const r = deps.renderer.render(input.message.template, context(input), 'UTC', mentions);
-      const posted = await deps.slack.post({ channel: deps.slackChannel, text: r.slack, threadTs: input.threadTs });
+      const key = { caseId: input.caseId, messageId: input.message.id };
+      // A retried post first looks for itself: the attempt before may have posted and died before it could say so.
+      const retried = attempt() > 1;
+      const posted = await heartbeating(async () =>
+        (retried ? await deps.slack!.find({ channel: deps.slackChannel!, threadTs: input.threadTs, key }) : undefined) ??
+        deps.slack!.post({ channel: deps.slackChannel!, text: r.slack, threadTs: input.threadTs, key }),
+      );
       return { status: 'sent', to: found.map((p) => p.slack ?? p.name), threadTs: input.threadTs ?? posted.ts };
     },
   };
+}
+
+/** Which attempt this is (1 outside an activity, e.g. in a unit test). */
+function attempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * Runs a send while heartbeating every second: a worker that dies mid-send stops heartbeating, and
+ * Temporal retries the send after the heartbeat timeout (seconds), not the start-to-close timeout.
+ */
+async function heartbeating<T>(send: () => Promise<T>): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return send();
+  }
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx!.heartbeat(), 1_000);
+  try {
+    return await send();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** A roster's Slack id as a mention: users <@U…>, user groups <!subteam^S…>, channels <#C…>. */

@@ -2,15 +2,29 @@ import { ErrorCode, WebClient, type WebAPICallError } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { PERMANENT_FAILURE } from './types';
 
+/** Which message of which case a post is: carried in the post's metadata, so a retry can find it. */
+export interface PostKey {
+  caseId: string;
+  messageId: string;
+}
+
 export interface SlackPost {
   channel: string;
   text: string;
   threadTs?: string | null;
+  key: PostKey;
 }
 
 export interface SlackPoster {
   post(p: SlackPost): Promise<{ ts: string; channel: string }>;
+  /** The post of this key already in the channel (or thread), if any. */
+  find(p: { channel: string; threadTs?: string | null; key: PostKey }): Promise<{ ts: string; channel: string } | undefined>;
 }
+
+/** The metadata event type of the service's posts. */
+export const METADATA_EVENT = 'escalation_message';
+/** How far back a retried post looks for itself. */
+const LOOKBACK = 100;
 
 /** Slack Web API errors that retrying cannot fix. */
 const PERMANENT = new Set([
@@ -51,10 +65,32 @@ export class SlackWebApiPoster implements SlackPoster {
         text: p.text,
         ...(p.threadTs ? { thread_ts: p.threadTs } : {}),
         unfurl_links: false,
+        metadata: { event_type: METADATA_EVENT, event_payload: { case_id: p.key.caseId, message_id: p.key.messageId } },
       });
       return { ts: String(r.ts), channel: String(r.channel ?? p.channel) };
     } catch (err) {
       throw classify(err as WebAPICallError);
+    }
+  }
+
+  /**
+   * Looks for the post in the thread (or the channel, for a thread's first post) by its metadata.
+   * Needs the `channels:history` scope; without it a retry posts again (and says so in the reason).
+   */
+  async find(p: { channel: string; threadTs?: string | null; key: PostKey }) {
+    try {
+      const page = p.threadTs
+        ? await this.client.conversations.replies({ channel: p.channel, ts: p.threadTs, include_all_metadata: true, limit: LOOKBACK })
+        : await this.client.conversations.history({ channel: p.channel, include_all_metadata: true, limit: LOOKBACK });
+      const mine = (page.messages ?? []).find((m) => {
+        const meta = m.metadata as { event_type?: string; event_payload?: Record<string, unknown> } | undefined;
+        return meta?.event_type === METADATA_EVENT && meta.event_payload?.case_id === p.key.caseId && meta.event_payload?.message_id === p.key.messageId;
+      });
+      return mine?.ts ? { ts: String(mine.ts), channel: p.channel } : undefined;
+    } catch (err) {
+      const e = err as WebAPICallError;
+      if (e.code === ErrorCode.PlatformError) return undefined; // e.g. missing_scope: post again
+      throw classify(e);
     }
   }
 }

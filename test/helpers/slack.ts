@@ -4,29 +4,53 @@ import type { AddressInfo } from 'node:net';
 export interface SlackCall {
   method: string;
   token: string | undefined;
-  args: Record<string, string>;
+  args: Record<string, unknown>;
 }
 
-async function body(req: IncomingMessage): Promise<Record<string, string>> {
+/** A message as the channel holds it. */
+export interface SlackMessage {
+  ts: string;
+  channel: string;
+  text: string;
+  thread_ts?: string;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+}
+
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
-  if ((req.headers['content-type'] ?? '').includes('json')) return JSON.parse(text || '{}') as Record<string, string>;
-  return Object.fromEntries(new URLSearchParams(text));
+  if ((req.headers['content-type'] ?? '').includes('json')) return JSON.parse(text || '{}') as Record<string, unknown>;
+  const form = Object.fromEntries(new URLSearchParams(text)) as Record<string, unknown>;
+  // @slack/web-api sends objects (metadata) as JSON strings in form bodies.
+  for (const [k, v] of Object.entries(form)) if (typeof v === 'string' && /^[{[]/.test(v)) form[k] = JSON.parse(v);
+  return form;
 }
 
 /**
- * A local HTTP server that speaks the Slack Web API's chat.postMessage: `xoxb-bad` is invalid_auth,
- * channel C404 is channel_not_found, and `rateLimitNext` answers 429 with Retry-After once.
+ * A local HTTP server that speaks the Slack Web API's chat.postMessage, conversations.history and
+ * conversations.replies (with message metadata): `xoxb-bad` is invalid_auth, channel C404 is
+ * channel_not_found, `rateLimitNext` answers 429 with Retry-After, `failAfterPostNext` keeps the
+ * next post and then answers 500 (the post landed, the caller never heard), and `holdPostsWhen`
+ * keeps a matching post and never answers until `releaseHeld()` (a sender killed mid-post).
  */
 export async function startSlack() {
   const calls: SlackCall[] = [];
-  const state = { rateLimitNext: 0, ts: 1_700_000_000 };
+  const messages: SlackMessage[] = [];
+  const held: (() => void)[] = [];
+  const state = {
+    rateLimitNext: 0,
+    retryAfterSeconds: 3,
+    failAfterPostNext: 0,
+    holdPostsWhen: undefined as ((m: SlackMessage) => boolean) | undefined,
+    onHeld: undefined as ((m: SlackMessage) => void) | undefined,
+    ts: 1_700_000_000,
+  };
   const server = createServer((req, res) => {
     void (async () => {
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
       const args = await body(req);
-      const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || args.token;
+      const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || (args.token as string | undefined);
       calls.push({ method, token, args });
       const reply = (status: number, payload: object, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -34,13 +58,39 @@ export async function startSlack() {
       };
       if (state.rateLimitNext > 0) {
         state.rateLimitNext -= 1;
-        return reply(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '3' });
+        return reply(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(state.retryAfterSeconds) });
       }
       if (token === 'xoxb-bad') return reply(200, { ok: false, error: 'invalid_auth' });
-      if (method !== 'chat.postMessage') return reply(200, { ok: false, error: 'unknown_method' });
       if (args.channel === 'C404') return reply(200, { ok: false, error: 'channel_not_found' });
+      if (method === 'conversations.history') {
+        const top = messages.filter((m) => m.channel === args.channel && !m.thread_ts).reverse();
+        return reply(200, { ok: true, messages: top.slice(0, Number(args.limit ?? 100)).map(withMeta(args)) });
+      }
+      if (method === 'conversations.replies') {
+        const thread = messages.filter((m) => m.channel === args.channel && (m.ts === args.ts || m.thread_ts === args.ts));
+        if (thread.length === 0) return reply(200, { ok: false, error: 'thread_not_found' });
+        return reply(200, { ok: true, messages: thread.slice(0, Number(args.limit ?? 100)).map(withMeta(args)) });
+      }
+      if (method !== 'chat.postMessage') return reply(200, { ok: false, error: 'unknown_method' });
       state.ts += 1;
-      reply(200, { ok: true, channel: args.channel, ts: `${state.ts}.000100`, message: { text: args.text } });
+      const message: SlackMessage = {
+        ts: `${state.ts}.000100`,
+        channel: String(args.channel),
+        text: String(args.text),
+        ...(args.thread_ts ? { thread_ts: String(args.thread_ts) } : {}),
+        ...(args.metadata ? { metadata: args.metadata as SlackMessage['metadata'] } : {}),
+      };
+      messages.push(message);
+      if (state.holdPostsWhen?.(message)) {
+        held.push(() => res.destroy());
+        state.onHeld?.(message);
+        return;
+      }
+      if (state.failAfterPostNext > 0) {
+        state.failAfterPostNext -= 1;
+        return reply(500, { ok: false, error: 'internal_error' });
+      }
+      reply(200, { ok: true, channel: message.channel, ts: message.ts, message: { text: message.text } });
     })();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -48,8 +98,23 @@ export async function startSlack() {
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     calls,
+    messages,
     state,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    /** Top-level posts of a case (each one starts a thread). */
+    roots: (caseId: string) => messages.filter((m) => !m.thread_ts && m.metadata?.event_payload.case_id === caseId),
+    releaseHeld: () => held.splice(0).forEach((f) => f()),
+    close: () =>
+      new Promise<void>((r) => {
+        held.splice(0).forEach((f) => f());
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 export type SlackFixture = Awaited<ReturnType<typeof startSlack>>;
+
+/** Metadata is only returned when asked for, as Slack does. */
+const withMeta = (args: Record<string, unknown>) => (m: SlackMessage) => {
+  const { metadata, ...rest } = m;
+  return args.include_all_metadata === true || args.include_all_metadata === 'true' ? m : rest;
+};

@@ -7,9 +7,20 @@ export interface Received {
   mail: ParsedMail;
 }
 
-/** A real SMTP server in the test process. Recipients at reject.test are refused with 550, at busy.test with 451. */
-export async function startSmtp() {
+/**
+ * A real SMTP server in the test process. Recipients at reject.test are refused with 550, at busy.test
+ * with 451. `holdWhen(mail)` takes a matching message's DATA and then never answers (a sender killed
+ * mid-send); `onHeld` is told when that happens. `port` may be given to start again where a stopped
+ * one was (the mail server down and back).
+ */
+export async function startSmtp(o: { port?: number } = {}) {
   const received: Received[] = [];
+  /** Every message whose DATA arrived, answered or not: what a receiving server would hold. */
+  const arrived: { at: number; mail: ParsedMail }[] = [];
+  const state = {
+    holdWhen: undefined as ((mail: ParsedMail) => boolean) | undefined,
+    onHeld: undefined as ((mail: ParsedMail) => void) | undefined,
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -22,19 +33,31 @@ export async function startSmtp() {
     onData(stream, session, cb) {
       simpleParser(stream)
         .then((mail) => {
+          arrived.push({ at: Date.now(), mail });
+          if (state.holdWhen?.(mail)) {
+            state.onHeld?.(mail);
+            return; // never answered: the sender sees no 250
+          }
           received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), mail });
           cb();
         })
         .catch(cb);
     },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(o.port ?? 0, '127.0.0.1', r));
   const port = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
     received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    arrived,
+    state,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        // Held sessions would keep it open.
+        for (const c of (server as unknown as { connections: Set<{ close(): void }> }).connections ?? []) c.close();
+      }),
   };
 }
 export type SmtpFixture = Awaited<ReturnType<typeof startSmtp>>;

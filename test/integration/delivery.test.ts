@@ -2,12 +2,13 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { simpleParser } from 'mailparser';
 import { createActivities } from '../../activities';
 import { OutboxMailer, SmtpMailer } from '../../activities/email';
 import { Renderer } from '../../activities/render';
 import { SlackWebApiPoster } from '../../activities/slack';
-import { PERMANENT_FAILURE, type DeliverInput } from '../../activities/types';
+import { PERMANENT_FAILURE, type DeliverInput, type DeliveryResult } from '../../activities/types';
 import { DEFAULT_ROSTER } from '../../config/settings';
 import { verifyLink } from '../../config/links';
 import { DEFAULT_POLICY, apply, messageCase, openCase, type CaseState, type Outbound } from '../../playbook';
@@ -31,6 +32,8 @@ beforeEach(() => {
   smtp.received.length = 0;
   slack.calls.length = 0;
   slack.state.rateLimitNext = 0;
+  slack.state.failAfterPostNext = 0;
+  slack.messages.length = 0;
 });
 
 function activities(o: { smtpUrl?: string; token?: string; channel?: string; templatesDir?: string } = {}) {
@@ -157,6 +160,29 @@ describe('email', () => {
     expect((err as Error).message).toMatch(/SMTP 550/);
   });
 
+  test('display names ending in a backslash, with quotes or accents, reach the mail server as written', async () => {
+    const { state, sent } = walk(caseInput({ contact: { name: 'Dana Reyes \\', email: 'dana@acme.example' }, csm: { name: 'Sam "Ace" Carter \\', email: 'sam@vendor.example' } }));
+    const r = await activities().sendEmail(input(state, sent.find((m) => m.template === 'acknowledgement')!));
+    expect(r.status).toBe('sent');
+    const mail = smtp.received.at(-1)!.mail;
+    expect(mail.to).toMatchObject({ value: [{ name: 'Dana Reyes \\', address: 'dana@acme.example' }] });
+    expect(mail.from).toMatchObject({ value: [{ name: 'Sam "Ace" Carter \\', address: 'escalations@vendor.example' }] });
+    const accents = walk(caseInput({ contact: { name: 'Zoë Ångström, Jr.', email: 'zoe@acme.example' } }));
+    await activities().sendEmail(input(accents.state, accents.sent.find((m) => m.template === 'acknowledgement')!));
+    expect(smtp.received.at(-1)!.mail.to).toMatchObject({ value: [{ name: 'Zoë Ångström, Jr.', address: 'zoe@acme.example' }] });
+  });
+
+  test('one refused recipient of three: the others get the email, the refused one is reported with its reason', async () => {
+    const refusing = { ...roster, engineering: { name: 'Eng Oncall', email: 'eng@reject.test' } };
+    const acts = createActivities({ mailer: new SmtpMailer(smtp.url), roster: refusing, renderer: new Renderer(), emailFrom: 'escalations@vendor.example', publicBaseUrl: 'http://x', linkSecret: SECRET });
+    const { state, sent } = walk();
+    const opened = sent.find((m) => m.kind === 'case_opened' && m.channel === 'email')!;
+    expect(opened.to).toEqual(['csm', 'supportLead', 'engineering']);
+    const r = await acts.sendEmail(input(state, opened));
+    expect(r).toMatchObject({ status: 'sent', to: ['sam@vendor.example', 'lead@vendor.example'], rejected: [{ address: 'eng@reject.test', reason: expect.stringMatching(/550/) }] });
+    expect(smtp.received.at(-1)!.envelopeTo).toEqual(['sam@vendor.example', 'lead@vendor.example']);
+  });
+
   test('SMTP 4xx and a refused connection are transient: retried by Temporal', async () => {
     const { state, sent } = walk(caseInput({ contact: { name: 'Busy', email: 'busy@busy.test' } }));
     const ack = sent.find((m) => m.template === 'acknowledgement')!;
@@ -216,6 +242,35 @@ describe('Slack', () => {
     const err = await activities().postSlack(input(state, sent.find((m) => m.channel === 'slack')!)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'SlackRateLimited', nonRetryable: false, nextRetryDelay: '3s' });
+  });
+
+  test('every post carries its case and message id as metadata; a retried post that had landed is found, not posted again', async () => {
+    const { state, sent } = walk();
+    const opened = sent.find((m) => m.kind === 'case_opened' && m.channel === 'slack')!;
+    slack.state.failAfterPostNext = 1; // the post lands, the answer is lost
+    const first = await activities().postSlack(input(state, opened)).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(Error);
+    expect(slack.roots('c-42')).toHaveLength(1);
+    expect(slack.roots('c-42')[0].metadata).toEqual({ event_type: 'escalation_message', event_payload: { case_id: 'c-42', message_id: opened.id } });
+    const retry = await new MockActivityEnvironment({ attempt: 2 }).run(activities().postSlack, input(state, opened));
+    expect(retry).toMatchObject({ status: 'sent', threadTs: slack.roots('c-42')[0].ts });
+    expect(slack.roots('c-42')).toHaveLength(1);
+    // A first attempt never looks: it posts.
+    expect(slack.calls.filter((c) => c.method.startsWith('conversations.')).map((c) => c.method)).toEqual(['conversations.history']);
+  });
+
+  test('a retried reply looks in its thread', async () => {
+    const { state, sent } = walk();
+    const acts = activities();
+    const root = await acts.postSlack(input(state, sent.find((m) => m.kind === 'case_opened' && m.channel === 'slack')!));
+    const t = apply(state, { type: 'internal_escalation', trigger: 'engineering_required', note: 'Needs a hotfix' }, T0 + 4_000_000);
+    const reply = t.effects.find((m) => m.channel === 'slack')!;
+    slack.state.failAfterPostNext = 1;
+    await acts.postSlack({ ...input(t.state, reply), threadTs: root.threadTs }).catch(() => undefined);
+    const again: DeliveryResult = await new MockActivityEnvironment({ attempt: 3 }).run(acts.postSlack, { ...input(t.state, reply), threadTs: root.threadTs });
+    expect(again.status).toBe('sent');
+    expect(slack.messages.filter((m) => m.metadata?.event_payload.message_id === reply.id)).toHaveLength(1);
+    expect(slack.calls.at(-1)?.method).toBe('conversations.replies');
   });
 
   test.each([
