@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface SlackCall {
+  at: number;
+  status?: number;
   method: string;
   token: string | undefined;
   args: Record<string, unknown>;
@@ -51,8 +53,10 @@ export async function startSlack() {
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
       const args = await body(req);
       const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || (args.token as string | undefined);
-      calls.push({ method, token, args });
+      const call: SlackCall = { at: Date.now(), method, token, args };
+      calls.push(call);
       const reply = (status: number, payload: object, headers: Record<string, string> = {}) => {
+        call.status = status;
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(payload));
       };
