@@ -1,0 +1,216 @@
+/**
+ * Faults of the parts a deployment runs: the Temporal dev server killed and restarted on its database,
+ * and two workers and two APIs (the programs of `npm run worker` / `npm run api`) with one of each
+ * killed during a burst of opens and acknowledgements.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { devServerExecutable } from '../../config/temporal-binaries';
+import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
+import { ESCALATION_WORKFLOW, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
+import { caseInput, uniqueId } from '../helpers/fixtures';
+import { spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
+import { openBody } from '../helpers/system';
+import { startSmtp, type SmtpFixture } from '../helpers/smtp';
+
+const cli = devServerExecutable();
+const maybe = cli.type === 'existing-path' ? describe : describe.skip;
+if (cli.type !== 'existing-path') console.warn('skipping: no Temporal CLI found (run scripts/install-tools.sh)');
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+/** `temporal server start-dev` as its own process, on a database file that outlives it. */
+function devServer(port: number, db: string): { proc: ChildProcess; kill: () => Promise<void> } {
+  const proc = spawn((cli as { path: string }).path, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--db-filename', db, '--log-level', 'error'], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  return {
+    proc,
+    kill: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+async function connect(address: string): Promise<Client> {
+  const connection = await waitUntil(
+    async () => {
+      const c = await Connection.connect({ address, connectTimeout: 2_000 });
+      await c.workflowService.getSystemInfo({});
+      return c;
+    },
+    (c) => c !== undefined,
+    `Temporal at ${address}`,
+    60_000,
+  );
+  return new Client({ connection });
+}
+
+let smtp: SmtpFixture;
+const procs: { kill: (s?: NodeJS.Signals) => Promise<void> }[] = [];
+const config = writeConfig({ roster: { csmManager: { name: 'Ana Ruiz', email: 'ana@vendor.example' } } });
+const dataDir = mkdtempSync(join(tmpdir(), 'escalation-faults-'));
+beforeAll(async () => {
+  smtp = await startSmtp();
+});
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.kill()));
+  await smtp?.close();
+});
+
+function worker(address: string, taskQueue: string): Proc {
+  const p = spawnProgram('worker/main.ts', {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SMTP_URL: smtp.url,
+    ESCALATION_CONFIG: config,
+    EMAIL_FROM: 'escalations@vendor.example',
+    LINK_SECRET: 'fault-test-link-secret-0123456789',
+    DATA_DIR: dataDir,
+  });
+  procs.push(p);
+  return p;
+}
+
+const AGENT = 'agent-key-0123456789abcdef';
+function api(address: string, taskQueue: string, port: number): Proc {
+  const p = spawnProgram('api/main.ts', {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PORT: String(port),
+    API_KEYS: `agent:agent:${AGENT}`,
+    ESCALATION_CONFIG: config,
+    LINK_SECRET: 'fault-test-link-secret-0123456789',
+    DATA_DIR: dataDir,
+  });
+  procs.push(p);
+  return p;
+}
+
+maybe('the Temporal server and the service’s processes fail', () => {
+  test('the dev server killed and restarted on its database: the case, its timers and its actions survive', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const db = join(dataDir, 'temporal.db');
+    let server = devServer(port, db);
+    procs.push({ kill: () => server.kill() });
+    let client = await connect(address);
+    const taskQueue = uniqueId('restart');
+    const w = worker(address, taskQueue);
+    await w.waitFor(/worker running/);
+    const caseId = uniqueId('restart');
+    const input = caseInput({ severity: 'high' });
+    const policy = { ...DEFAULT_POLICY, acknowledgeWithin: '15s', warnBefore: '5s' };
+    await client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, {
+      taskQueue,
+      workflowId: workflowIdFor(caseId),
+      args: [{ caseId, input, policy, rulesVersion: RULES_VERSION }],
+      staticSummary: caseSummary(input),
+    });
+    const handle = () => client.workflow.getHandle(workflowIdFor(caseId));
+    // Slack is off here: its posts are recorded as skipped; every email is sent.
+    const delivered = (c: { messages: { channel: string; status: string }[] }) => c.messages.every((m) => m.status === (m.channel === 'email' ? 'sent' : 'skipped'));
+    await waitUntil(() => handle().query(getCaseQuery), delivered, 'the case opened');
+
+    await server.kill(); // SIGKILL: no shutdown, the database as it was
+    server = devServer(port, db);
+    client = await connect(address);
+    // The acknowledge window (15 s) passes after the restart: its timer was kept in the database.
+    const breached = await waitUntil(() => handle().query(getCaseQuery), (c) => c.breaches.some((b) => b.kind === 'acknowledge'), 'the acknowledge breach after the restart', 90_000);
+    expect(breached.stage).toBe('acknowledge');
+    await handle().executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() }] });
+    const c = await waitUntil(() => handle().query(getCaseQuery), (x) => x.messages.every((m) => m.status !== 'pending'), 'the acknowledgement sent');
+    expect(c.stage).toBe('investigate');
+    expect(c.messages.find((m) => m.kind === 'acknowledgement')?.status).toBe('sent');
+    await w.kill();
+    await server.kill();
+  }, 240_000);
+
+  test('two workers and two APIs, one of each killed during a burst: every case exists and every acknowledged case got exactly one acknowledgement', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const server = devServer(port, join(dataDir, 'burst.db'));
+    procs.push({ kill: () => server.kill() });
+    const client = await connect(address);
+    const taskQueue = uniqueId('burst');
+    const workers = [worker(address, taskQueue), worker(address, taskQueue)];
+    const ports = [await freePort(), await freePort()];
+    const apis = [api(address, taskQueue, ports[0]), api(address, taskQueue, ports[1])];
+    await Promise.all([...workers.map((w) => w.waitFor(/worker running/)), ...apis.map((a) => a.waitFor(/API on http/))]);
+
+    /** A client that goes to the other API when one does not answer, as a load balancer would. */
+    const alive = [true, true];
+    async function call(i: number, method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const n = (i + attempt) % 2;
+        if (!alive[n]) continue;
+        try {
+          const res = await fetch(`http://127.0.0.1:${ports[n]}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${AGENT}`, 'content-type': 'application/json', ...headers },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(30_000),
+          });
+          if (res.status >= 500) throw new Error(`status ${res.status}`);
+          return { status: res.status, body: (await res.json()) as { id?: string; error?: { code: string } } };
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      throw new Error(`${method} ${path} never answered`);
+    }
+
+    const N = 24;
+    const keys = Array.from({ length: N }, (_, i) => `burst-${taskQueue}-${i}`);
+    const nextUpdateAt = new Date(Date.now() + 3_600_000).toISOString();
+    const outcome: { id: string; ack: number }[] = [];
+    const burst = Promise.all(
+      keys.map(async (key, i) => {
+        await new Promise((r) => setTimeout(r, i * 60));
+        const opened = await call(i, 'POST', '/escalations', openBody({ customer: { ...openBody().customer, id: `cust-${i}` } }), { 'Idempotency-Key': key });
+        expect([200, 201]).toContain(opened.status);
+        const ack = await call(i + 1, 'POST', `/escalations/${opened.body.id}/acknowledge`, { nextUpdateAt });
+        // 409: an earlier try of this same acknowledgement landed before its API died.
+        expect([[200], [409, 'stage_conflict']]).toContainEqual(ack.status === 200 ? [200] : [ack.status, ack.body.error?.code]);
+        outcome.push({ id: opened.body.id!, ack: ack.status });
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    alive[1] = false;
+    await Promise.all([apis[1].kill('SIGKILL'), workers[0].kill('SIGKILL')]);
+    await burst;
+
+    expect(new Set(outcome.map((o) => o.id)).size).toBe(N);
+    for (const { id } of outcome) {
+      const c = await waitUntil(
+        () => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery),
+        (x) => x.messages.every((m) => m.status === (m.channel === 'email' ? 'sent' : 'skipped')),
+        `case ${id} delivered`,
+        90_000,
+      );
+      expect(c.stage).toBe('investigate');
+      expect(c.timeline.filter((e) => e.type === 'acknowledged')).toHaveLength(1);
+      const acks = smtp.received.filter((r) => String(r.mail.messageId).includes(id) && /We're on it/.test(r.mail.subject ?? ''));
+      expect(new Set(acks.map((r) => r.mail.messageId)).size).toBe(1);
+    }
+    // One case per key, whichever API took it.
+    const listed = await client.workflow.list({ query: `TaskQueue = '${taskQueue}'` });
+    let count = 0;
+    for await (const _ of listed) count++;
+    expect(count).toBe(N);
+    await Promise.all([...workers, ...apis].map((p) => p.kill()));
+    await server.kill();
+  }, 300_000);
+});
