@@ -4,7 +4,7 @@ import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Secrets } from '../config/secrets';
 import type { Env, EscalationConfig } from '../config/settings';
-import type { Policy } from '../playbook';
+import { DEFAULT_LIMITS, type Limits, type Policy } from '../playbook';
 import { createApp } from './app';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
@@ -13,6 +13,7 @@ export interface ApiOptions {
   connect: ClientConnectConfig & { namespace: string };
   taskQueue: string;
   policy: Policy;
+  limits?: Limits;
   apiKeys?: string;
   adminKey?: string;
   linkSecret: string;
@@ -26,6 +27,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     connect: p.connect,
     taskQueue: p.env.TEMPORAL_TASK_QUEUE,
     policy: p.config.policy,
+    limits: p.config.limits,
     apiKeys: p.env.API_KEYS,
     adminKey: p.secrets.adminKey,
     linkSecret: p.secrets.linkSecret,
@@ -57,7 +59,7 @@ export function apiConnectionOptions(options: ConnectionOptions): ConnectionOpti
 export async function startApi(o: ApiOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const connection = await Connection.connect(apiConnectionOptions(o.connect.connectionOptions as ConnectionOptions));
   const client = new Client({ connection, namespace: o.connect.namespace });
-  const service = new EscalationService(client, o.taskQueue, () => o.policy);
+  const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }));
   const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', reject);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WorkflowUpdateFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type TypedSearchAttributes } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { temporal } from '@temporalio/proto';
@@ -64,11 +64,34 @@ export class EscalationService {
     try {
       // A query needs a worker: without one, answer 503 in seconds rather than hang.
       const handle = this.client.workflow.getHandle(workflowIdFor(caseId));
-      return await this.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(getCaseQuery));
+      const deadline = Date.now() + QUERY_DEADLINE_MS;
+      const [view, described] = await Promise.all([
+        this.client.connection.withDeadline(deadline, () => handle.query(getCaseQuery)),
+        this.client.connection.withDeadline(deadline, () => handle.describe()),
+      ]);
+      return await this.endedOutside(view, described);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
       throw err;
     }
+  }
+
+  /**
+   * A case whose workflow was terminated (or ended any other way than by closing) reads as closed,
+   * with the reason Temporal recorded: nothing ran in the workflow to say so itself.
+   */
+  private async endedOutside(view: CaseView, d: WorkflowExecutionDescription): Promise<CaseView> {
+    const status = d.status.name;
+    if (view.status === 'closed' || status === 'RUNNING' || status === 'COMPLETED' || status === 'CONTINUED_AS_NEW') return view;
+    let reason = ENDED[status] ?? `Ended in Temporal (${status.toLowerCase()})`;
+    if (status === 'TERMINATED') {
+      const last = await this.client.workflowService
+        .getWorkflowExecutionHistoryReverse({ namespace: this.client.options.namespace, execution: { workflowId: d.workflowId, runId: d.runId }, maximumPageSize: 1 })
+        .then((h) => h.history?.events?.[0]?.workflowExecutionTerminatedEventAttributes?.reason, () => undefined);
+      if (last) reason = `${reason}: ${last}`;
+    }
+    const closedAt = d.closeTime ? d.closeTime.toISOString() : null;
+    return { ...view, stage: 'closed', status: 'closed', closedAt, closeReason: reason, nextDeadline: null, deadlines: Object.fromEntries(Object.keys(view.deadlines).map((k) => [k, null])) as CaseView['deadlines'], playbook: null };
   }
 
   /** Applies one playbook action through its update; the workflow's validator answers 409/422. */
@@ -98,7 +121,9 @@ export class EscalationService {
     const clauses = [`WorkflowType = '${ESCALATION_WORKFLOW}'`];
     if (q.stage) clauses.push(`${SA.stage.name} = '${q.stage}'`);
     if (q.severity) clauses.push(`${SA.severity.name} = '${q.severity}'`);
-    if (q.status) clauses.push(`${SA.status.name} = '${q.status}'`);
+    // A case whose workflow ended outside the playbook (terminated) still says "open" in its search attributes.
+    if (q.status === 'open') clauses.push(`ExecutionStatus = 'Running' AND ${SA.status.name} = 'open'`);
+    if (q.status === 'closed') clauses.push(`(ExecutionStatus != 'Running' OR ${SA.status.name} = 'closed')`);
     if (q.customerId) clauses.push(`${SA.customerId.name} = '${quote(q.customerId)}'`);
     if (q.breached !== undefined) clauses.push(q.breached ? `${SA.breached.name} = true` : `(${SA.breached.name} = false OR ${SA.breached.name} IS NULL)`);
     let token: Uint8Array | undefined;
@@ -151,6 +176,20 @@ export class EscalationService {
 
 const QUERY_DEADLINE_MS = 15_000;
 
+/** How a workflow that ended outside the playbook reads on its case. */
+const ENDED: Record<string, string> = {
+  TERMINATED: 'Terminated in Temporal',
+  CANCELLED: 'Cancelled in Temporal (UI or CLI)',
+  CANCELED: 'Cancelled in Temporal (UI or CLI)',
+  FAILED: 'The workflow failed in Temporal',
+  TIMED_OUT: 'The workflow timed out in Temporal',
+};
+const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+const COMPLETED = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED;
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(temporal.api.enums.v1.WorkflowExecutionStatus).map(([k, v]) => [v, k.replace('WORKFLOW_EXECUTION_STATUS_', '')]),
+);
+
 /** What cases still running older code answer to an action: the whole view. */
 interface LegacyActionResult {
   case: CaseView;
@@ -183,19 +222,23 @@ function listItem(e: Execution) {
   const memo = memoOf(e);
   const workflowId = e.execution?.workflowId ?? '';
   const date = (d: Date | undefined) => (d ? d.toISOString() : null);
+  // Ended outside the playbook (terminated, cancelled before it could close itself): closed, whatever the attributes say.
+  const endedOutside = e.status !== RUNNING && e.status !== COMPLETED && sa.get(SA.status) !== 'closed' && e.status != null;
+  const statusName = STATUS_NAMES[e.status ?? 0] ?? 'UNKNOWN';
   return {
     id: workflowId.replace(/^escalation-/, ''),
     workflowId,
     title: (memo.title as string) ?? null,
     customer: { id: sa.get(SA.customerId) ?? null, name: (memo.customerName as string) ?? null, segment: sa.get(SA.segment) ?? null },
-    stage: sa.get(SA.stage) ?? null,
-    status: sa.get(SA.status) ?? null,
+    stage: endedOutside ? 'closed' : (sa.get(SA.stage) ?? null),
+    status: endedOutside ? 'closed' : (sa.get(SA.status) ?? null),
+    closeReason: endedOutside ? (ENDED[statusName] ?? `Ended in Temporal (${statusName.toLowerCase()})`) : null,
     severity: sa.get(SA.severity) ?? null,
     csm: sa.get(SA.csm) ?? null,
     breached: sa.get(SA.breached) ?? false,
     breaches: sa.get(SA.breachKinds) ?? [],
     openedAt: date(sa.get(SA.openedAt)),
-    nextDeadline: date(sa.get(SA.nextDeadline)),
+    nextDeadline: endedOutside ? null : date(sa.get(SA.nextDeadline)),
   };
 }
 

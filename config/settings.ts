@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { ROLES, type Policy, type Role } from '../playbook';
+import { DEFAULT_LIMITS, ROLES, type Limits, type Policy, type Role } from '../playbook';
 import { policySchema } from '../playbook/policy-schema';
 
 /** The environment of CONTRACT.md, parsed once at start. */
@@ -36,6 +36,15 @@ const fileSchema = z
     roster: z.partialRecord(z.enum(ROLES), person).default({}),
     slack: z.object({ channel: z.string().min(1).optional() }).strict().default({}),
     policy: policySchema,
+    limits: z
+      .object({
+        notes: z.number().int().min(1).max(DEFAULT_LIMITS.notes * 5).default(DEFAULT_LIMITS.notes),
+        updates: z.number().int().min(1).max(DEFAULT_LIMITS.updates * 5).default(DEFAULT_LIMITS.updates),
+        timeline: z.number().int().min(10).max(DEFAULT_LIMITS.timeline * 2).default(DEFAULT_LIMITS.timeline),
+        storedTextChars: z.number().int().min(1_000).max(DEFAULT_LIMITS.storedTextChars * 4).default(DEFAULT_LIMITS.storedTextChars),
+      })
+      .strict()
+      .prefault({}),
     templates: z.string().min(1).optional(),
   })
   .strict();
@@ -44,6 +53,8 @@ export interface EscalationConfig {
   roster: Roster;
   slackChannel: string | undefined;
   policy: Policy;
+  /** What new cases may hold (README, "Limits"). */
+  limits: Limits;
   /** Absolute path of the folder whose templates override the built-in ones. */
   templatesDir: string | undefined;
 }
@@ -93,6 +104,7 @@ export function loadEscalationConfig(path: string | undefined): EscalationConfig
     roster: path ? file.roster : { ...DEFAULT_ROSTER, ...file.roster },
     slackChannel: file.slack.channel,
     policy: file.policy,
+    limits: file.limits,
     templatesDir,
   };
 }

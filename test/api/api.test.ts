@@ -226,6 +226,43 @@ describe('a case through the API', () => {
   });
 });
 
+describe('cases ended in the Temporal UI or CLI', () => {
+  test('a terminated case reads as closed with its reason, in the view and the list, and refuses actions', async () => {
+    const c = await open({ customer: { ...openBody().customer, id: 'terminated-co' } });
+    await sys.client.workflow.getHandle(c.workflowId as string).terminate('cleanup by ops');
+    const v = await view(c.id);
+    expect(v).toMatchObject({ status: 'closed', stage: 'closed', closeReason: 'Terminated in Temporal: cleanup by ops', nextDeadline: null, playbook: null });
+    expect(v.closedAt).not.toBeNull();
+    expect(Object.values(v.deadlines).every((d) => d === null)).toBe(true);
+    const closed = await eventually(
+      () => sys.call('GET', '/escalations?customerId=terminated-co&status=closed', { key: 'viewer' }),
+      (r) => r.body.items.length === 1,
+      'the terminated case among the closed',
+    );
+    expect(closed.body.items[0]).toMatchObject({ id: c.id, status: 'closed', stage: 'closed', closeReason: 'Terminated in Temporal', nextDeadline: null });
+    expect((await sys.call('GET', '/escalations?customerId=terminated-co&status=open', { key: 'viewer' })).body.items).toEqual([]);
+    const ack = await act(c.id, 'acknowledge', {});
+    expect([ack.status, ack.body.error.code]).toEqual([409, 'stage_conflict']);
+  });
+
+  test('a cancelled case closed itself: view, list and search attributes say closed, with the reason', async () => {
+    const c = await open({ customer: { ...openBody().customer, id: 'cancelled-co' } });
+    await sys.client.workflow.getHandle(c.workflowId as string).cancel();
+    const v = await eventually(() => view(c.id), (x) => x.status === 'closed', 'the case closed');
+    expect(v).toMatchObject({ stage: 'closed', closeReason: 'Cancelled in Temporal (UI or CLI)' });
+    const listed = await eventually(
+      () => sys.call('GET', '/escalations?customerId=cancelled-co&status=closed', { key: 'viewer' }),
+      (r) => r.body.items.length === 1,
+      'the cancelled case among the closed',
+    );
+    expect(listed.body.items[0]).toMatchObject({ id: c.id, status: 'closed', stage: 'closed' });
+    // The run ends (as cancelled) once what the case had to send is sent.
+    const described = await eventually(() => sys.client.workflow.getHandle(c.workflowId as string).describe(), (d) => d.status.name !== 'RUNNING', 'the run ended');
+    expect(described.status.name).toBe('CANCELLED');
+    expect(described.searchAttributes.EscalationStatus).toEqual(['closed']);
+  });
+});
+
 describe('lists and reports', () => {
   test('filters and a cursor', async () => {
     // a CRM's customer id, quotes and all, is a filter value, never part of the query
