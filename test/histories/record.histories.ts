@@ -16,10 +16,11 @@ test(`${missing.length} of ${SCENARIOS.length} scenarios to record`, () => {
 const record = missing.length > 0 ? test.each(missing.map((s) => [s.name, s] as const)) : () => undefined;
 record('record %s', async (name, scenario) => {
   const { activities } = recordingActivities();
-  await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}` }, async (h) => {
+  await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}`, historyLimit: scenario.historyLimit }, async (h) => {
     await scenario.play(h, suite.env);
-    await h.result();
-    const history = await h.fetchHistory();
+    await h.result().catch(() => undefined); // a cancelled case ends as cancelled
+    // The first run: where a case continues-as-new, its decision to do so is what replay must check.
+    const history = await suite.env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId).fetchHistory();
     const json = temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, bytes: String, defaults: false });
     writeFileSync(join(__dirname, `${name}.json`), JSON.stringify(json));
   });

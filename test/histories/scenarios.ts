@@ -2,6 +2,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Handle } from '../helpers/workflow-harness';
 import {
   acknowledgeUpdate,
+  addNoteUpdate,
+  changeSeverityUpdate,
+  escalateInternallyUpdate,
   closeUpdate,
   completeTaskUpdate,
   confirmationUpdate,
@@ -19,6 +22,8 @@ import type { CaseInput } from '../../playbook';
 export interface Scenario {
   name: string;
   input: CaseInput;
+  /** Continue-as-new once the history is this long (the first run's history is the one saved). */
+  historyLimit?: number;
   play(h: Handle, env: TestWorkflowEnvironment): Promise<void>;
 }
 
@@ -77,6 +82,54 @@ export const SCENARIOS: Scenario[] = [
     input: caseInput({ severity: 'critical', flags: { churnThreat: true } }),
     async play(h, env) {
       await env.sleep('2d');
+      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+    },
+  },
+  // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records).
+  {
+    name: 'rules-2-full-case',
+    input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
+    async play(h, env) {
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
+      await h.executeUpdate(addNoteUpdate, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
+      await h.executeUpdate(changeSeverityUpdate, { args: [{ severity: 'critical', reason: 'Payroll blocked' }] });
+      await h.executeUpdate(escalateInternallyUpdate, { args: [{ trigger: 'engineering_required', note: 'Needs a hotfix' }] });
+      for (let i = 0; i < 3; i++) {
+        await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
+        await env.sleep('3h'); // the last promise is missed: a breach
+      }
+      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
+      await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
+      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
+      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
+      await env.sleep('2d');
+      await h.executeUpdate(csatUpdate, { args: [{ score: 9 }] });
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
+      await env.sleep('20d');
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'ok' }] });
+    },
+  },
+  {
+    name: 'rules-2-cancelled-case',
+    input: caseInput({ severity: 'medium' }),
+    async play(h, env) {
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
+      await env.sleep('2h');
+      await h.cancel();
+    },
+  },
+  {
+    name: 'rules-2-continued-case',
+    input: caseInput({ severity: 'low' }),
+    historyLimit: 40,
+    async play(h, env) {
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
+      for (let i = 0; i < 6; i++) {
+        await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 30) }] });
+        await env.sleep('1d');
+      }
       await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
     },
   },
