@@ -80,6 +80,15 @@ describe('opening a case', () => {
     expect(other.body.error.code).toBe('idempotency_key_reused');
   });
 
+  test('a closed case keeps its Idempotency-Key: the same key never opens a second case', async () => {
+    const first = await sys.call('POST', '/escalations', { key: 'agent', body: openBody(), headers: { 'Idempotency-Key': 'ticket-closed-1' } });
+    expect(first.status).toBe(201);
+    expect((await act(first.body.id, 'close', { reason: 'withdrawn' }, 'admin')).status).toBe(200);
+    await eventually(() => sys.client.workflow.getHandle(first.body.workflowId).describe(), (d) => d.status.name === 'COMPLETED', 'the case ended');
+    const again = await sys.call('POST', '/escalations', { key: 'agent', body: openBody(), headers: { 'Idempotency-Key': 'ticket-closed-1' } });
+    expect([again.status, again.body.id, again.body.status]).toEqual([200, first.body.id, 'closed']);
+  });
+
   test('twenty concurrent opens with one key make exactly one case', async () => {
     const body = openBody({ customer: { ...openBody().customer, id: 'concurrent-co' } });
     const results = await Promise.all(
@@ -219,6 +228,9 @@ describe('a case through the API', () => {
     const other = await post(b.id, good);
     expect([other.status, other.body.error.code]).toEqual([403, 'link_wrong_case']);
     expect((await post(a.id, csatLink)).body.error.code).toBe('link_wrong_action');
+    // …and a confirm link cannot record a score
+    const score = await sys.call('POST', `/escalations/${a.id}/csat?token=${good}`, { key: null, body: { score: 10 } });
+    expect([score.status, score.body.error.code]).toEqual([403, 'link_wrong_action']);
     expect((await post(a.id, good, { resolved: false })).status).toBe(403);
     expect((await fetch(`${sys.base}/links/${tampered}`)).status).toBe(403);
     // a valid link at the wrong stage is a 409 like any other action

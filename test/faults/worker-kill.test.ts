@@ -4,6 +4,7 @@
  */
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import type { ParsedMail } from 'mailparser';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
 import { ESCALATION_WORKFLOW, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
@@ -96,6 +97,11 @@ test('a worker killed mid-send: the email is sent again with the same Message-ID
   expect(resent!.mail.subject).toBe(heldMail!.subject);
 
   const c = await waitUntil(() => h.query(getCaseQuery), (x) => x.messages.every((m) => m.status === 'sent'), 'every message of the case sent', 60_000);
+  // The lost attempts were found by their missed heartbeats, not by the send's whole timeout.
+  const history = await h.fetchHistory();
+  const retried = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes).filter((a) => a && (a.attempt ?? 1) > 1);
+  expect(retried.length).toBeGreaterThanOrEqual(2); // the email and the Slack post
+  for (const a of retried) expect(a!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
   expect(slack.roots(caseId)).toHaveLength(1);
   expect(c.messages.filter((m) => m.channel === 'slack')).toHaveLength(1);
   // The same email twice at the server (the lost attempt and the retry), one Message-ID: mail clients show one.
