@@ -4,23 +4,10 @@
  * business hours (calendars) plug in here and nowhere else.
  */
 import { durationMs } from './policy';
-import type { CaseState } from './state';
+import type { CaseState, DeadlineKind } from './state';
 
-/** Every window the playbook measures, by name. */
-export type WindowKind =
-  | 'acknowledge'
-  | 'respond'
-  | 'next_update'
-  | 'resolve'
-  | 'confirmation'
-  | 'follow_up'
-  | 'auto_follow_up'
-  | 'recovery_call'
-  | 'health_check'
-  | 'qbr_reminder'
-  | 'warn'
-  | 'remind'
-  | 'default_promise';
+/** Every window the playbook measures, by name: the deadlines' own, and the points around them. */
+export type WindowKind = Exclude<DeadlineKind, 'outcome' | 'qbr_review'> | 'auto_follow_up' | 'qbr_reminder' | 'warn' | 'remind' | 'default_promise';
 
 const ms = (d: string | number) => (typeof d === 'number' ? d : durationMs(d));
 

@@ -29,6 +29,17 @@ export interface Scenario {
 
 const inHours = async (env: TestWorkflowEnvironment, h: number) => new Date(Number(await env.currentTimeMs()) + h * 3_600_000).toISOString();
 
+/** The customer confirms; CSAT, the recovery call, the health check and the QBR mention close the case. */
+async function confirmedThroughRecovery(h: Handle, env: TestWorkflowEnvironment) {
+      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
+      await env.sleep('2d');
+      await h.executeUpdate(csatUpdate, { args: [{ score: 9 }] });
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
+      await env.sleep('20d');
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
+      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'ok' }] });
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'full-case',
@@ -40,13 +51,7 @@ export const SCENARIOS: Scenario[] = [
         await env.sleep('1h');
       }
       await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
-      await env.sleep('2d');
-      await h.executeUpdate(csatUpdate, { args: [{ score: 9 }] });
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
-      await env.sleep('20d');
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'ok' }] });
+      await confirmedThroughRecovery(h, env);
     },
   },
   {
@@ -102,13 +107,7 @@ export const SCENARIOS: Scenario[] = [
       await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
       await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
       await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
-      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
-      await env.sleep('2d');
-      await h.executeUpdate(csatUpdate, { args: [{ score: 9 }] });
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
-      await env.sleep('20d');
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'ok' }] });
+      await confirmedThroughRecovery(h, env);
     },
   },
   {
