@@ -11,7 +11,7 @@ Runtime.install({
   logger: new DefaultLogger('WARN', (entry: LogEntry) => {
     if (KNOWN_NOISE.some((re) => re.test(entry.message))) return;
     const line = `${entry.level} ${entry.message}${entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : ''}`;
-    (entry.level === 'ERROR' ? console.error : console.warn)(line);
+    process.stderr.write(`${line}\n`); // one plain line, not console's annotated block
   }),
   // The SDK core's own warnings go through the same logger (and its filter) instead of straight to stderr.
   telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
