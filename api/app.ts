@@ -9,10 +9,10 @@ import { ACTION_ROUTES } from './routes';
 import { LinkError, verifyLink, type LinkAction } from '../config/links';
 import type { Logger } from '../config/logger';
 import { authenticate, requireRole, type ApiKey, type ApiRole } from './auth';
-import { HttpError, errorMiddleware, notFound } from './errors';
+import { HttpError, errorMiddleware, notFound, redactTokens } from './errors';
 import { linkDonePage, linkPage } from './link-pages';
 import { buildOpenApi } from './openapi';
-import { actionSchemas, listQuerySchema, openSchema, reportQuerySchema, taskKindSchema } from './schemas';
+import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema, taskKindSchema } from './schemas';
 import type { EscalationService } from './service';
 
 export interface AppDeps {
@@ -31,9 +31,7 @@ const wrap =
     fn(req, res).catch(next);
   };
 
-export function redactTokens(url: string): string {
-  return url.replace(/\/links\/[^/?#]+/, '/links/[redacted]').replace(/([?&]token=)[^&#]*/, '$1[redacted]');
-}
+export { redactTokens };
 
 function caseId(req: Request): string {
   const id = String(req.params.id);
@@ -90,7 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(created ? 201 : 200).location(`/escalations/${view.id}`).json(view);
   }));
   app.get('/escalations', requireRole('viewer'), wrap(async (req, res) => {
-    res.json(await service.list(parse(listQuerySchema, req.query)));
+    res.json(await service.list(parseQuery(listQuerySchema, req.query as Record<string, unknown>)));
   }));
   app.get('/escalations/:id', requireRole('viewer'), wrap(async (req, res) => {
     res.json(await service.get(caseId(req)));
@@ -110,7 +108,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   app.get('/reports/escalations', requireRole('viewer'), wrap(async (req, res) => {
-    res.json(await service.report(parse(reportQuerySchema, req.query)));
+    res.json(await service.report(parseQuery(reportQuerySchema, req.query as Record<string, unknown>)));
   }));
 
   mountLinks(app, deps, linkLimiter);
@@ -175,7 +173,7 @@ function mountLinks(app: Router, deps: AppDeps, limiter: RequestHandler): void {
     } catch (err) {
       throw linkHttpError(err);
     }
-    const body = req.body as Record<string, unknown>;
+    const body = (req.body ?? {}) as Record<string, unknown>; // no body, or a type no parser took
     const comment = typeof body.comment === 'string' && body.comment.trim() ? body.comment.trim().slice(0, 4000) : undefined;
     const json = req.is('application/json') !== false && req.is('application/json') !== null;
     let message: string;

@@ -47,18 +47,23 @@ export function findKey(keys: ApiKey[], presented: string): ApiKey | undefined {
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+    /** An Authorization header was sent and is not a valid key. */
+    badCredentials?: boolean;
   }
 }
 
-/** Sets req.principal from `Authorization: Bearer <key>`, when present and valid. */
+/**
+ * Sets req.principal from `Authorization: Bearer <key>`, when present and valid. A wrong key is only
+ * an error where a key is needed (requireRole): public endpoints ignore credentials.
+ */
 export function authenticate(keys: ApiKey[]): RequestHandler {
   return (req, _res, next) => {
     const header = req.get('authorization');
     if (!header) return next();
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const key = m ? findKey(keys, m[1]) : undefined;
-    if (!key) return next(new HttpError(401, 'unauthorized', 'The API key is not valid'));
-    req.principal = { name: key.name, role: key.role };
+    if (key) req.principal = { name: key.name, role: key.role };
+    else req.badCredentials = true;
     next();
   };
 }
@@ -66,6 +71,7 @@ export function authenticate(keys: ApiKey[]): RequestHandler {
 export function requireRole(role: ApiRole): RequestHandler {
   return (req, _res, next) => {
     const p = req.principal;
+    if (!p && req.badCredentials) return next(new HttpError(401, 'unauthorized', 'The API key is not valid'));
     if (!p) return next(new HttpError(401, 'unauthorized', 'Send an API key: Authorization: Bearer <key>'));
     if (p.role === 'customer' || RANK[p.role] < RANK[role]) {
       return next(new HttpError(403, 'forbidden', `This needs the ${role} role; your key has ${p.role}`));

@@ -18,6 +18,14 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Link tokens are credentials: never in a log line, whatever the path's case, the parameter's
+ * repetition or the status. (Every `/links/<token>` segment and every `token=` parameter.)
+ */
+export function redactTokens(url: string): string {
+  return url.replace(/\/links\/[^/?#]*/gi, '/links/[redacted]').replace(/([?&;]token=)[^&#;]*/gi, '$1[redacted]');
+}
+
 export const notFound = (id: string) => new HttpError(404, 'not_found', `No escalation with id ${id}`);
 
 export const zodDetails = (err: ZodError) => fieldErrors(err);
@@ -29,15 +37,38 @@ const BY_FAILURE_TYPE: Record<string, [number, string]> = {
   [FAILURE_TYPES.limit]: [422, 'limit_reached'],
 };
 
-const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */]);
+/** gRPC codes that mean "Temporal (or every worker) is away": 503 with Retry-After. */
+const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own deadline */]);
+
+/** body-parser's and the router's client errors, by their `type`, with the code we answer. */
+const CLIENT_ERRORS: Record<string, string> = {
+  'entity.parse.failed': 'invalid_json',
+  'entity.too.large': 'too_large',
+  'parameters.too.many': 'too_large',
+  'charset.unsupported': 'unsupported_media_type',
+  'encoding.unsupported': 'unsupported_media_type',
+  'request.aborted': 'invalid_body',
+  'request.size.invalid': 'invalid_body',
+  'entity.verify.failed': 'invalid_body',
+};
 
 /** Maps whatever a handler threw to the status codes of CONTRACT.md. */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof ZodError) return new HttpError(400, 'invalid_input', 'The request is not valid', zodDetails(err));
-  const body = err as { type?: string; status?: number };
+  const body = err as { type?: string; status?: number; statusCode?: number; code?: string; message?: string };
   if (body?.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'The body is not valid JSON');
   if (body?.type === 'entity.too.large') return new HttpError(413, 'too_large', 'The body is too large');
+  if (body?.type === 'parameters.too.many') return new HttpError(413, 'too_large', 'The body has too many parameters');
+  // A path part that is not valid %-encoding (the router's decode) is the client's error.
+  if (err instanceof URIError) return new HttpError(400, 'invalid_path', 'The path is not valid URL encoding');
+  // A body that claims a compression it does not have (zlib's errors carry no status).
+  if (typeof body?.code === 'string' && /^Z_/.test(body.code)) return new HttpError(400, 'invalid_body', 'The body is not encoded as its Content-Encoding says');
+  const status = body?.status ?? body?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = CLIENT_ERRORS[body.type ?? ''] ?? (status === 415 ? 'unsupported_media_type' : status === 413 ? 'too_large' : 'invalid_request');
+    return new HttpError(status, code, body.message && (err as { expose?: boolean }).expose !== false ? body.message : 'The request is not valid');
+  }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const mapped = BY_FAILURE_TYPE[err.cause.type ?? ''];
     if (mapped) return new HttpError(mapped[0], mapped[1], err.cause.message, err.cause.details?.[0] ?? undefined);
@@ -56,7 +87,11 @@ export function toHttpError(err: unknown): HttpError {
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toHttpError(err);
-    if (e.status >= 500) logger.error({ err, path: req.path, caseId: req.params?.id }, 'request failed');
+    if (e.status >= 500) {
+      // Only what cannot carry a link token: the redacted URL and the error's redacted message.
+      const cause = err as { name?: string; message?: string; code?: unknown };
+      logger.error({ err: { type: cause?.name, code: cause?.code, message: redactTokens(String(cause?.message ?? err)) }, url: redactTokens(req.originalUrl ?? req.url) }, 'request failed');
+    }
     res.status(e.status).set(e.headers).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
   };
 }

@@ -1,6 +1,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { isoTime, segmentSchema, severitySchema, stageSchema } from '../workflows/messages';
+import { HttpError } from './errors';
 
 extendZodWithOpenApi(z);
 
@@ -9,13 +10,23 @@ extendZodWithOpenApi(z);
 export { actionSchemas, openSchema, severitySchema, stageSchema, taskKindSchema, type OpenBody } from '../workflows/messages';
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+/** A query parameter's text: one value, no control characters (they never reach a visibility query). */
+const param = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max)
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 export const listQuerySchema = z.object({
   stage: stageSchema.optional(),
   severity: severitySchema.optional(),
-  customerId: z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'must be one line').optional(),
+  customerId: param(200).optional(),
+  csm: z.email().max(320).optional().describe("The CSM's email"),
   breached: boolParam.optional(),
   status: z.enum(['open', 'closed']).optional(),
-  cursor: z.string().max(4000).optional(),
+  sort: z.enum(['nextDeadline']).optional().describe('nextDeadline: soonest first, cases without one last'),
+  cursor: param(4000).regex(/^[A-Za-z0-9_-]+\.[0-9a-f]{16}$/, 'not a cursor from this API').optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;
@@ -29,6 +40,24 @@ export const reportQuerySchema = z
   })
   .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be before to', path: ['from'] });
 export type ReportQuery = z.infer<typeof reportQuerySchema>;
+
+/**
+ * A query string checked against its schema: an unknown parameter is a 400 naming it (a typo must not
+ * widen a list to everyone's cases), a repeated one a 400 too.
+ */
+export function parseQuery<S extends z.ZodObject>(schema: S, query: Record<string, unknown>): z.infer<S> {
+  const known = new Set(Object.keys(schema.shape));
+  const issues = [
+    ...Object.keys(query)
+      .filter((k) => !known.has(k))
+      .map((k) => ({ field: k, message: `unknown query parameter (known: ${[...known].join(', ')})` })),
+    ...Object.entries(query)
+      .filter(([k, v]) => known.has(k) && typeof v !== 'string')
+      .map(([k]) => ({ field: k, message: 'give it once' })),
+  ];
+  if (issues.length > 0) throw new HttpError(400, 'invalid_input', 'The query is not valid', issues);
+  return schema.parse(query);
+}
 
 export const errorSchema = z
   .object({

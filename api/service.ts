@@ -117,7 +117,7 @@ export class EscalationService {
     }
   }
 
-  async list(q: ListQuery): Promise<{ items: ReturnType<typeof listItem>[]; nextCursor: string | null }> {
+  async list(q: ListQuery): Promise<{ items: ListItem[]; nextCursor: string | null }> {
     const clauses = [`WorkflowType = '${ESCALATION_WORKFLOW}'`];
     if (q.stage) clauses.push(`${SA.stage.name} = '${q.stage}'`);
     if (q.severity) clauses.push(`${SA.severity.name} = '${q.severity}'`);
@@ -125,20 +125,42 @@ export class EscalationService {
     if (q.status === 'open') clauses.push(`ExecutionStatus = 'Running' AND ${SA.status.name} = 'open'`);
     if (q.status === 'closed') clauses.push(`(ExecutionStatus != 'Running' OR ${SA.status.name} = 'closed')`);
     if (q.customerId) clauses.push(`${SA.customerId.name} = '${quote(q.customerId)}'`);
+    if (q.csm) clauses.push(`${SA.csm.name} = '${quote(q.csm)}'`);
     if (q.breached !== undefined) clauses.push(q.breached ? `${SA.breached.name} = true` : `(${SA.breached.name} = false OR ${SA.breached.name} IS NULL)`);
-    let token: Uint8Array | undefined;
-    if (q.cursor) {
-      token = Buffer.from(q.cursor, 'base64url');
-      if (token.length === 0) throw new HttpError(400, 'invalid_input', 'The cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
-    }
+    const query = clauses.join(' AND ');
+    if (q.sort === 'nextDeadline') return this.listByDeadline(query, q);
+    const token = q.cursor ? readCursor(q.cursor, query) : undefined;
     const page = await this.client.workflowService
-      .listWorkflowExecutions({ namespace: this.client.options.namespace, query: clauses.join(' AND '), pageSize: q.limit, nextPageToken: token })
+      .listWorkflowExecutions({ namespace: this.client.options.namespace, query, pageSize: q.limit, nextPageToken: token })
       .catch((err: { code?: number; message?: string }) => {
-        if (err.code === 3 /* INVALID_ARGUMENT */) throw new HttpError(400, 'invalid_input', 'The cursor is not valid', [{ field: 'cursor', message: err.message }]);
+        // Temporal refusing a token it made (expired, another server): the cursor is at fault, not the caller's connection.
+        if (token && err.code !== undefined && !UNAVAILABLE_CODES.has(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
         throw err;
       });
-    const next = page.nextPageToken && page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken).toString('base64url') : null;
+    const next = page.nextPageToken && page.nextPageToken.length > 0 ? writeCursor(Buffer.from(page.nextPageToken), query) : null;
     return { items: (page.executions ?? []).map(listItem), nextCursor: next };
+  }
+
+  /**
+   * Soonest next deadline first, cases without one last. SQL visibility (the dev server, PostgreSQL)
+   * cannot order by a search attribute, so the API reads the matching cases (at most SORT_CAP) and
+   * orders them; the cursor is a position in that order.
+   */
+  private async listByDeadline(query: string, q: ListQuery): Promise<{ items: ListItem[]; nextCursor: string | null }> {
+    const all: ListItem[] = [];
+    let token: Uint8Array | undefined;
+    do {
+      const page = await this.client.workflowService.listWorkflowExecutions({ namespace: this.client.options.namespace, query, pageSize: 1000, nextPageToken: token });
+      all.push(...(page.executions ?? []).map(listItem));
+      token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+    } while (token && all.length < SORT_CAP);
+    const key = (x: ListItem) => (x.nextDeadline ? Date.parse(x.nextDeadline) : Number.POSITIVE_INFINITY);
+    all.sort((a, b) => key(a) - key(b) || a.id.localeCompare(b.id));
+    const from = q.cursor ? Number(readCursor(q.cursor, `${query}|sorted`).toString('utf8')) : 0;
+    if (!Number.isInteger(from) || from < 0) throw badCursor('not a position');
+    const items = all.slice(from, from + q.limit);
+    const next = from + q.limit < all.length ? writeCursor(Buffer.from(String(from + q.limit)), `${query}|sorted`) : null;
+    return { items, nextCursor: next };
   }
 
   /** The playbook's four metrics over the cases opened in a period, read from visibility. */
@@ -175,6 +197,26 @@ export class EscalationService {
 }
 
 const QUERY_DEADLINE_MS = 15_000;
+/** At most this many cases are ordered by next deadline in one list (README). */
+export const SORT_CAP = 2_000;
+const UNAVAILABLE_CODES = new Set([1, 4, 14]);
+
+/**
+ * Cursors are Temporal's page token with a checksum of the filters they belong to: anything else is a
+ * 400 before Temporal sees it, and a cursor cannot be replayed against other filters.
+ */
+const checksum = (token: string, query: string) => sha256(`${query}\n${token}`).slice(0, 16);
+function writeCursor(token: Buffer, query: string): string {
+  const t = token.toString('base64url');
+  return `${t}.${checksum(t, query)}`;
+}
+function readCursor(cursor: string, query: string): Buffer {
+  const [t, sum] = cursor.split('.');
+  if (!t || sum !== checksum(t, query)) throw badCursor('not a cursor from this API for these filters');
+  return Buffer.from(t, 'base64url');
+}
+const badCursor = (why: string) => new HttpError(400, 'invalid_input', 'The cursor is not valid', [{ field: 'cursor', message: why }]);
+type ListItem = ReturnType<typeof listItem>;
 
 /** How a workflow that ended outside the playbook reads on its case. */
 const ENDED: Record<string, string> = {
