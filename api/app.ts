@@ -20,6 +20,8 @@ export interface AppDeps {
   keys: ApiKey[];
   linkSecret: string;
   logger: Logger;
+  /** Requests a minute one client may make to the customer links (default 30). */
+  linkRequestsPerMinute?: number;
 }
 
 type ActionType = Action['type'];
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
   app.use(authenticate(keys));
 
-  const linkLimiter = rateLimit({ windowMs: 60_000, limit: 30, standardHeaders: 'draft-7', legacyHeaders: false, handler: (_req, _res, next) => next(new HttpError(429, 'rate_limited', 'Too many requests; try again in a minute')) });
+  const linkLimiter = rateLimit({ windowMs: 60_000, limit: deps.linkRequestsPerMinute ?? 30, standardHeaders: 'draft-7', legacyHeaders: false, handler: (_req, _res, next) => next(new HttpError(429, 'rate_limited', 'Too many requests; try again in a minute')) });
 
   app.get('/healthz', wrap(async (_req, res) => {
     const temporal = await service.healthy();

@@ -29,7 +29,7 @@ export const LINK_SECRET = 'system-test-link-secret-0123456789';
  * The whole system in the test process: a real Temporal dev server, the real worker with real
  * senders (an SMTP server and a Slack Web API server in this process) and the API on port 0.
  */
-export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: TestWorkflowEnvironment; logLines?: string[] } = {}) {
+export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: TestWorkflowEnvironment; logLines?: string[]; linkRequestsPerMinute?: number } = {}) {
   const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
   const taskQueue = uniqueId('tq');
   const policy = o.policy ?? DEFAULT_POLICY;
@@ -56,7 +56,7 @@ export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: T
   const logger = o.logLines ? pino({ level: 'info' }, { write: (line: string) => void o.logLines!.push(line) }) : pino({ level: 'silent' });
   const service = new EscalationService(client, taskQueue, () => policy);
   const keys = parseApiKeys(Object.entries(KEYS).map(([role, key]) => `${role}-user:${role}:${key}`).join(','));
-  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger });
+  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute });
   const server = await new Promise<Server>((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
   });

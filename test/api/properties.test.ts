@@ -1,0 +1,187 @@
+/**
+ * Generated requests against the real API, worker and dev server: for every endpoint, 1,000 requests
+ * over paths, content types and encodings, query strings, bodies and headers. None may answer 5xx; a
+ * refused one changes nothing (the number of cases, and a target case's view); the service is healthy
+ * afterwards. Deterministic: a fixed seed per endpoint (FC_SEED=<n> explores others).
+ */
+import { request } from 'node:http';
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { signLink } from '../../config/links';
+import { KEYS, LINK_SECRET, openBody, startSystem, type System } from '../helpers/system';
+
+const RUNS = 1_000;
+let sys: System;
+let target: string;
+const statuses: Record<string, Record<number, number>> = {};
+beforeAll(async () => {
+  // The links' rate limit (30 a minute) would answer most generated link requests with 429.
+  sys = await startSystem({ linkRequestsPerMinute: 100_000 });
+  target = (await sys.call('POST', '/escalations', { key: 'agent', body: openBody() })).body.id;
+}, 120_000);
+afterAll(() => {
+  console.log(`generated requests per endpoint and their statuses:\n${Object.entries(statuses).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}`);
+  return sys?.stop();
+});
+
+function send(method: string, path: string, headers: Record<string, string>, body?: Buffer) {
+  const url = new URL(sys.base);
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+/** The case count (all pages) and the target's timeline length: what a refused request must not change. */
+async function snapshot() {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const page: { body: { items: unknown[]; nextCursor: string | null } } = await sys.call('GET', `/escalations?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { key: 'viewer' });
+    count += page.body.items.length;
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  const view = (await sys.call('GET', `/escalations/${target}`, { key: 'viewer' })).body;
+  return { count, timeline: view.timeline.length as number, stage: view.stage as string };
+}
+
+// ---- generators --------------------------------------------------------------------------------
+
+const nasty = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.constantFrom('%', '%ZZ', '%E0%A4%A', '%00', '..%2f..%2f', '%2e%2e', '\u0000', 'é', '💥', ' ', '', 'null', '[]', '{}', '-1', '1e309', '0x10'),
+);
+/** Percent-encodes every byte but the unreserved ones (works for lone surrogates too: they become U+FFFD). */
+const pct = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9._~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+/** A path segment: the target case, a plausible id, or bytes that may not even be valid %-encoding. */
+const segment = fc.oneof(
+  fc.constant('TARGET'),
+  fc.stringMatching(/^[\w.-]{1,20}$/),
+  nasty.map(pct),
+  nasty.map((s) => s.replace(/[^\x21-\x7e]/g, (c) => pct(c)).replace(/[?#/]/g, '%2F')),
+  fc.constantFrom('%ZZ', '%E0%A4%A', '%', '%C0%80'),
+);
+const jsonValue = fc.jsonValue({ maxDepth: 3 });
+/** Bodies: valid ones with a field broken, any JSON, or bytes. */
+function bodies(valid: Record<string, unknown>) {
+  const keys = Object.keys(valid).length ? Object.keys(valid) : ['x'];
+  return fc.oneof(
+    fc.record({ key: fc.constantFrom(...keys), value: fc.oneof(jsonValue, nasty) }).map(({ key, value }) => JSON.stringify({ ...valid, [key]: value })),
+    fc.constant(JSON.stringify(valid)),
+    jsonValue.map((v) => JSON.stringify(v)),
+    fc.dictionary(fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 8 })), fc.oneof(jsonValue, nasty), { maxKeys: 6 }).map((d) => JSON.stringify(d)),
+    fc.string({ maxLength: 200 }),
+    fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
+    fc.constant(''),
+  );
+}
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'application/json; charset=utf-16',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'text/plain',
+  'message/rfc822',
+  'application/octet-stream',
+  'garbage',
+  '',
+);
+const encoding = fc.constantFrom('', '', '', 'gzip', 'deflate', 'br', 'identity', 'x-unknown', 'gzip, deflate');
+/** Compresses as claimed, or lies about it. */
+function encode(body: string, enc: string, honest: boolean): Buffer {
+  const raw = Buffer.from(body, 'utf8');
+  if (!honest) return raw;
+  if (enc === 'gzip') return gzipSync(raw);
+  if (enc === 'deflate') return deflateSync(raw);
+  if (enc === 'br') return brotliCompressSync(raw);
+  return raw;
+}
+const auth = fc.constantFrom<string | undefined>(
+  `Bearer ${KEYS.admin}`,
+  `Bearer ${KEYS.agent}`,
+  `Bearer ${KEYS.viewer}`,
+  'Bearer wrong-key-wrong-key-1234',
+  'Basic YWRtaW46YWRtaW4=',
+  'Bearer',
+  undefined,
+);
+const query = fc
+  .array(fc.tuple(fc.oneof(fc.constantFrom('stage', 'severity', 'customerId', 'csm', 'breached', 'status', 'sort', 'cursor', 'limit', 'from', 'to', 'segment', 'token'), fc.string({ maxLength: 6 })), nasty), { maxLength: 4 })
+  .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&')}` : ''));
+
+// ---- endpoints ---------------------------------------------------------------------------------
+
+const valid = {
+  acknowledge: { nextUpdateAt: '2030-01-01T00:00:00Z' },
+  notes: { text: 'a note', kind: 'investigation' },
+  updates: { known: 'k', nextUpdateAt: '2030-01-01T00:00:00Z' },
+  severity: { severity: 'high', reason: 'r' },
+  'internal-escalations': { trigger: 'product_gap', note: 'n' },
+  resolve: { rootCause: 'a', fix: 'b', prevention: 'c' },
+  confirmation: { resolved: true },
+  'tasks/follow_up/complete': { notes: 'n' },
+  csat: { score: 9 },
+  outcome: { churned: false },
+  close: { reason: 'r' },
+};
+const ENDPOINTS: { name: string; method: string; path: (seg: string) => string; body?: Record<string, unknown>; mutates?: boolean }[] = [
+  { name: 'POST /escalations', method: 'POST', path: () => '/escalations', body: openBody() },
+  { name: 'GET /escalations', method: 'GET', path: () => '/escalations' },
+  { name: 'GET /escalations/{id}', method: 'GET', path: (s) => `/escalations/${s}` },
+  ...Object.entries(valid).map(([p, body]) => ({ name: `POST /escalations/{id}/${p}`, method: 'POST', path: (s: string) => `/escalations/${s}/${p}`, body, mutates: true })),
+  { name: 'GET /reports/escalations', method: 'GET', path: () => '/reports/escalations' },
+  { name: 'GET /links/{token}', method: 'GET', path: (s) => `/links/${s}` },
+  { name: 'POST /links/{token}', method: 'POST', path: (s) => `/links/${s}`, body: { score: 9 } },
+  { name: 'GET /healthz', method: 'GET', path: () => '/healthz' },
+];
+
+const seedOf = (name: string) => Number(process.env.FC_SEED ?? createHash('sha256').update(name).digest().readUInt32BE(0));
+
+describe.each(ENDPOINTS)('$name: 1,000 generated requests', (endpoint) => {
+  test('no 5xx; a refused request changes nothing; healthy afterwards', async () => {
+    const before = await snapshot();
+    let created = 0;
+    let acceptedOnTarget = 0;
+    const counts: Record<number, number> = {};
+    const link = signLink(LINK_SECRET, { caseId: target, action: 'csat' });
+    await fc.assert(
+      fc.asyncProperty(segment, query, bodies(endpoint.body ?? {}), contentType, encoding, fc.boolean(), auth, fc.option(fc.string({ maxLength: 300 })), async (seg, q, body, type, enc, honest, authorization, idem) => {
+        const s = seg === 'TARGET' ? (endpoint.name.includes('links') ? link : target) : seg;
+        const headers: Record<string, string> = {};
+        if (type) headers['content-type'] = type;
+        if (enc) headers['content-encoding'] = enc;
+        if (authorization) headers.authorization = authorization;
+        if (idem !== null && endpoint.method === 'POST') headers['idempotency-key'] = idem.replace(/[^\x20-\x7e]/g, '');
+        const onTarget = seg === 'TARGET' && endpoint.mutates;
+        const snap = onTarget ? await snapshot() : undefined;
+        const payload = endpoint.method === 'POST' ? encode(body, enc, honest) : undefined;
+        const r = await send(endpoint.method, `${endpoint.path(s)}${q}`, headers, payload);
+        counts[r.status] = (counts[r.status] ?? 0) + 1;
+        if (r.status >= 500) throw new Error(`${r.status} for ${endpoint.method} ${endpoint.path(s)}${q} (${type}, ${enc}): ${r.text.slice(0, 300)}`);
+        if (r.status === 201) created++;
+        if (onTarget && r.status === 200) acceptedOnTarget++;
+        if (onTarget && r.status >= 400) {
+          const after = await snapshot();
+          if (after.timeline !== snap!.timeline || after.stage !== snap!.stage) throw new Error(`a refused ${endpoint.name} (${r.status}) changed the case`);
+        }
+      }),
+      { numRuns: RUNS, seed: seedOf(endpoint.name), endOnFailure: true },
+    );
+    statuses[endpoint.name] = counts;
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(RUNS);
+    const after = await snapshot();
+    expect(after.count).toBe(before.count + created);
+    if (acceptedOnTarget === 0) expect(after.timeline).toBe(before.timeline);
+    expect((await sys.call('GET', '/healthz', { key: null })).status).toBe(200);
+  }, 300_000);
+});
