@@ -3,6 +3,7 @@ import { createLogger } from '../config/logger';
 import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
+import { ensurePortFree } from '../config/ports';
 import { apiOptionsFrom, startApi } from './server';
 
 async function main() {
@@ -10,6 +11,7 @@ async function main() {
   const logger = createLogger(env.LOG_LEVEL, 'api');
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   const secrets = loadSecrets(env.DATA_DIR, env);
+  await ensurePortFree('PORT', env.PORT);
   const api = await startApi(apiOptionsFrom({ env, config, secrets, connect: temporalConnectConfig(), logger }));
   logger.info({ port: api.port }, `API on http://localhost:${api.port} (docs at /docs)`);
   const stop = () => {

@@ -3,7 +3,7 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, 
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Secrets } from '../config/secrets';
-import type { Env, EscalationConfig } from '../config/settings';
+import { ConfigError, type Env, type EscalationConfig } from '../config/settings';
 import { DEFAULT_LIMITS, type Limits, type Policy } from '../playbook';
 import { createApp } from './app';
 import { parseApiKeys, type ApiKey } from './auth';
@@ -62,7 +62,9 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }));
   const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(o.port, () => resolve(s)).once('error', reject);
+    const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),
+    );
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;

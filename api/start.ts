@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { devServerExecutable } from '../config/temporal-binaries';
+import { ensurePortFree } from '../config/ports';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { createLogger } from '../config/logger';
 import { loadSecrets } from '../config/secrets';
@@ -23,6 +24,13 @@ async function main() {
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   mkdirSync(env.DATA_DIR, { recursive: true });
   const secrets = loadSecrets(env.DATA_DIR, env);
+
+  // Every port first: a taken one is a clear error within a second, not a hang or another process answering.
+  await ensurePortFree('PORT', env.PORT);
+  if (!env.TEMPORAL_ADDRESS) {
+    await ensurePortFree('TEMPORAL_DEV_PORT', env.TEMPORAL_DEV_PORT, '127.0.0.1');
+    await ensurePortFree('TEMPORAL_UI_PORT', env.TEMPORAL_UI_PORT, '127.0.0.1');
+  }
 
   let devServer: TestWorkflowEnvironment | undefined;
   let address = env.TEMPORAL_ADDRESS;

@@ -93,3 +93,37 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
     expect(await stop(second.child)).toBe(0);
   }
 }, 240_000);
+
+test.each(['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT'])('a taken %s: npm start says which variable and exits non-zero within seconds', async (variable) => {
+  const ports = { PORT: await freePort(), TEMPORAL_DEV_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort() };
+  const taken = (ports as Record<string, number>)[variable];
+  const squatter = createServer().listen(taken, variable === 'PORT' ? undefined : '127.0.0.1');
+  await new Promise((r) => squatter.once('listening', r));
+  try {
+    const dataDir = mkdtempSync(join(tmpdir(), 'escalation-ports-'));
+    const began = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'api/start.ts'], {
+      cwd: root,
+      env: { ...process.env, DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), LOG_LEVEL: 'warn' },
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r, fail) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        fail(new Error(`npm start did not exit with ${variable} taken:\n${out}`));
+      }, 60_000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        r(c);
+      });
+    });
+    expect(code).not.toBe(0);
+    expect(out).toContain(`${variable}=${taken} cannot be used`);
+    expect(out).not.toContain('Ctrl-C stops everything');
+    console.log(`${variable} taken: npm start exited ${code} after ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  } finally {
+    squatter.close();
+  }
+});

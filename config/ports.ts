@@ -1,0 +1,22 @@
+import { createServer } from 'node:net';
+import { ConfigError } from './settings';
+
+/**
+ * Fails fast, naming the variable, when a port the service must listen on is taken: otherwise the
+ * embedded Temporal server waits forever for a port it cannot have, and another process would answer
+ * in the service's place.
+ */
+export async function ensurePortFree(variable: string, port: number, host?: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EACCES'
+          ? new ConfigError(`${variable}=${port} cannot be used: ${err.code === 'EACCES' ? 'not allowed' : `another process listens on ${host ?? 'that port'}`}. Stop it, or set ${variable} to a free port.`)
+          : err,
+      ),
+    );
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
