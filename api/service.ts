@@ -1,12 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type TypedSearchAttributes } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type SearchAttributePair, type TypedSearchAttributes } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { temporal } from '@temporalio/proto';
 import {
   DEFAULT_LIMITS,
   RULES_VERSION,
   caseSummary,
+  caseView,
+  openCase,
+  visibilityOf,
+  type CaseState,
   type Limits,
   escalationReport,
   workflowIdFor,
@@ -16,7 +20,7 @@ import {
   type CaseView,
   type Policy,
 } from '../playbook';
-import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, getCaseQuery, type ActionResult, type EscalationInput } from '../workflows/messages';
+import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, getCaseQuery, openingOf, type ActionResult, type EscalationInput } from '../workflows/messages';
 import { HttpError, notFound } from './errors';
 import type { ListQuery, OpenBody, ReportQuery } from './schemas';
 
@@ -38,20 +42,34 @@ export class EscalationService {
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: CaseView }> {
     const caseId = idempotencyKey ? `esc-${sha256(idempotencyKey).slice(0, 20)}` : `esc-${randomBytes(10).toString('hex')}`;
     const fingerprint = sha256(JSON.stringify(body));
+    const params: EscalationInput = { caseId, input: body satisfies CaseInput, policy: this.policy(), rulesVersion: RULES_VERSION, limits: this.limits(), openedAt: new Date().toISOString() };
+    // The case as the workflow will open it: the state machine is pure, so the answer needs no worker.
+    const opening = openCase(openingOf(params)).state;
+    const opened = () => ({ created: true, case: caseView(opening) });
     try {
       await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, {
         taskQueue: this.taskQueue,
         workflowId: workflowIdFor(caseId),
-        args: [{ caseId, input: body satisfies CaseInput, policy: this.policy(), rulesVersion: RULES_VERSION, limits: this.limits() }],
+        args: [params],
         // A closed case keeps its key: the same key never opens a second case.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { title: body.title, customerName: body.customer.name, fingerprint },
+        memo: { title: body.title, customerName: body.customer.name, fingerprint, openedAt: params.openedAt },
+        // Listed and filtered from the first moment, before (or without) any worker running it.
+        typedSearchAttributes: searchAttributesOf(opening),
         staticSummary: caseSummary(body),
         staticDetails: `Customer ${body.customer.name} (${body.customer.segment}), contact ${body.contact.name}, CSM ${body.csm.name}.\n\nImpact: ${body.impact}`,
       });
-      return { created: true, case: await this.get(caseId) };
+      return opened();
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        // The start may have reached Temporal before the error (a timeout): if this very request made the case, say so.
+        const made = await this.client.workflow
+          .getHandle(workflowIdFor(caseId))
+          .describe()
+          .then((d) => d.memo?.fingerprint === fingerprint && d.memo?.openedAt === params.openedAt, () => false);
+        if (made) return opened();
+        throw err;
+      }
       const existing = await this.client.workflow.getHandle(workflowIdFor(caseId)).describe();
       if (existing.memo?.fingerprint !== fingerprint) {
         throw new HttpError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
@@ -65,15 +83,38 @@ export class EscalationService {
       // A query needs a worker: without one, answer 503 in seconds rather than hang.
       const handle = this.client.workflow.getHandle(workflowIdFor(caseId));
       const deadline = Date.now() + QUERY_DEADLINE_MS;
-      const [view, described] = await Promise.all([
-        this.client.connection.withDeadline(deadline, () => handle.query(getCaseQuery)),
-        this.client.connection.withDeadline(deadline, () => handle.describe()),
-      ]);
-      return await this.endedOutside(view, described);
+      const described = this.client.connection.withDeadline(deadline, () => handle.describe());
+      described.catch(() => undefined); // awaited below, or not at all when the query already failed
+      const view = await this.client.connection
+        .withDeadline(deadline, () => handle.query(getCaseQuery))
+        .catch(async (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) throw err;
+          // A case no worker has run yet (none was up, or it was ended first) is exactly its opening.
+          const opening = await this.openingIfNeverRun(caseId, await described);
+          if (!opening) throw err;
+          return opening;
+        });
+      return await this.endedOutside(view, await described);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
       throw err;
     }
+  }
+
+  /** The case as it opened, when its workflow never completed a task: computed from its start input. */
+  private async openingIfNeverRun(caseId: string, d: WorkflowExecutionDescription): Promise<CaseView | undefined> {
+    const page = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.client.options.namespace,
+      execution: { workflowId: d.workflowId, runId: d.runId },
+      maximumPageSize: 20,
+    });
+    const events = page.history?.events ?? [];
+    if (events.some((e) => e.workflowTaskCompletedEventAttributes)) return undefined;
+    const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!input) return undefined;
+    const params = this.client.options.loadedDataConverter.payloadConverter.fromPayload<EscalationInput>(input);
+    if (params.caseId !== caseId || params.carried) return undefined;
+    return caseView(openCase(openingOf(params)).state);
   }
 
   /**
@@ -231,6 +272,14 @@ const COMPLETED = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTI
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(temporal.api.enums.v1.WorkflowExecutionStatus).map(([k, v]) => [v, k.replace('WORKFLOW_EXECUTION_STATUS_', '')]),
 );
+
+/** The case's search attributes as the workflow publishes them (nulls and empty lists left out). */
+function searchAttributesOf(state: CaseState): SearchAttributePair[] {
+  const values = visibilityOf(state);
+  return Object.entries(SA)
+    .map(([name, key]) => ({ key, value: values[name as keyof typeof values] }))
+    .filter((p) => p.value !== null && !(Array.isArray(p.value) && p.value.length === 0)) as SearchAttributePair[];
+}
 
 /** What cases still running older code answer to an action: the whole view. */
 interface LegacyActionResult {

@@ -43,7 +43,7 @@ import {
   type Outbound,
   type Transition,
 } from '../playbook';
-import { ACTION_UPDATES, SA, getCaseQuery, type EscalationInput } from './messages';
+import { ACTION_UPDATES, SA, getCaseQuery, openingOf, type EscalationInput } from './messages';
 import { actionSchemas, fieldErrors } from './schemas';
 import { FAILURE_TYPES } from './escalation-failures';
 
@@ -107,7 +107,7 @@ function parseAction(type: Action['type'], args: unknown): Action {
 export async function escalationWorkflow(params: EscalationInput): Promise<CaseView> {
   const opened = params.carried
     ? undefined
-    : openCase({ id: params.caseId, input: params.input, policy: params.policy, now: Date.now(), rulesVersion: params.rulesVersion, limits: params.limits });
+    : openCase(openingOf(params));
   let state: CaseState = params.carried ?? opened!.state;
   let version = 0;
   let inflight = 0;

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Action, ActionSummary, CaseInput, CaseState, CaseView, Limits, Policy } from '../playbook';
+import type { Action, ActionSummary, CaseInput, CaseState, CaseView, Limits, Policy, openCase } from '../playbook';
 
 /** The workflow type; test/unit checks it names the exported workflow function. */
 export const ESCALATION_WORKFLOW = 'escalationWorkflow' as const;
@@ -19,6 +19,11 @@ export interface EscalationInput {
   rulesVersion?: number;
   /** What the case may hold; absent: the defaults. */
   limits?: Limits;
+  /**
+   * When the case was opened (ISO), given by the API so it can answer with the case as the workflow
+   * will hold it without waiting for a worker. Absent: the workflow's first moment.
+   */
+  openedAt?: string;
   /** Set only by continue-as-new: the whole case carried into the new run. */
   carried?: CaseState;
   /**
@@ -26,6 +31,19 @@ export interface EscalationInput {
    * production (Temporal's suggestion, at thousands of events, is the one that matters); tests set it low.
    */
   historyLimit?: number;
+}
+
+/** How a case opens: the same in the workflow and in the API that answers the open. */
+export function openingOf(params: EscalationInput): Parameters<typeof openCase>[0] {
+  const given = params.openedAt ? Date.parse(params.openedAt) : NaN;
+  return {
+    id: params.caseId,
+    input: params.input,
+    policy: params.policy,
+    now: Number.isFinite(given) ? given : Date.now(),
+    rulesVersion: params.rulesVersion,
+    limits: params.limits,
+  };
 }
 
 /**

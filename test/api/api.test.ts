@@ -8,6 +8,10 @@ import { EscalationService } from '../../api/service';
 import { apiConnectionOptions } from '../../api/server';
 import { signLink } from '../../config/links';
 import { DEFAULT_POLICY } from '../../playbook';
+import { Worker } from '@temporalio/worker';
+import { openSchema } from '../../api/schemas';
+import { getCaseQuery } from '../../workflows/messages';
+import { recordingActivities } from '../helpers/workflow-harness';
 import { KEYS, LINK_SECRET, eventually, openBody, startSystem, type System } from '../helpers/system';
 
 let sys: System;
@@ -87,6 +91,23 @@ describe('opening a case', () => {
     await eventually(() => sys.client.workflow.getHandle(first.body.workflowId).describe(), (d) => d.status.name === 'COMPLETED', 'the case ended');
     const again = await sys.call('POST', '/escalations', { key: 'agent', body: openBody(), headers: { 'Idempotency-Key': 'ticket-closed-1' } });
     expect([again.status, again.body.id, again.body.status]).toEqual([200, first.body.id, 'closed']);
+  });
+
+  test('an open needs no worker: 201 with the case as the workflow then holds it', async () => {
+    const taskQueue = `no-worker-${Date.now()}`;
+    const service = new EscalationService(sys.client, taskQueue, () => DEFAULT_POLICY);
+    const body = openSchema.parse(openBody({ severity: 'high', flags: { churnThreat: true } }));
+    const { created, case: answered } = await service.open(body); // no worker polls this queue
+    expect(created).toBe(true);
+    expect(answered).toMatchObject({ stage: 'acknowledge', status: 'open', severity: 'high' });
+    expect(answered.internalEscalations.map((e) => e.trigger)).toEqual(['churn_threat']);
+    const worker = await Worker.create({ connection: sys.env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
+    await worker.runUntil(async () => {
+      const held = await sys.client.workflow.getHandle(answered.workflowId).query(getCaseQuery);
+      const withoutDelivery = (v: typeof held) => ({ ...v, messages: v.messages.map((m) => ({ ...m, status: 'pending', to: [] })), messagesOmitted: 0 });
+      expect(withoutDelivery(held)).toEqual(withoutDelivery(answered));
+      expect(held.openedAt).toBe(answered.openedAt);
+    });
   });
 
   test('twenty concurrent opens with one key make exactly one case', async () => {
