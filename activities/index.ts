@@ -26,7 +26,8 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
   const base = deps.publicBaseUrl.replace(/\/$/, '');
 
   function links(kase: MessageCase, m: Outbound) {
-    const link = (action: 'confirm' | 'not_fixed' | 'csat') => linkUrl(base, signLink(deps.linkSecret, { caseId: kase.id, action }));
+    const link = (action: 'confirm' | 'not_fixed' | 'csat') =>
+      linkUrl(base, signLink(deps.linkSecret, { caseId: kase.id, action, ...(action !== 'csat' && kase.resolvedAt ? { resolution: kase.resolvedAt } : {}) }));
     return {
       case: `${base}/escalations/${encodeURIComponent(kase.id)}`,
       ...(m.template === 'resolution' ? { confirm: link('confirm'), notFixed: link('not_fixed') } : {}),

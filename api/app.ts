@@ -4,13 +4,13 @@ import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { z } from 'zod';
-import { BODY_LIMIT_BYTES, type Action } from '../playbook';
+import { BODY_LIMIT_BYTES, type Action, type CaseView } from '../playbook';
 import { ACTION_ROUTES } from './routes';
 import { LinkError, verifyLink, type LinkAction } from '../config/links';
 import type { Logger } from '../config/logger';
 import { authenticate, requireRole, type ApiKey, type ApiRole } from './auth';
-import { HttpError, errorMiddleware, notFound, redactTokens } from './errors';
-import { linkDonePage, linkPage } from './link-pages';
+import { HttpError, errorMiddleware, notFound, redactTokens, toHttpError } from './errors';
+import { linkDonePage, linkOutcomeMessage, linkOutcomePage, linkPage, type LinkOutcome } from './link-pages';
 import { buildOpenApi } from './openapi';
 import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema, taskKindSchema } from './schemas';
 import type { EscalationService } from './service';
@@ -22,6 +22,8 @@ export interface AppDeps {
   logger: Logger;
   /** Requests a minute one client may make to the customer links (default 30). */
   linkRequestsPerMinute?: number;
+  /** PUBLIC_BASE_URL: https there turns on upgrade-insecure-requests and HSTS. */
+  publicBaseUrl?: string;
 }
 
 type ActionType = Action['type'];
@@ -62,12 +64,30 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"] } } }));
+  // Upgrading requests to https only where the service is served over https: over plain HTTP behind a
+  // proxy (the compose setup) the upgrade would break /docs and the link pages' buttons.
+  const https = (deps.publicBaseUrl ?? '').startsWith('https:');
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'upgrade-insecure-requests': https ? [] : null } },
+      strictTransportSecurity: https,
+    }),
+  );
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
   app.use(authenticate(keys));
 
-  const linkLimiter = rateLimit({ windowMs: 60_000, limit: deps.linkRequestsPerMinute ?? 30, standardHeaders: 'draft-7', legacyHeaders: false, handler: (_req, _res, next) => next(new HttpError(429, 'rate_limited', 'Too many requests; try again in a minute')) });
+  const linkLimiter = rateLimit({
+    windowMs: 60_000,
+    limit: deps.linkRequestsPerMinute ?? 30,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (req, res, next) => {
+      // A person on a link page gets a page; an API client the contract's error.
+      if (/^\/links\//i.test(req.path) && req.is('application/json') !== 'application/json') return void res.status(429).type('html').send(linkOutcomePage('rate_limited'));
+      next(new HttpError(429, 'rate_limited', 'Too many requests; try again in a minute'));
+    },
+  });
 
   app.get('/healthz', wrap(async (_req, res) => {
     const temporal = await service.healthy();
@@ -103,7 +123,11 @@ export function createApp(deps: AppDeps): express.Express {
       const raw = route.action === 'complete_task' ? { ...(req.body ?? {}), kind: parse(taskKindSchema, req.params.kind) } : req.body;
       const args: Record<string, unknown> = { ...parse(actionSchemas[route.action], raw) };
       const customer = req.principal?.role === 'customer';
-      if (customer) checkLinkMatches(res.locals.linkAction as LinkAction, route.action, args);
+      if (customer) {
+        checkLinkMatches(res.locals.linkAction as LinkAction, route.action, args);
+        const blocked = whyNot(res.locals.link as ReturnType<typeof verifyLink>, await service.get(id));
+        if (blocked) throw new HttpError(OUTCOME_STATUS[blocked], `link_${blocked}`, linkOutcomeMessage(blocked));
+      }
       args.by = customer ? 'customer' : ((args.by as string | undefined) ?? req.principal!.name);
       res.json(await service.act(id, route.action, args as never));
     }));
@@ -131,6 +155,7 @@ function linkOrRole(role: ApiRole, actions: LinkAction[], secret: string, limite
         if (!actions.includes(link.action)) throw new LinkError('wrong_action', `This link is for "${link.action}"`);
         req.principal = { name: 'customer', role: 'customer' };
         res.locals.linkAction = link.action;
+        res.locals.link = link;
         next();
       } catch (err) {
         next(linkHttpError(err));
@@ -153,42 +178,85 @@ export function linkHttpError(err: unknown): HttpError {
   return err instanceof HttpError ? err : new HttpError(403, 'link_invalid', 'This link is not valid');
 }
 
-/** The pages behind the links in customer emails. GET only shows; the page's button POSTs. */
+/**
+ * The pages behind the links in customer emails. GET only shows, and offers a button only when the
+ * step still applies; the button POSTs. Single use: a confirm or not-fixed link answers for the
+ * resolution it was sent with, once (the case moves on); a CSAT link records one score (an agent may
+ * still change it through the API). Every outcome is a page for a person, or JSON for a JSON client.
+ */
 function mountLinks(app: Router, deps: AppDeps, limiter: RequestHandler): void {
-  const read = (req: Request) => verifyLink(deps.linkSecret, String(req.params.token));
   app.get('/links/:token', limiter, wrap(async (req, res) => {
-    let link;
-    try {
-      link = read(req);
-    } catch (err) {
-      const e = linkHttpError(err);
-      res.status(e.status).type('html').send(linkDonePage('This link cannot be used', e.message));
-      return;
-    }
+    const link = readLink(deps.linkSecret, String(req.params.token));
+    if (typeof link === 'string') return void res.status(OUTCOME_STATUS[link]).type('html').send(linkOutcomePage(link));
     const view = await deps.service.get(link.caseId);
+    const blocked = whyNot(link, view);
+    if (blocked) return void res.status(OUTCOME_STATUS[blocked]).type('html').send(linkOutcomePage(blocked));
     res.type('html').send(linkPage({ action: link.action, title: view.title, contactName: view.contact.name }));
   }));
   app.post('/links/:token', limiter, wrap(async (req, res) => {
-    let link;
-    try {
-      link = read(req);
-    } catch (err) {
-      throw linkHttpError(err);
-    }
+    const json = req.is('application/json') === 'application/json';
+    const answer = (outcome: Exclude<LinkOutcome, 'done'>) => {
+      if (json) throw new HttpError(OUTCOME_STATUS[outcome], `link_${outcome}`, linkOutcomeMessage(outcome));
+      res.status(OUTCOME_STATUS[outcome]).type('html').send(linkOutcomePage(outcome));
+    };
+    const link = readLink(deps.linkSecret, String(req.params.token));
+    if (typeof link === 'string') return answer(link);
     const body = (req.body ?? {}) as Record<string, unknown>; // no body, or a type no parser took
     const comment = typeof body.comment === 'string' && body.comment.trim() ? body.comment.trim().slice(0, 4000) : undefined;
-    const json = req.is('application/json') !== false && req.is('application/json') !== null;
     let message: string;
-    if (link.action === 'csat') {
-      const score = parse(actionSchemas.csat, { score: Number(body.score), comment });
-      await deps.service.act(link.caseId, 'csat', { ...score, by: 'customer' });
-      message = 'Thank you for your rating.';
-    } else {
-      const resolved = link.action === 'confirm';
-      await deps.service.act(link.caseId, 'confirmation', { resolved, ...(comment ? { comment } : {}), by: 'customer' });
-      message = resolved ? 'Thank you for confirming. We will check in again soon.' : 'Thank you for telling us. We are on it and will update you shortly.';
+    try {
+      const blocked = whyNot(link, await deps.service.get(link.caseId));
+      if (blocked) return answer(blocked);
+      if (link.action === 'csat') {
+        const score = actionSchemas.csat.safeParse({ score: typeof body.score === 'string' && body.score.trim() ? Number(body.score) : body.score, comment });
+        if (!score.success) {
+          if (json) throw score.error;
+          return answer('invalid_input');
+        }
+        await deps.service.act(link.caseId, 'csat', { ...score.data, by: 'customer' });
+        message = 'Thank you for your rating.';
+      } else {
+        const resolved = link.action === 'confirm';
+        await deps.service.act(link.caseId, 'confirmation', { resolved, ...(comment ? { comment } : {}), by: 'customer' });
+        message = resolved ? 'Thank you for confirming. We will check in again soon.' : 'Thank you for telling us. We are on it and will update you shortly.';
+      }
+    } catch (err) {
+      const e = toHttpError(err);
+      if (json || e.status < 400) throw err;
+      return answer(e.status === 409 ? 'no_longer_possible' : e.status === 400 ? 'invalid_input' : e.status === 404 ? 'invalid' : 'unavailable');
     }
     if (json) res.json({ ok: true, message });
     else res.type('html').send(linkDonePage('Thank you', message));
   }));
+}
+
+const OUTCOME_STATUS: Record<Exclude<LinkOutcome, 'done'>, number> = {
+  already_recorded: 409,
+  no_longer_possible: 409,
+  earlier_resolution: 409,
+  expired: 403,
+  not_allowed: 403,
+  invalid: 403,
+  rate_limited: 429,
+  invalid_input: 400,
+  unavailable: 503,
+};
+
+function readLink(secret: string, token: string): ReturnType<typeof verifyLink> | Exclude<LinkOutcome, 'done'> {
+  try {
+    return verifyLink(secret, token);
+  } catch (err) {
+    return err instanceof LinkError && err.reason === 'expired' ? 'expired' : 'invalid';
+  }
+}
+
+/** Why the link's step does not apply to the case now, or undefined when it does. */
+function whyNot(link: ReturnType<typeof verifyLink>, view: CaseView): Exclude<LinkOutcome, 'done'> | undefined {
+  if (link.action === 'csat') {
+    if (view.csat) return 'already_recorded';
+    return view.stage === 'follow_up' || view.stage === 'recovery' ? undefined : 'no_longer_possible';
+  }
+  if (link.resolution && view.resolvedAt && link.resolution !== view.resolvedAt) return 'earlier_resolution';
+  if (view.stage === 'resolve') return link.resolution && !view.resolvedAt ? 'earlier_resolution' : undefined;
+  return view.confirmedAt || view.stage === 'communicate' ? 'already_recorded' : 'no_longer_possible';
 }

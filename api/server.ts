@@ -17,6 +17,7 @@ export interface ApiOptions {
   apiKeys?: string;
   adminKey?: string;
   linkSecret: string;
+  publicBaseUrl?: string;
   port: number;
   logger: Logger;
 }
@@ -31,6 +32,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     apiKeys: p.env.API_KEYS,
     adminKey: p.secrets.adminKey,
     linkSecret: p.secrets.linkSecret,
+    publicBaseUrl: p.env.PUBLIC_BASE_URL,
     port: p.env.PORT,
     logger: p.logger,
   };
@@ -60,7 +62,7 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   const connection = await Connection.connect(apiConnectionOptions(o.connect.connectionOptions as ConnectionOptions));
   const client = new Client({ connection, namespace: o.connect.namespace });
   const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }));
-  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger });
+  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),

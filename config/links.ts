@@ -26,9 +26,13 @@ export class LinkError extends Error {
   }
 }
 
-export function signLink(secret: string, p: { caseId: string; action: LinkAction; ttlSeconds?: number; nowSeconds?: number }): string {
+/**
+ * `resolution` (the resolution's time) binds a confirm or not-fixed link to the resolution it was sent
+ * with: after a reopening and a new resolution, the old email's links no longer answer for the new one.
+ */
+export function signLink(secret: string, p: { caseId: string; action: LinkAction; resolution?: string; ttlSeconds?: number; nowSeconds?: number }): string {
   const now = p.nowSeconds ?? Math.floor(Date.now() / 1000);
-  return jwt.sign({ act: p.action, iat: now, exp: now + (p.ttlSeconds ?? LINK_TTL_SECONDS[p.action]) }, secret, {
+  return jwt.sign({ act: p.action, iat: now, exp: now + (p.ttlSeconds ?? LINK_TTL_SECONDS[p.action]), ...(p.resolution ? { res: p.resolution } : {}) }, secret, {
     algorithm: 'HS256',
     subject: p.caseId,
     audience: AUDIENCE,
@@ -37,7 +41,11 @@ export function signLink(secret: string, p: { caseId: string; action: LinkAction
 }
 
 /** The case and action a token grants, or a LinkError saying why it does not. */
-export function verifyLink(secret: string, token: string, expect?: { caseId?: string; action?: LinkAction }): { caseId: string; action: LinkAction; expiresAt: Date } {
+export function verifyLink(
+  secret: string,
+  token: string,
+  expect?: { caseId?: string; action?: LinkAction },
+): { caseId: string; action: LinkAction; expiresAt: Date; resolution?: string } {
   let payload: jwt.JwtPayload;
   try {
     payload = jwt.verify(token, secret, { algorithms: ['HS256'], audience: AUDIENCE }) as jwt.JwtPayload;
@@ -49,7 +57,7 @@ export function verifyLink(secret: string, token: string, expect?: { caseId?: st
   if (typeof payload.sub !== 'string' || !LINK_ACTIONS.includes(action)) throw new LinkError('invalid', 'This link is not valid');
   if (expect?.caseId && payload.sub !== expect.caseId) throw new LinkError('wrong_case', 'This link belongs to another case');
   if (expect?.action && action !== expect.action) throw new LinkError('wrong_action', `This link is for "${action}", not "${expect.action}"`);
-  return { caseId: payload.sub, action, expiresAt: new Date((payload.exp ?? 0) * 1000) };
+  return { caseId: payload.sub, action, expiresAt: new Date((payload.exp ?? 0) * 1000), ...(typeof payload.res === 'string' ? { resolution: payload.res } : {}) };
 }
 
 export function linkUrl(baseUrl: string, token: string): string {

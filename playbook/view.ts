@@ -174,6 +174,8 @@ export function messageCase(state: CaseState) {
     stage: state.stage,
     severity: state.severity,
     openedAt: state.openedAt,
+    /** The resolution a resolution email's links answer for. */
+    resolvedAt: state.resolvedAt,
     customer: input.customer,
     contact: input.contact,
     csm: input.csm,

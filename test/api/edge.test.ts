@@ -7,6 +7,9 @@ import { gzipSync } from 'node:zlib';
 import { ServiceError } from '@temporalio/client';
 import { signLink } from '../../config/links';
 import { redactTokens, toHttpError } from '../../api/errors';
+import { createApp } from '../../api/app';
+import pino from 'pino';
+import type { AddressInfo } from 'node:net';
 import { LINK_SECRET, eventually, openBody, startSystem, type System } from '../helpers/system';
 
 const logLines: string[] = [];
@@ -31,6 +34,15 @@ function raw(method: string, path: string, headers: Record<string, string | numb
   });
 }
 const AUTH = { authorization: 'Bearer admin-key-0123456789abcdef' };
+/** A case walked to where the customer's CSAT link applies (follow-up). */
+async function caseInFollowUp(): Promise<string> {
+  const id = (await sys.call('POST', '/escalations', { key: 'agent', body: openBody() })).body.id as string;
+  const next = new Date(Date.now() + 3_600_000).toISOString();
+  for (const [path, body] of [['acknowledge', { nextUpdateAt: next }], ['resolve', { rootCause: 'a', fix: 'b', prevention: 'c' }], ['confirmation', { resolved: true }]] as const) {
+    expect((await sys.call('POST', `/escalations/${id}/${path}`, { key: 'agent', body })).status).toBe(200);
+  }
+  return id;
+}
 const errorCode = (r: { body: string }) => (JSON.parse(r.body) as { error: { code: string } }).error.code;
 
 describe('every input the generated run answered with 5xx', () => {
@@ -80,8 +92,7 @@ describe('every input the generated run answered with 5xx', () => {
   });
 
   test('POST on a customer link with no body, multipart or plain text is never a 5xx', async () => {
-    const c = (await sys.call('POST', '/escalations', { key: 'agent', body: openBody() })).body;
-    const csat = signLink(LINK_SECRET, { caseId: c.id, action: 'csat' });
+    const csat = signLink(LINK_SECRET, { caseId: await caseInFollowUp(), action: 'csat' });
     const none = await raw('POST', `/links/${csat}`);
     const multipart = await raw('POST', `/links/${csat}`, { 'content-type': 'multipart/form-data; boundary=x' }, '--x\r\nContent-Disposition: form-data; name="score"\r\n\r\n9\r\n--x--\r\n');
     const text = await raw('POST', `/links/${csat}`, { 'content-type': 'text/plain' }, 'score=9');
@@ -139,7 +150,7 @@ describe('the query string', () => {
 describe('credentials and logs', () => {
   test('public endpoints ignore credentials, even wrong ones', async () => {
     const wrong = { authorization: 'Bearer not-a-key-not-a-key' };
-    const c = (await sys.call('POST', '/escalations', { key: 'agent', body: openBody() })).body;
+    const c = { id: await caseInFollowUp() };
     const link = signLink(LINK_SECRET, { caseId: c.id, action: 'csat' });
     for (const path of ['/healthz', '/openapi.json', '/docs/', `/links/${link}`]) {
       const r = await raw('GET', path, wrong);
@@ -166,5 +177,86 @@ describe('credentials and logs', () => {
     expect(redactTokens('/LINKS/abc.def.ghi?x=1')).toBe('/links/[redacted]?x=1');
     expect(redactTokens('/escalations/c/csat?token=a&Token=b;token=c')).toBe('/escalations/c/csat?token=[redacted]&Token=[redacted];token=[redacted]');
     expect(redactTokens('/links/a/links/b')).toBe('/links/[redacted]/links/[redacted]');
+  });
+});
+
+describe('customer pages for people', () => {
+  const page = async (method: string, token: string, form?: string) => {
+    const r = await raw(method, `/links/${token}`, form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }, form);
+    const heading = /<h1>([^<]*)<\/h1>/.exec(r.body)?.[1] ?? '';
+    return { status: r.status, heading: heading.replace(/&#x27;|&#39;/g, "'"), body: r.body, html: /^<!doctype html>/i.test(r.body) };
+  };
+
+  test('CSAT: no score preselected; one score per link; every outcome is a page, never raw JSON', async () => {
+    const id = await caseInFollowUp();
+    const token = signLink(LINK_SECRET, { caseId: id, action: 'csat' });
+    const shown = await page('GET', token);
+    expect([shown.status, shown.heading]).toEqual([200, 'How did we do?']);
+    expect(shown.body.match(/type="radio" name="score"/g)).toHaveLength(11);
+    expect(shown.body).not.toMatch(/checked|selected/);
+    const missing = await page('POST', token, 'comment=no+score');
+    expect([missing.status, missing.heading, missing.html]).toEqual([400, 'Please check your answer', true]);
+    const rated = await page('POST', token, 'score=9&comment=Great');
+    expect([rated.status, rated.heading]).toEqual([200, 'Thank you']);
+    const again = await page('POST', token, 'score=0');
+    expect([again.status, again.heading, again.html]).toEqual([409, 'Already recorded', true]);
+    const later = await page('GET', token);
+    expect([later.status, later.heading]).toEqual([409, 'Already recorded']);
+    expect(later.body).not.toContain('<form');
+    const v = (await sys.call('GET', `/escalations/${id}`, { key: 'viewer' })).body;
+    expect(v.csat).toMatchObject({ score: 9, comment: 'Great' });
+  });
+
+  test('a confirm link answers for the resolution it was sent with, once; expired and broken links get their page', async () => {
+    const id = await caseInFollowUp(); // confirmed already
+    const used = await page('GET', signLink(LINK_SECRET, { caseId: id, action: 'confirm' }));
+    expect([used.status, used.heading]).toEqual([409, 'Already recorded']);
+    expect(used.body).not.toContain('<form');
+
+    const c = (await sys.call('POST', '/escalations', { key: 'agent', body: openBody() })).body.id as string;
+    const early = await page('GET', signLink(LINK_SECRET, { caseId: c, action: 'confirm' }));
+    expect([early.status, early.heading]).toEqual([409, 'Nothing to do here now']);
+    const act = (path: string, body: object) => sys.call('POST', `/escalations/${c}/${path}`, { key: 'agent', body });
+    await act('acknowledge', { nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await act('resolve', { rootCause: 'a', fix: 'b', prevention: 'c' });
+    const first = (await sys.call('GET', `/escalations/${c}`, { key: 'viewer' })).body.resolvedAt as string;
+    const oldConfirm = signLink(LINK_SECRET, { caseId: c, action: 'confirm', resolution: first });
+    const notFixed = signLink(LINK_SECRET, { caseId: c, action: 'not_fixed', resolution: first });
+    expect((await page('GET', oldConfirm)).heading).toBe('Is everything working?');
+    expect((await page('POST', notFixed, 'comment=still+broken')).heading).toBe('Thank you');
+    expect((await page('POST', notFixed, 'comment=again')).heading).toBe('Already recorded');
+    await act('updates', { known: 'k', nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await act('resolve', { rootCause: 'a2', fix: 'b2', prevention: 'c2' });
+    const stale = await page('POST', oldConfirm, '');
+    expect([stale.status, stale.heading]).toEqual([409, 'This link is from an earlier email']);
+    expect((await sys.call('GET', `/escalations/${c}`, { key: 'viewer' })).body.stage).toBe('resolve');
+    const second = (await sys.call('GET', `/escalations/${c}`, { key: 'viewer' })).body.resolvedAt as string;
+    expect((await page('POST', signLink(LINK_SECRET, { caseId: c, action: 'confirm', resolution: second }), '')).heading).toBe('Thank you');
+
+    const expired = signLink(LINK_SECRET, { caseId: c, action: 'confirm', ttlSeconds: 60, nowSeconds: Math.floor(Date.now() / 1000) - 3600 });
+    expect(await page('POST', expired, '')).toMatchObject({ status: 403, heading: 'This link has expired', html: true });
+    expect(await page('GET', 'not.a.token')).toMatchObject({ status: 403, heading: 'This link is not valid', html: true });
+  });
+
+  test('the Content-Security-Policy upgrades requests only where the service is served over https', async () => {
+    const r = await raw('GET', '/docs/');
+    expect(String(r.headers['content-security-policy'])).not.toContain('upgrade-insecure-requests');
+    expect(r.headers['strict-transport-security']).toBeUndefined();
+    const app = createApp({ service: {} as never, keys: [], linkSecret: LINK_SECRET, logger: pino({ level: 'silent' }), publicBaseUrl: 'https://esc.example.com' });
+    const server = app.listen(0);
+    await new Promise((ok) => server.once('listening', ok));
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/openapi.json`);
+    server.close();
+    expect(res.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
+    expect(res.headers.get('strict-transport-security')).not.toBeNull();
+  });
+
+  // Last: it spends the links' rate limit of this client.
+  test('past the links’ rate limit a person gets a page, an API client the JSON error', async () => {
+    let last = { status: 0, heading: '', html: false, body: '' };
+    for (let i = 0; i < 40 && last.status !== 429; i++) last = await page('GET', 'not.a.token');
+    expect([last.status, last.heading, last.html]).toEqual([429, 'Too many tries', true]);
+    const json = await raw('POST', '/links/not.a.token', { 'content-type': 'application/json' }, '{}');
+    expect([json.status, errorCode(json)]).toEqual([429, 'rate_limited']);
   });
 });
