@@ -37,6 +37,15 @@ const wrap =
 
 export { redactTokens };
 
+/** The Idempotency-Key header: 1 to 255 printable characters. */
+function idempotencyKey(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key !== undefined && (key.length < 1 || key.length > 255)) {
+    throw new HttpError(400, 'invalid_input', 'Idempotency-Key must be 1 to 255 characters', [{ field: 'Idempotency-Key', message: 'length 1..255' }]);
+  }
+  return key;
+}
+
 function caseId(req: Request): string {
   const id = String(req.params.id);
   if (!ID.test(id)) throw notFound(id);
@@ -101,11 +110,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.post('/escalations', requireRole('agent'), wrap(async (req, res) => {
     const body = parse(openSchema, req.body);
-    const key = req.get('idempotency-key');
-    if (key !== undefined && (key.length < 1 || key.length > 255)) {
-      throw new HttpError(400, 'invalid_input', 'Idempotency-Key must be 1 to 255 characters', [{ field: 'Idempotency-Key', message: 'length 1..255' }]);
-    }
-    const { created, case: view } = await service.open(body, key);
+    const { created, case: view } = await service.open(body, idempotencyKey(req));
     res.locals.caseId = view.id;
     res.status(created ? 201 : 200).location(`/escalations/${view.id}`).json(view);
   }));
@@ -129,7 +134,7 @@ export function createApp(deps: AppDeps): express.Express {
         if (blocked) throw new HttpError(OUTCOME_STATUS[blocked], `link_${blocked}`, linkOutcomeMessage(blocked));
       }
       args.by = customer ? 'customer' : ((args.by as string | undefined) ?? req.principal!.name);
-      res.json(await service.act(id, route.action, args as never));
+      res.json(await service.act(id, route.action, args as never, idempotencyKey(req)));
     }));
   }
 

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { FAILURE_TYPES, fieldErrors } from '../workflows/messages';
 import type { Logger } from '../config/logger';
@@ -74,6 +74,10 @@ export function toHttpError(err: unknown): HttpError {
     if (mapped) return new HttpError(mapped[0], mapped[1], err.cause.message, err.cause.details?.[0] ?? undefined);
   }
   if (err instanceof WorkflowNotFoundError) return new HttpError(404, 'not_found', 'No such escalation');
+  // No worker took the action within the bound: it may still land (retry with the same Idempotency-Key).
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new HttpError(503, 'temporal_unavailable', 'No worker took the action in time; retry with the same Idempotency-Key', undefined, { 'Retry-After': '5' });
+  }
   const grpc = err instanceof ServiceError ? err.cause : err;
   if (isGrpcServiceError(grpc) && UNAVAILABLE.has(grpc.code)) {
     return new HttpError(503, 'temporal_unavailable', 'Temporal is unreachable; try again shortly', undefined, { 'Retry-After': '5' });

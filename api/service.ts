@@ -136,12 +136,19 @@ export class EscalationService {
   }
 
   /** Applies one playbook action through its update; the workflow's validator answers 409/422. */
-  async act<T extends ActionType>(caseId: string, type: T, args: ActionArgs<T>): Promise<ActionResult> {
+  /**
+   * Applies one playbook action through its update; the workflow's validator answers 409/422. With no
+   * worker to take it within QUERY_DEADLINE_MS the answer is 503 (Retry-After): Temporal may still apply
+   * it when a worker returns, so a client that retries sends the same `Idempotency-Key`, which becomes
+   * the update's id — Temporal applies one update per id.
+   */
+  async act<T extends ActionType>(caseId: string, type: T, args: ActionArgs<T>, idempotencyKey?: string): Promise<ActionResult> {
     const handle = this.client.workflow.getHandle(workflowIdFor(caseId));
     try {
-      const result = (await handle.executeUpdate(ACTION_UPDATES[type] as (typeof ACTION_UPDATES)['note'], { args: [args as never] })) as
-        | ActionResult
-        | LegacyActionResult;
+      const updateId = idempotencyKey ? `${type}-${sha256(`${caseId}\n${type}\n${idempotencyKey}`).slice(0, 32)}` : undefined;
+      const result = (await this.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        handle.executeUpdate(ACTION_UPDATES[type] as (typeof ACTION_UPDATES)['note'], { args: [args as never], ...(updateId ? { updateId } : {}) }),
+      )) as ActionResult | LegacyActionResult;
       return 'case' in result ? summaryOfView(result.case, result.warnings) : result;
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw err;

@@ -10,6 +10,7 @@ import { signLink } from '../../config/links';
 import { DEFAULT_POLICY } from '../../playbook';
 import { Worker } from '@temporalio/worker';
 import { openSchema } from '../../api/schemas';
+import { toHttpError } from '../../api/errors';
 import { getCaseQuery } from '../../workflows/messages';
 import { recordingActivities } from '../helpers/workflow-harness';
 import { KEYS, LINK_SECRET, eventually, openBody, startSystem, type System } from '../helpers/system';
@@ -109,6 +110,25 @@ describe('opening a case', () => {
       expect(held.openedAt).toBe(answered.openedAt);
     });
   });
+
+  test('with no worker an action answers 503 within its bound; retried with the same Idempotency-Key it lands once', async () => {
+    const taskQueue = `no-worker-act-${Date.now()}`;
+    const service = new EscalationService(sys.client, taskQueue, () => DEFAULT_POLICY);
+    const { case: c } = await service.open(openSchema.parse(openBody()));
+    const began = Date.now();
+    const err = await service.act(c.id, 'note', { text: 'while no worker runs', by: 'sam' }, 'note-1').then(() => undefined, (e: unknown) => e);
+    const waited = Date.now() - began;
+    const e = toHttpError(err);
+    expect([e.status, e.code, e.headers['Retry-After']]).toEqual([503, 'temporal_unavailable', '5']);
+    expect(waited).toBeLessThan(30_000); // the bound (15 s) with room for a loaded machine: it does not hang
+    const worker = await Worker.create({ connection: sys.env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
+    await worker.runUntil(async () => {
+      const again = await service.act(c.id, 'note', { text: 'while no worker runs', by: 'sam' }, 'note-1');
+      expect(again.stage).toBe('acknowledge');
+      const held = await sys.client.workflow.getHandle(c.workflowId).query(getCaseQuery);
+      expect(held.notes.map((n) => n.text)).toEqual(['while no worker runs']);
+    });
+  }, 90_000);
 
   test('twenty concurrent opens with one key make exactly one case', async () => {
     const body = openBody({ customer: { ...openBody().customer, id: 'concurrent-co' } });
