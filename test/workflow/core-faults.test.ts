@@ -125,31 +125,3 @@ test('a send that fails after the case closed still gets its failure notice out'
     expect(sent.some((i) => i.message.kind === 'delivery_failed')).toBe(true);
   });
 });
-
-test('a failing Slack post holds no other: replies go out beside it, and a failing first post holds the rest for its bound only', async () => {
-  const { activities: base, sent } = recordingActivities();
-  let failRoot = true;
-  const activities: EscalationActivities = {
-    ...base,
-    async postSlack(i: DeliverInput): Promise<DeliveryResult> {
-      // Slack answers 500 to the case's first post for a while, and to the acknowledgement reply forever.
-      if ((!i.threadTs && failRoot) || i.message.kind === 'breach') throw new Error('Slack HTTP 500');
-      return base.postSlack(i);
-    },
-  };
-  // Warning at 5 m, breach at 10 m, reminders every 3 m after it.
-  const policy = { ...DEFAULT_POLICY, acknowledgeWithin: '10m', warnBefore: '5m', remindEvery: '3m' };
-  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy, activities }, async (h) => {
-    // The first post keeps failing; after its bound (SLACK_ROOT_BOUND) it is recorded failed and the next post starts the thread.
-    await t.env.sleep('3m');
-    let c = await until(() => h.query(getCaseQuery), (x) => x.messages.some((m) => m.kind === 'case_opened' && m.channel === 'slack' && m.status === 'failed'), 'the first post given up');
-    failRoot = false;
-    await t.env.sleep('3m'); // the warning (at 5 m) starts the thread
-    c = await until(() => h.query(getCaseQuery), (x) => x.messages.some((m) => m.kind === 'deadline_warning' && m.channel === 'slack' && m.status === 'sent'), 'the warning posted');
-    // The breach post (10 m) fails and is retried for minutes; the reminder (13 m) goes out in the thread meanwhile.
-    await t.env.sleep('8m');
-    c = await until(() => h.query(getCaseQuery), (x) => x.messages.some((m) => m.kind === 'reminder' && m.channel === 'slack' && m.status === 'sent'), 'the reminder posted');
-    expect(c.messages.find((m) => m.kind === 'breach' && m.channel === 'slack')?.status).toBe('pending');
-    expect(sent.filter((i) => i.message.channel === 'slack' && !i.threadTs)).toHaveLength(1);
-  });
-});
