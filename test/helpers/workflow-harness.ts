@@ -95,3 +95,14 @@ export async function caseWhen(handle: Handle, pred: (c: CaseView) => boolean, w
 }
 
 export const allDelivered = (c: CaseView) => c.messages.every((m) => m.status !== 'pending');
+
+/** Polls (bounded, 15 s) until `pred` holds. */
+export async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const v = await read();
+    if (pred(v)) return v;
+    if (Date.now() > end) throw new Error(`never reached: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

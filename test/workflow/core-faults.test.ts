@@ -4,21 +4,11 @@ import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../a
 import { DEFAULT_POLICY } from '../../playbook';
 import { acknowledgeUpdate, closeUpdate, getCaseQuery, progressUpdate } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
-import { caseWhen, recordingActivities, runCase, timeSkippingSuite } from '../helpers/workflow-harness';
+import { caseWhen, recordingActivities, runCase, timeSkippingSuite, until } from '../helpers/workflow-harness';
 
 const t = timeSkippingSuite();
 const inHours = async (h: number) => new Date(Number(await t.env.currentTimeMs()) + h * 3_600_000).toISOString();
 
-/** Polls (bounded, 15 s) until `pred` holds. */
-async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const v = await read();
-    if (pred(v)) return v;
-    if (Date.now() > end) throw new Error(`never reached: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A send that blocks until the test releases it. */
 function gate() {

@@ -2,22 +2,12 @@ import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../a
 import { DEFAULT_POLICY } from '../../playbook';
 import { getCaseQuery } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
-import { recordingActivities, runCase, timeSkippingSuite } from '../helpers/workflow-harness';
+import { recordingActivities, runCase, timeSkippingSuite, until } from '../helpers/workflow-harness';
 
 // Its own time-skipping server: sends retried for minutes of skipped time must not share a server with
 // tests that leave work behind (as the late-action test does for the same reason).
 const t = timeSkippingSuite();
 
-/** Polls (bounded, 15 s) until `pred` holds. */
-async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const v = await read();
-    if (pred(v)) return v;
-    if (Date.now() > end) throw new Error(`never reached: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Skips time on the test server, bounded: a server that cannot skip fails the test in 30 s instead of hanging it. */
 async function skip(duration: Parameters<typeof t.env.sleep>[0]): Promise<void> {
