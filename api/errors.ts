@@ -38,7 +38,7 @@ const BY_FAILURE_TYPE: Record<string, [number, string]> = {
 };
 
 /** gRPC codes that mean "Temporal (or every worker) is away": 503 with Retry-After. */
-const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own deadline */]);
+export const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own deadline */]);
 
 /** body-parser's and the router's client errors, by their `type`, with the code we answer. */
 const CLIENT_ERRORS: Record<string, string> = {

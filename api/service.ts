@@ -21,7 +21,7 @@ import {
   type Policy,
 } from '../playbook';
 import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, getCaseQuery, openingOf, type ActionResult, type EscalationInput } from '../workflows/messages';
-import { HttpError, notFound } from './errors';
+import { HttpError, UNAVAILABLE, notFound } from './errors';
 import type { ListQuery, OpenBody, ReportQuery } from './schemas';
 
 type ActionType = Action['type'];
@@ -182,7 +182,7 @@ export class EscalationService {
       .listWorkflowExecutions({ namespace: this.client.options.namespace, query, pageSize: q.limit, nextPageToken: token })
       .catch((err: { code?: number; message?: string }) => {
         // Temporal refusing a token it made (expired, another server): the cursor is at fault, not the caller's connection.
-        if (token && err.code !== undefined && !UNAVAILABLE_CODES.has(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
+        if (token && err.code !== undefined && !UNAVAILABLE.has(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
         throw err;
       });
     const next = page.nextPageToken && page.nextPageToken.length > 0 ? writeCursor(Buffer.from(page.nextPageToken), query) : null;
@@ -247,7 +247,6 @@ export class EscalationService {
 const QUERY_DEADLINE_MS = 15_000;
 /** At most this many cases are ordered by next deadline in one list (README). */
 export const SORT_CAP = 2_000;
-const UNAVAILABLE_CODES = new Set([1, 4, 14]);
 
 /**
  * Cursors are Temporal's page token with a checksum of the filters they belong to: anything else is a

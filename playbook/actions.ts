@@ -18,7 +18,6 @@ import { DEFAULT_LIMITS, storedTextChars, timelineLength, type Limits } from './
 import {
   Draft,
   PlaybookError,
-  RULES_VERSION,
   iso,
   limitsOf,
   rulesOf,
@@ -89,9 +88,6 @@ export function openCase(p: { id: string; input: CaseInput; policy: Policy; now:
   for (const a of automatic) escalateInternally(d, a);
   return d.done();
 }
-
-/** The rules version new cases open with. */
-export { RULES_VERSION };
 
 /** What the workflow runs for an action: the clock first (rules 2), then the action. */
 export function act(prev: CaseState, action: Action, now: number): Transition {

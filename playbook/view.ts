@@ -1,7 +1,6 @@
 import { openDeadlines } from './deadlines';
 import { actionsAllowed } from './stages';
-import { SUMMARY_CHARS, rulesOf, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
-import { limitsOf } from './state';
+import { SUMMARY_CHARS, limitsOf, rulesOf, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { SEVERITY_TABLE } from './severity';
 import { STEPS } from './steps';
 import type { LintFinding } from './lint';

@@ -105,9 +105,7 @@ function parseAction(type: Action['type'], args: unknown): Action {
 }
 
 export async function escalationWorkflow(params: EscalationInput): Promise<CaseView> {
-  const opened = params.carried
-    ? undefined
-    : openCase(openingOf(params));
+  const opened = params.carried ? undefined : openCase(openingOf(params));
   let state: CaseState = params.carried ?? opened!.state;
   let version = 0;
   let inflight = 0;
@@ -147,8 +145,8 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   }
   setHandler(getCaseQuery, () => caseView(state));
 
+  /** Sends one message and records the result; `inflight` was counted when the case asked for it (deliver). */
   const record = async (m: Outbound, send: (input: DeliverInput) => Promise<DeliveryResult>) => {
-    inflight++;
     try {
       // Sends are not cancelled with the case: what it asked for is delivered and recorded.
       const result = await CancellationScope.nonCancellable(() =>
@@ -166,6 +164,9 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   // go out side by side and a failing one holds no other.
   let slackChain: Promise<void> = Promise.resolve();
   const deliver = (m: Outbound) => {
+    // Counted now, not when a post queued behind the thread's first one starts: closing and
+    // continue-as-new wait for every message asked for, queued ones included.
+    inflight++;
     if (m.channel === 'email') return void record(m, senders.sendEmail);
     if (!patched(PATCHES.slackReplies)) {
       slackChain = slackChain.then(() => record(m, senders.postSlack));

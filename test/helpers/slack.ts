@@ -44,6 +44,8 @@ export async function startSlack() {
     rateLimitNext: 0,
     retryAfterSeconds: 3,
     failAfterPostNext: 0,
+    /** false: the token lacks channels:history, so conversations.* answer missing_scope. */
+    historyScope: true,
     holdPostsWhen: undefined as ((m: SlackMessage) => boolean) | undefined,
     onHeld: undefined as ((m: SlackMessage) => void) | undefined,
     ts: 1_700_000_000,
@@ -66,6 +68,7 @@ export async function startSlack() {
       }
       if (token === 'xoxb-bad') return reply(200, { ok: false, error: 'invalid_auth' });
       if (args.channel === 'C404') return reply(200, { ok: false, error: 'channel_not_found' });
+      if (method.startsWith('conversations.') && !state.historyScope) return reply(200, { ok: false, error: 'missing_scope' });
       if (method === 'conversations.history') {
         const top = messages.filter((m) => m.channel === args.channel && !m.thread_ts).reverse();
         return reply(200, { ok: true, messages: top.slice(0, Number(args.limit ?? 100)).map(withMeta(args)) });

@@ -33,6 +33,7 @@ beforeEach(() => {
   slack.calls.length = 0;
   slack.state.rateLimitNext = 0;
   slack.state.failAfterPostNext = 0;
+  slack.state.historyScope = true;
   slack.messages.length = 0;
 });
 
@@ -257,6 +258,18 @@ describe('Slack', () => {
     expect(slack.roots('c-42')).toHaveLength(1);
     // A first attempt never looks: it posts.
     expect(slack.calls.filter((c) => c.method.startsWith('conversations.')).map((c) => c.method)).toEqual(['conversations.history']);
+  });
+
+  test('without the channels:history scope a retried post cannot look for itself and posts again (the documented window)', async () => {
+    const { state, sent } = walk();
+    const opened = sent.find((m) => m.kind === 'case_opened' && m.channel === 'slack')!;
+    slack.state.historyScope = false;
+    slack.state.failAfterPostNext = 1;
+    await activities().postSlack(input(state, opened)).catch(() => undefined);
+    const retry: DeliveryResult = await new MockActivityEnvironment({ attempt: 2 }).run(activities().postSlack, input(state, opened));
+    expect(retry.status).toBe('sent');
+    expect(slack.calls.find((c) => c.method === 'conversations.history')).toBeDefined();
+    expect(slack.roots('c-42')).toHaveLength(2);
   });
 
   test('a retried reply looks in its thread', async () => {
