@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Client, WorkflowUpdateFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { Client, QueryRejectedError, WorkflowClient, WorkflowUpdateFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type SearchAttributePair, type TypedSearchAttributes } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { temporal } from '@temporalio/proto';
@@ -36,7 +36,18 @@ export class EscalationService {
     private readonly policy: () => Policy,
     /** What new cases may hold. */
     private readonly limits: () => Limits = () => ({ ...DEFAULT_LIMITS }),
-  ) {}
+  ) {
+    this.queries = new WorkflowClient({
+      connection: client.connection,
+      namespace: client.options.namespace,
+      dataConverter: client.options.dataConverter,
+      interceptors: client.options.interceptors.workflow,
+      queryRejectCondition: 'NOT_COMPLETED_CLEANLY',
+    });
+  }
+
+  /** The same client's connection, its queries refused by workflows that ended outside the playbook. */
+  private readonly queries: WorkflowClient;
 
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: CaseView }> {
@@ -78,27 +89,40 @@ export class EscalationService {
     }
   }
 
+  /**
+   * One query in the common case. The query asks Temporal to refuse it for a workflow that ended other
+   * than by completing (terminated, cancelled, failed, timed out): only then, or when the query fails,
+   * does the API describe the workflow to say how it ended or to answer a case no worker has run yet.
+   */
   async get(caseId: string): Promise<CaseView> {
+    const workflowId = workflowIdFor(caseId);
+    // A query needs a worker: without one, answer 503 in seconds rather than hang.
+    const deadline = Date.now() + QUERY_DEADLINE_MS;
+    const bounded = <T>(fn: () => Promise<T>) => this.client.connection.withDeadline(deadline, fn);
     try {
-      // A query needs a worker: without one, answer 503 in seconds rather than hang.
-      const handle = this.client.workflow.getHandle(workflowIdFor(caseId));
-      const deadline = Date.now() + QUERY_DEADLINE_MS;
-      const described = this.client.connection.withDeadline(deadline, () => handle.describe());
-      described.catch(() => undefined); // awaited below, or not at all when the query already failed
-      const view = await this.client.connection
-        .withDeadline(deadline, () => handle.query(getCaseQuery))
-        .catch(async (err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) throw err;
-          // A case no worker has run yet (none was up, or it was ended first) is exactly its opening.
-          const opening = await this.openingIfNeverRun(caseId, await described);
-          if (!opening) throw err;
-          return opening;
-        });
-      return await this.endedOutside(view, await described);
+      try {
+        return await bounded(() => this.queries.getHandle(workflowId).query(getCaseQuery));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw err;
+        const described = await bounded(() => this.client.workflow.getHandle(workflowId).describe());
+        // Ended outside the playbook: the case as its workflow last held it, read as closed.
+        const view =
+          err instanceof QueryRejectedError
+            ? await bounded(() => this.client.workflow.getHandle(workflowId).query(getCaseQuery)).catch((e: unknown) => this.orOpening(caseId, described, e))
+            : await this.orOpening(caseId, described, err);
+        return await this.endedOutside(view, described);
+      }
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
       throw err;
     }
+  }
+
+  /** A case no worker has run yet (none was up, or it was ended first) is exactly its opening; else the error stands. */
+  private async orOpening(caseId: string, d: WorkflowExecutionDescription, err: unknown): Promise<CaseView> {
+    const opening = await this.openingIfNeverRun(caseId, d);
+    if (!opening) throw err;
+    return opening;
   }
 
   /** The case as it opened, when its workflow never completed a task: computed from its start input. */

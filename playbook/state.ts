@@ -26,8 +26,11 @@ export const SEGMENT_LABELS: Readonly<Record<Segment, string>> = { smb: 'SMB', '
  * existed are 1); a rule change branches on it, so running cases replay and keep their behaviour.
  * 2: overdue timer points are handled before an action lands (a late action is a breach); the stored
  *    case is bounded (pruned timer keys, capped thread references, short timeline summaries).
+ * 3: the playbook's decisions of 2; the workflow runs every change made behind `patched()` until then
+ *    (PATCHES in workflows/escalation.ts) without writing a marker for each, so a new case's history
+ *    and visibility carry no patch bookkeeping.
  */
-export const RULES_VERSION = 2;
+export const RULES_VERSION = 3;
 
 export interface CaseInput {
   customer: {

@@ -65,7 +65,7 @@ const slackRoot = proxyActivities<EscalationActivities>({
   retry: { ...RETRY, maximumInterval: '20s' },
 });
 
-/** Changes to workflow logic, each behind `patched()` so running cases replay as they ran. */
+/** Changes to workflow logic, each behind `patched()` so running cases replay as they ran (see BUILT_IN_AT_RULES_3). */
 export const PATCHES = {
   timerSummary: 'timer-summary-follows-deadline',
   /** Slack replies go out side by side once the thread exists; only the thread's first post is waited for. */
@@ -74,7 +74,25 @@ export const PATCHES = {
   continueKeepsClock: 'continue-as-new-keeps-clock',
   /** What closing (or a send finishing after it) produces is still sent. */
   deliverAfterClose: 'deliver-after-close',
+  /**
+   * The first publish upserts only what differs from the search attributes the run started with (the
+   * API's start sets the opening's; a continued run inherits the last run's): no duplicate visibility write.
+   */
+  publishKnown: 'publish-only-what-changed-since-start',
 } as const;
+type Patch = (typeof PATCHES)[keyof typeof PATCHES];
+/**
+ * Cases of rules 3 and later were opened by code with these: they run them without a marker (a marker
+ * and a TemporalChangeVersion upsert per patch per case). A patch added later is not listed here: cases
+ * of rules 3 already running need its `patched()`; the next rules version may absorb it the same way.
+ */
+const BUILT_IN_AT_RULES_3: ReadonlySet<Patch> = new Set([
+  PATCHES.timerSummary,
+  PATCHES.slackReplies,
+  PATCHES.continueKeepsClock,
+  PATCHES.deliverAfterClose,
+  PATCHES.publishKnown,
+]);
 
 /**
  * Continue-as-new well inside Temporal's limits (50k events / 50 MB of history, 2,000 updates per
@@ -107,6 +125,7 @@ function parseAction(type: Action['type'], args: unknown): Action {
 export async function escalationWorkflow(params: EscalationInput): Promise<CaseView> {
   const opened = params.carried ? undefined : openCase(openingOf(params));
   let state: CaseState = params.carried ?? opened!.state;
+  const has = (patch: Patch) => (rulesOf(state) >= 3 && BUILT_IN_AT_RULES_3.has(patch)) || patched(patch);
   let version = 0;
   let inflight = 0;
   let updatesThisRun = 0;
@@ -168,7 +187,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     // continue-as-new wait for every message asked for, queued ones included.
     inflight++;
     if (m.channel === 'email') return void record(m, senders.sendEmail);
-    if (!patched(PATCHES.slackReplies)) {
+    if (!has(PATCHES.slackReplies)) {
       slackChain = slackChain.then(() => record(m, senders.postSlack));
       return;
     }
@@ -179,13 +198,25 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     });
   };
 
+  /** How a value compares: unset, null and an empty list are all "no value" to Temporal. */
+  const visible = (value: unknown) => JSON.stringify(value === undefined || (Array.isArray(value) && value.length === 0) ? null : value);
   let published: Record<string, string> = {};
+  let seeded = false;
+  let compare = (value: unknown) => JSON.stringify(value);
   const publish = () => {
+    if (!seeded) {
+      seeded = true;
+      if (has(PATCHES.publishKnown)) {
+        compare = visible;
+        const current = workflowInfo().typedSearchAttributes;
+        published = Object.fromEntries(Object.entries(SA).map(([name, key]) => [name, visible(current.get(key as never))]));
+      }
+    }
     const values = visibilityOf(state);
     const changed: SearchAttributeUpdatePair[] = [];
     for (const [name, key] of Object.entries(SA)) {
       const value = values[name as keyof typeof values];
-      const json = JSON.stringify(value);
+      const json = compare(value);
       if (published[name] === json) continue;
       published = { ...published, [name]: json };
       changed.push({ key, value: value === null || (Array.isArray(value) && value.length === 0) ? null : value } as SearchAttributeUpdatePair);
@@ -199,7 +230,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   const arm = (wake: { at: number; summary: string } | null) => {
     // Since PATCHES.timerSummary, a timer whose deadline changed at the same moment (a critical case's
     // acknowledge → respond) is replaced too, so its summary in the UI names the deadline it guards.
-    const same = timer && wake && timer.at === wake.at && (timer.summary === wake.summary || !patched(PATCHES.timerSummary));
+    const same = timer && wake && timer.at === wake.at && (timer.summary === wake.summary || !has(PATCHES.timerSummary));
     if (same && !timer!.fired) return;
     timer?.scope.cancel();
     timer = undefined;
@@ -239,7 +270,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
       publish();
       if (state.status === 'closed') break;
       if (runFull()) {
-        if (patched(PATCHES.continueKeepsClock)) {
+        if (has(PATCHES.continueKeepsClock)) {
           // Only once every handler and send is done; until then the loop goes on, the timer armed.
           if (allHandlersFinished() && inflight === 0 && pending.length === 0) {
             await continueAsNew<typeof escalationWorkflow>({ ...params, carried: state });
@@ -263,7 +294,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
       if (timer?.fired) commit(tick(state, Date.now()));
     }
     timer?.scope.cancel();
-    if (patched(PATCHES.deliverAfterClose)) await drain();
+    if (has(PATCHES.deliverAfterClose)) await drain();
     else await condition(() => allHandlersFinished() && inflight === 0);
     return caseView(state);
   } catch (err) {

@@ -16,17 +16,22 @@ export const isoTime = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'expected an ISO 8601 date or date-time, e.g. 2026-12-01T15:00:00Z' })
   .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s).toISOString())
   .meta({ type: 'string', format: 'date-time', example: '2026-12-01T15:00:00Z' });
-const timeZone = z.string().max(100).refine(
-  (tz) => {
+/** Whether Intl knows the zone; the answers are kept (a few hundred zones exist, and asking builds a formatter). */
+const knownZones = new Map<string, boolean>();
+function isTimeZone(tz: string): boolean {
+  let known = knownZones.get(tz);
+  if (known === undefined) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
+      known = true;
     } catch {
-      return false;
+      known = false;
     }
-  },
-  { message: 'expected an IANA time zone such as America/New_York' },
-);
+    if (knownZones.size < 1_000) knownZones.set(tz, known);
+  }
+  return known;
+}
+const timeZone = z.string().max(100).refine(isTimeZone, { message: 'expected an IANA time zone such as America/New_York' });
 const overrideLint = z.boolean().optional().describe('Send even though the playbook lint refuses the wording (422 otherwise).');
 const by = line().optional().describe('Who acted (defaults to the API key’s name)');
 

@@ -102,6 +102,13 @@ describe('opening a case', () => {
     expect(created).toBe(true);
     expect(answered).toMatchObject({ stage: 'acknowledge', status: 'open', severity: 'high' });
     expect(answered.internalEscalations.map((e) => e.trigger)).toEqual(['churn_threat']);
+    // Listed and filtered at once, from the search attributes the start set: no worker has run it.
+    const listed = await eventually(
+      () => service.list({ limit: 50, status: 'open', stage: 'acknowledge', customerId: body.customer.id }),
+      (l) => l.items.some((i) => i.id === answered.id),
+      'the new case listed',
+    );
+    expect(listed.items.find((i) => i.id === answered.id)).toMatchObject({ stage: 'acknowledge', status: 'open', severity: 'high', nextDeadline: answered.nextDeadline?.dueAt });
     const worker = await Worker.create({ connection: sys.env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
     await worker.runUntil(async () => {
       const held = await sys.client.workflow.getHandle(answered.workflowId).query(getCaseQuery);
@@ -109,6 +116,22 @@ describe('opening a case', () => {
       expect(withoutDelivery(held)).toEqual(withoutDelivery(answered));
       expect(held.openedAt).toBe(answered.openedAt);
     });
+  });
+
+  test('the search attributes an open sets are written once: the workflow upserts only what changes', async () => {
+    const c = await open();
+    const upserts = async () => {
+      const events = (await sys.client.workflow.getHandle(c.workflowId as string).fetchHistory()).events ?? [];
+      return { tasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length, upserts: events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!)) };
+    };
+    const opened = await eventually(upserts, (h) => h.tasks > 0, 'the first workflow task');
+    expect(opened.upserts).toEqual([]);
+    expect((await act(c.id, 'acknowledge', {})).status).toBe(200);
+    const acked = await eventually(upserts, (h) => h.upserts.length > 0, 'the acknowledgement published');
+    expect(acked.upserts[0]).toEqual(expect.arrayContaining(['EscalationStage', 'EscalationAckSeconds']));
+    expect(acked.upserts[0]).not.toContain('EscalationCustomerId');
+    const listed = await sys.call('GET', `/escalations?customerId=${encodeURIComponent(openBody().customer.id)}&stage=investigate`, { key: 'viewer' });
+    expect(listed.body.items.map((i: { id: string }) => i.id)).toContain(c.id);
   });
 
   test('with no worker an action answers 503 within its bound; retried with the same Idempotency-Key it lands once', async () => {

@@ -173,6 +173,22 @@ describe('credentials and logs', () => {
     expect(logLines.filter((l) => l.includes(secret) || l.includes(token.slice(0, 40)))).toEqual([]);
   });
 
+  test('a request line is short: method, url, status, time and case, not the response headers; reads at debug', async () => {
+    const c = (await sys.call('POST', '/escalations', { key: 'agent', body: openBody() })).body;
+    const from = logLines.length;
+    await sys.call('POST', `/escalations/${c.id}/notes`, { key: 'agent', body: { text: 'a note' } });
+    await sys.call('GET', `/escalations/${c.id}`, { key: 'viewer' });
+    const lines = logLines.slice(from).map((l) => JSON.parse(l));
+    const line = lines.find((j) => j.req?.url === `/escalations/${c.id}/notes`);
+    expect(line).toMatchObject({ level: 30, req: { method: 'POST' }, res: { statusCode: 200 }, caseId: c.id });
+    expect(typeof line.responseTime).toBe('number');
+    expect(line.res.headers).toBeUndefined();
+    expect(JSON.stringify(line).length).toBeLessThan(400);
+    expect(lines.filter((j) => j.req?.method === 'GET')).toEqual([]); // logged at debug
+    await sys.call('GET', `/escalations/no-such-case`, { key: 'viewer' });
+    expect(logLines.slice(from).map((l) => JSON.parse(l)).find((j) => j.req?.url === '/escalations/no-such-case')).toMatchObject({ level: 30, res: { statusCode: 404 } });
+  });
+
   test('redaction covers every form a token can take in a URL', () => {
     expect(redactTokens('/LINKS/abc.def.ghi?x=1')).toBe('/links/[redacted]?x=1');
     expect(redactTokens('/escalations/c/csat?token=a&Token=b;token=c')).toBe('/escalations/c/csat?token=[redacted]&Token=[redacted];token=[redacted]');

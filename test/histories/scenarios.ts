@@ -24,6 +24,8 @@ export interface Scenario {
   input: CaseInput;
   /** Continue-as-new once the history is this long (the first run's history is the one saved). */
   historyLimit?: number;
+  /** The rules version it opens with (today's when absent). */
+  rulesVersion?: number;
   play(h: Handle, env: TestWorkflowEnvironment): Promise<void>;
 }
 
@@ -93,43 +95,72 @@ export const SCENARIOS: Scenario[] = [
   // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records).
   {
     name: 'rules-2-full-case',
+    rulesVersion: 2,
     input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
-    async play(h, env) {
-      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
-      await h.executeUpdate(addNoteUpdate, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
-      await h.executeUpdate(changeSeverityUpdate, { args: [{ severity: 'critical', reason: 'Payroll blocked' }] });
-      await h.executeUpdate(escalateInternallyUpdate, { args: [{ trigger: 'engineering_required', note: 'Needs a hotfix' }] });
-      for (let i = 0; i < 3; i++) {
-        await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
-        await env.sleep('3h'); // the last promise is missed: a breach
-      }
-      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
-      await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
-      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
-      await confirmedThroughRecovery(h, env);
-    },
+    play: fullCase,
   },
   {
     name: 'rules-2-cancelled-case',
+    rulesVersion: 2,
     input: caseInput({ severity: 'medium' }),
-    async play(h, env) {
-      await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
-      await env.sleep('2h');
-      await h.cancel();
-    },
+    play: cancelledCase,
   },
   {
     name: 'rules-2-continued-case',
+    rulesVersion: 2,
     input: caseInput({ severity: 'low' }),
     historyLimit: 40,
-    async play(h, env) {
-      await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
-      for (let i = 0; i < 6; i++) {
-        await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 30) }] });
-        await env.sleep('1d');
-      }
-      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
-    },
+    play: continuedCase,
+  },
+  // Recorded by rules 3 (the workflow's patches built in: no markers).
+  {
+    name: 'rules-3-full-case',
+    rulesVersion: 3,
+    input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
+    play: fullCase,
+  },
+  {
+    name: 'rules-3-cancelled-case',
+    rulesVersion: 3,
+    input: caseInput({ severity: 'medium' }),
+    play: cancelledCase,
+  },
+  {
+    name: 'rules-3-continued-case',
+    rulesVersion: 3,
+    input: caseInput({ severity: 'low' }),
+    historyLimit: 40,
+    play: continuedCase,
   },
 ];
+
+async function fullCase(h: Handle, env: TestWorkflowEnvironment) {
+  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
+  await h.executeUpdate(addNoteUpdate, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
+  await h.executeUpdate(changeSeverityUpdate, { args: [{ severity: 'critical', reason: 'Payroll blocked' }] });
+  await h.executeUpdate(escalateInternallyUpdate, { args: [{ trigger: 'engineering_required', note: 'Needs a hotfix' }] });
+  for (let i = 0; i < 3; i++) {
+    await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
+    await env.sleep('3h'); // the last promise is missed: a breach
+  }
+  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+  await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
+  await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
+  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
+  await confirmedThroughRecovery(h, env);
+}
+
+async function cancelledCase(h: Handle, env: TestWorkflowEnvironment) {
+  await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
+  await env.sleep('2h');
+  await h.cancel();
+}
+
+async function continuedCase(h: Handle, env: TestWorkflowEnvironment) {
+  await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
+  for (let i = 0; i < 6; i++) {
+    await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 30) }] });
+    await env.sleep('1d');
+  }
+  await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+}
