@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { SEGMENT_LABELS, SEVERITY_TABLE, type MessageCase, type Outbound } from '../playbook';
 import type { Roster } from '../config/settings';
+import type { Logger } from '../config/logger';
 import { linkUrl, signLink } from '../config/links';
 import { messageIdFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   emailFrom: string;
   publicBaseUrl: string;
   linkSecret: string;
+  /** One line per message sent, skipped or failed (case, message, kind, channel, status, reason). */
+  logger?: Logger;
 }
 
 
@@ -50,8 +53,23 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
     };
   }
 
+  /** Logs what became of one send: a line per outcome, a warning per failed attempt (Temporal retries it). */
+  const logged =
+    (channel: 'email' | 'slack', send: (input: DeliverInput) => Promise<DeliveryResult>) =>
+    async (input: DeliverInput): Promise<DeliveryResult> => {
+      const about = { caseId: input.caseId, messageId: input.message.id, kind: input.message.kind, channel, attempt: attempt() };
+      try {
+        const r = await send(input);
+        deps.logger?.info({ ...about, status: r.status, to: r.to.length, ...(r.reason ? { reason: r.reason } : {}), ...(r.rejected?.length ? { rejected: r.rejected.length } : {}) }, `${channel} ${input.message.kind} ${r.status}`);
+        return r;
+      } catch (err) {
+        deps.logger?.warn({ ...about, status: 'failed', reason: (err as Error).message?.split('\n')[0].slice(0, 300) }, `${channel} ${input.message.kind} failed (attempt ${about.attempt}; retried)`);
+        throw err;
+      }
+    };
+
   return {
-    async sendEmail(input: DeliverInput): Promise<DeliveryResult> {
+    sendEmail: logged('email', async (input: DeliverInput): Promise<DeliveryResult> => {
       const { case: kase, message } = input;
       const { found, missing } = resolveRecipients(message.to, kase, deps.roster);
       if (found.length === 0) return { status: 'skipped', to: [], reason: `nobody in the roster for ${missing.join(', ')}` };
@@ -77,9 +95,9 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
         ...(reason ? { reason } : {}),
         ...(result.rejected.length ? { rejected: result.rejected } : {}),
       };
-    },
+    }),
 
-    async postSlack(input: DeliverInput): Promise<DeliveryResult> {
+    postSlack: logged('slack', async (input: DeliverInput): Promise<DeliveryResult> => {
       if (!deps.slack) return { status: 'skipped', to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)' };
       if (!deps.slackChannel) return { status: 'skipped', to: [], reason: 'no slack.channel in the escalation config' };
       const { found } = resolveRecipients(input.message.to, input.case, deps.roster);
@@ -93,7 +111,7 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
         deps.slack!.post({ channel: deps.slackChannel!, text: r.slack, threadTs: input.threadTs, key }),
       );
       return { status: 'sent', to: found.map((p) => p.slack ?? p.name), threadTs: input.threadTs ?? posted.ts };
-    },
+    }),
   };
 }
 

@@ -4,6 +4,7 @@ import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
 import { ensurePortFree } from '../config/ports';
+import { StoppedWaiting, stopSignal } from '../config/connect';
 import { apiOptionsFrom, startApi } from './server';
 
 async function main() {
@@ -12,7 +13,15 @@ async function main() {
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   const secrets = loadSecrets(env.DATA_DIR, env);
   await ensurePortFree('PORT', env.PORT);
-  const api = await startApi(apiOptionsFrom({ env, config, secrets, connect: temporalConnectConfig(), logger }));
+  const waiting = stopSignal();
+  const api = await startApi({ ...apiOptionsFrom({ env, config, secrets, connect: temporalConnectConfig(), logger }), signal: waiting.signal }).catch((err: unknown) => {
+    if (err instanceof StoppedWaiting) {
+      logger.info('stopped before Temporal answered');
+      process.exit(0);
+    }
+    throw err;
+  });
+  waiting.release();
   logger.info({ port: api.port }, `API on http://localhost:${api.port} (docs at /docs)`);
   const stop = () => {
     logger.info('stopping API');

@@ -6,6 +6,7 @@ import type { Secrets } from '../config/secrets';
 import { ConfigError, type Env, type EscalationConfig } from '../config/settings';
 import { DEFAULT_LIMITS, type Limits, type Policy } from '../playbook';
 import { createApp } from './app';
+import { untilConnected } from '../config/connect';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
 
@@ -20,6 +21,8 @@ export interface ApiOptions {
   publicBaseUrl?: string;
   port: number;
   logger: Logger;
+  /** Stops waiting for Temporal (Ctrl-C before it answered). */
+  signal?: AbortSignal;
 }
 
 /** The API's options from the parsed environment, config and secrets. */
@@ -51,7 +54,7 @@ export function apiKeys(spec: string | undefined, adminKey: string | undefined):
  */
 export function apiConnectionOptions(options: ConnectionOptions): ConnectionOptions {
   return {
-    connectTimeout: '10s',
+    connectTimeout: '5s',
     ...options,
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3, maxIntervalMs: () => 1000 }))],
   };
@@ -59,7 +62,13 @@ export function apiConnectionOptions(options: ConnectionOptions): ConnectionOpti
 
 /** Connects the one Temporal client and serves the API; `close` stops both. */
 export async function startApi(o: ApiOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
-  const connection = await Connection.connect(apiConnectionOptions(o.connect.connectionOptions as ConnectionOptions));
+  // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
+  const connection = await untilConnected(
+    `Temporal at ${o.connect.connectionOptions?.address ?? 'localhost:7233'}`,
+    () => Connection.connect(apiConnectionOptions(o.connect.connectionOptions as ConnectionOptions)),
+    o.logger,
+    { signal: o.signal },
+  );
   const client = new Client({ connection, namespace: o.connect.namespace });
   const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }));
   const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl });

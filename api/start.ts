@@ -56,7 +56,7 @@ async function main() {
   const { worker, connection } = await createEscalationWorker({
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
-    activities: activitiesFromConfig(env, config, secrets.linkSecret),
+    activities: activitiesFromConfig(env, config, secrets.linkSecret, logger),
     logger,
   });
   const running = worker.run();

@@ -4,6 +4,7 @@ import { createLogger } from '../config/logger';
 import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
+import { StoppedWaiting, stopSignal } from '../config/connect';
 import { activitiesFromConfig, createEscalationWorker } from './worker';
 
 async function main() {
@@ -13,12 +14,21 @@ async function main() {
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   const { linkSecret } = loadSecrets(env.DATA_DIR, { LINK_SECRET: env.LINK_SECRET, API_KEYS: 'n/a' });
   const connect = temporalConnectConfig();
+  const waiting = stopSignal();
   const { worker, connection } = await createEscalationWorker({
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
-    activities: activitiesFromConfig(env, config, linkSecret),
+    activities: activitiesFromConfig(env, config, linkSecret, logger),
     logger,
+    signal: waiting.signal,
+  }).catch((err: unknown) => {
+    if (err instanceof StoppedWaiting) {
+      logger.info('stopped before Temporal answered');
+      process.exit(0);
+    }
+    throw err;
   });
+  waiting.release();
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace }, 'worker running; Ctrl-C to stop');
   await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   await connection.close();

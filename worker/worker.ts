@@ -9,9 +9,10 @@ import { SlackWebApiPoster } from '../activities/slack';
 import type { EscalationConfig, Env } from '../config/settings';
 import type { Logger } from '../config/logger';
 import { ensureSearchAttributes } from './search-attributes';
+import { untilConnected } from '../config/connect';
 
 /** The activities' clients, built from config: SMTP or the outbox, Slack or off. */
-export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string) {
+export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string, logger?: Logger) {
   const mailer = env.SMTP_URL ? new SmtpMailer(env.SMTP_URL) : new OutboxMailer(join(env.DATA_DIR, 'outbox'));
   return createActivities({
     mailer,
@@ -22,6 +23,7 @@ export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSec
     emailFrom: env.EMAIL_FROM,
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`,
     linkSecret,
+    logger,
   });
 }
 
@@ -32,8 +34,16 @@ export async function createEscalationWorker(p: {
   activities: ReturnType<typeof createActivities>;
   logger: Logger;
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Stops waiting for Temporal (Ctrl-C before it answered). */
+  signal?: AbortSignal;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const client = await Connection.connect(p.connect.connectionOptions as Parameters<typeof Connection.connect>[0]);
+  // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
+  const client = await untilConnected(
+    `Temporal at ${p.connect.connectionOptions?.address ?? 'localhost:7233'}`,
+    () => Connection.connect({ connectTimeout: '5s', ...(p.connect.connectionOptions as Parameters<typeof Connection.connect>[0]) }),
+    p.logger,
+    { signal: p.signal },
+  );
   try {
     const added = await ensureSearchAttributes(client, p.connect.namespace);
     if (added.length) p.logger.info({ added }, 'registered search attributes');

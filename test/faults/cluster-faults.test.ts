@@ -100,6 +100,44 @@ function api(address: string, taskQueue: string, port: number): Proc {
 }
 
 maybe('the Temporal server and the service’s processes fail', () => {
+  test('worker and API started before Temporal wait for it with backoff, then serve; Ctrl-C while waiting stops them at once', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const taskQueue = uniqueId('early');
+    const apiPort = await freePort();
+    const w = worker(address, taskQueue);
+    const a = api(address, taskQueue, apiPort);
+    // Nothing listens yet: both keep trying, with growing waits, and neither exits.
+    await Promise.all([w.waitFor(/not reachable yet.*retrying in 2\.0 s/, 30_000), a.waitFor(/not reachable yet.*retrying in 2\.0 s/, 30_000)]);
+    expect([w.proc.exitCode, a.proc.exitCode]).toEqual([null, null]);
+    const server = devServer(port, join(dataDir, 'early.db'));
+    procs.push({ kill: () => server.kill() });
+    await Promise.all([w.waitFor(/worker running/, 90_000), a.waitFor(/API on http/, 90_000)]);
+    const r = await waitUntil(
+      () => fetch(`http://127.0.0.1:${apiPort}/escalations`, { method: 'POST', headers: { authorization: `Bearer ${AGENT}`, 'content-type': 'application/json' }, body: JSON.stringify(openBody()) }),
+      (x) => x.status === 201,
+      'an open through the API',
+    );
+    const opened = (await r.json()) as { workflowId: string };
+    const client = await connect(address);
+    await waitUntil(() => client.workflow.getHandle(opened.workflowId).query(getCaseQuery), (c) => c.messages.length > 0 && c.messages.every((m) => m.status !== 'pending'), 'the worker ran the case');
+    await Promise.all([w.kill('SIGTERM'), a.kill('SIGTERM')]);
+    await server.kill();
+
+    // Ctrl-C before Temporal ever answers: a quiet exit 0 within seconds.
+    const never = `127.0.0.1:${await freePort()}`;
+    const w2 = worker(never, taskQueue);
+    const a2 = api(never, taskQueue, await freePort());
+    await Promise.all([w2.waitFor(/not reachable yet/, 30_000), a2.waitFor(/not reachable yet/, 30_000)]);
+    const began = Date.now();
+    w2.proc.kill('SIGINT');
+    a2.proc.kill('SIGINT');
+    const codes = await Promise.all([w2, a2].map((p) => new Promise<number | null>((res) => (p.proc.exitCode !== null ? res(p.proc.exitCode) : p.proc.once('exit', (c) => res(c))))));
+    expect(codes).toEqual([0, 0]);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(w2.output() + a2.output()).toMatch(/stopped before Temporal answered/);
+  }, 240_000);
+
   test('the dev server killed and restarted on its database: the case, its timers and its actions survive', async () => {
     const port = await freePort();
     const address = `127.0.0.1:${port}`;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { simpleParser } from 'mailparser';
+import pino from 'pino';
 import { createActivities } from '../../activities';
 import { OutboxMailer, SmtpMailer } from '../../activities/email';
 import { Renderer } from '../../activities/render';
@@ -193,6 +194,27 @@ describe('email', () => {
     const refused = await activities({ smtpUrl: 'smtp://127.0.0.1:1' }).sendEmail(input(state, ack)).catch((e: unknown) => e);
     expect(refused).not.toBeInstanceOf(ApplicationFailure);
     expect((refused as Error).message).toMatch(/ECONNREFUSED|ECONNECTION|connect/i);
+  });
+
+  test('one log line per message sent, skipped or failed: case, message, kind, channel, status, reason', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const make = (smtpUrl: string, token?: string) =>
+      createActivities({ mailer: new SmtpMailer(smtpUrl), slack: token ? new SlackWebApiPoster(token, slack.apiUrl) : undefined, slackChannel: 'C0CASES', roster, renderer: new Renderer(), emailFrom: 'escalations@vendor.example', publicBaseUrl: 'http://x', linkSecret: SECRET, logger });
+    const { state, sent } = walk();
+    const ack = sent.find((m) => m.template === 'acknowledgement')!;
+    const post = sent.find((m) => m.channel === 'slack')!;
+    await make(smtp.url).sendEmail(input(state, ack));
+    await make(smtp.url).postSlack(input(state, post)); // Slack off
+    await make('smtp://127.0.0.1:1').sendEmail(input(state, ack)).catch(() => undefined);
+    expect(lines.map((l) => [l.level, l.caseId, l.messageId, l.kind, l.channel, l.status])).toEqual([
+      [30, 'c-42', ack.id, 'acknowledgement', 'email', 'sent'],
+      [30, 'c-42', post.id, post.kind, 'slack', 'skipped'],
+      [40, 'c-42', ack.id, 'acknowledgement', 'email', 'failed'],
+    ]);
+    expect(lines[1].reason).toMatch(/Slack is off/);
+    expect(lines[2].reason).toMatch(/ECONNREFUSED|connect/i);
+    expect(lines[2].msg).toMatch(/retried/);
   });
 
   test('without SMTP_URL every message lands in a readable outbox, once per Message-ID', async () => {
