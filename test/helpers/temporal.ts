@@ -13,6 +13,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 /** A real dev server (with visibility), the case's search attributes registered. */
 export function devServerEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: devServerExecutable(), searchAttributes: Object.values(SA), ip: '127.0.0.1' },
+    // Its warnings (a task cancelled as a test ends, a slow call on a busy machine) are not the product's: errors only.
+    server: { executable: devServerExecutable(), searchAttributes: Object.values(SA), ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
   });
 }
