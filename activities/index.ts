@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { SEGMENT_LABELS, SEVERITY_TABLE, type MessageCase, type Outbound } from '../playbook';
 import type { Roster } from '../config/settings';
 import type { Logger } from '../config/logger';
+import type { Metrics } from '../config/metrics';
 import { linkUrl, signLink } from '../config/links';
 import { messageIdFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   linkSecret: string;
   /** One line per message sent, skipped or failed (case, message, kind, channel, status, reason). */
   logger?: Logger;
+  /** Counts messages by channel, kind and result. */
+  metrics?: Pick<Metrics, 'messages'>;
 }
 
 
@@ -60,9 +63,11 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       const about = { caseId: input.caseId, messageId: input.message.id, kind: input.message.kind, channel, attempt: attempt() };
       try {
         const r = await send(input);
+        deps.metrics?.messages.inc({ channel, kind: input.message.kind, status: r.status });
         deps.logger?.info({ ...about, status: r.status, to: r.to.length, ...(r.reason ? { reason: r.reason } : {}), ...(r.rejected?.length ? { rejected: r.rejected.length } : {}) }, `${channel} ${input.message.kind} ${r.status}`);
         return r;
       } catch (err) {
+        deps.metrics?.messages.inc({ channel, kind: input.message.kind, status: 'failed' });
         deps.logger?.warn({ ...about, status: 'failed', reason: (err as Error).message?.split('\n')[0].slice(0, 300) }, `${channel} ${input.message.kind} failed (attempt ${about.attempt}; retried)`);
         throw err;
       }

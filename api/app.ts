@@ -8,6 +8,7 @@ import { BODY_LIMIT_BYTES, type Action, type CaseView } from '../playbook';
 import { ACTION_ROUTES } from './routes';
 import { LinkError, verifyLink, type LinkAction } from '../config/links';
 import type { Logger } from '../config/logger';
+import { exposition, requestMetrics, type Metrics } from '../config/metrics';
 import { authenticate, requireRole, type ApiKey, type ApiRole } from './auth';
 import { HttpError, errorMiddleware, notFound, redactTokens, toHttpError } from './errors';
 import { linkDonePage, linkOutcomeMessage, linkOutcomePage, linkPage, type LinkOutcome } from './link-pages';
@@ -24,6 +25,9 @@ export interface AppDeps {
   linkRequestsPerMinute?: number;
   /** PUBLIC_BASE_URL: https there turns on upgrade-insecure-requests and HSTS. */
   publicBaseUrl?: string;
+  /** Request and open counters; `/metrics` is served here unless `metricsOnApi` is false (METRICS_PORT set). */
+  metrics?: Metrics;
+  metricsOnApi?: boolean;
 }
 
 type ActionType = Action['type'];
@@ -61,6 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(
     pinoHttp({
       logger,
@@ -106,6 +111,13 @@ export function createApp(deps: AppDeps): express.Express {
     const temporal = await service.healthy();
     res.status(temporal ? 200 : 503).json({ status: temporal ? 'ok' : 'degraded', temporal: temporal ? 'reachable' : 'unreachable' });
   }));
+  if (deps.metrics && deps.metricsOnApi !== false) {
+    const metrics = deps.metrics;
+    // For Prometheus: aggregate counts only, no case data; public like /healthz.
+    app.get('/metrics', wrap(async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await exposition(metrics));
+    }));
+  }
   const openapi = buildOpenApi();
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -115,6 +127,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/escalations', requireRole('agent'), wrap(async (req, res) => {
     const body = parse(openSchema, req.body);
     const { created, case: view } = await service.open(body, idempotencyKey(req));
+    if (created) deps.metrics?.casesOpened.inc({ severity: view.severity, segment: body.customer.segment });
     res.locals.caseId = view.id;
     res.status(created ? 201 : 200).location(`/escalations/${view.id}`).json(view);
   }));

@@ -4,8 +4,10 @@ import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Secrets } from '../config/secrets';
 import { ConfigError, type Env, type EscalationConfig } from '../config/settings';
-import { DEFAULT_LIMITS, type Limits, type Policy } from '../playbook';
+import { DEADLINE_KINDS, DEFAULT_LIMITS, STAGES, type Limits, type Policy } from '../playbook';
 import { createApp } from './app';
+import { createMetrics, registerCaseGauges, serveMetrics, type Metrics } from '../config/metrics';
+import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
 import { untilConnected } from '../config/connect';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
@@ -23,6 +25,10 @@ export interface ApiOptions {
   logger: Logger;
   /** Stops waiting for Temporal (Ctrl-C before it answered). */
   signal?: AbortSignal;
+  /** METRICS_PORT: metrics on their own port; unset, the API serves /metrics. */
+  metricsPort?: number;
+  /** The process's metrics (npm start shares them with the worker); made here when absent. */
+  metrics?: Metrics;
 }
 
 /** The API's options from the parsed environment, config and secrets. */
@@ -38,6 +44,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     publicBaseUrl: p.env.PUBLIC_BASE_URL,
     port: p.env.PORT,
     logger: p.logger,
+    metricsPort: p.env.METRICS_PORT,
   };
 }
 
@@ -70,8 +77,17 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
     { signal: o.signal },
   );
   const client = new Client({ connection, namespace: o.connect.namespace });
+  const metrics = o.metrics ?? createMetrics();
+  registerCaseGauges(
+    metrics,
+    (query) => client.workflow.count(query).then((c) => c.count),
+    { stage: SA.stage.name, status: SA.status.name, breachKinds: SA.breachKinds.name, workflowType: ESCALATION_WORKFLOW },
+    STAGES.filter((s) => s !== 'closed'),
+    DEADLINE_KINDS,
+  );
+  const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
   const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }));
-  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl });
+  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),
@@ -84,6 +100,7 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
     port,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
       await connection.close();
     },
   };

@@ -14,6 +14,7 @@ import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings'
 import { temporalConnectConfig } from '../config/temporal';
 import { activitiesFromConfig, createEscalationWorker } from '../worker/worker';
 import { SA } from '../workflows/messages';
+import { createMetrics } from '../config/metrics';
 import { apiOptionsFrom, startApi } from './server';
 
 async function main() {
@@ -52,15 +53,16 @@ async function main() {
     address = `127.0.0.1:${env.TEMPORAL_DEV_PORT}`;
   }
   const connect = temporalConnectConfig({ address });
+  const metrics = createMetrics(); // one registry: the worker's messages and the API's requests on one /metrics
 
   const { worker, connection } = await createEscalationWorker({
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
-    activities: activitiesFromConfig(env, config, secrets.linkSecret, logger),
+    activities: activitiesFromConfig(env, config, secrets.linkSecret, logger, metrics),
     logger,
   });
   const running = worker.run();
-  const api = await startApi(apiOptionsFrom({ env, config, secrets, connect, logger }));
+  const api = await startApi({ ...apiOptionsFrom({ env, config, secrets, connect, logger }), metrics });
 
   const lines = [
     '',

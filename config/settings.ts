@@ -13,6 +13,8 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /** Prometheus metrics on their own port (and SDK metrics on loopback at the port after it); unset: the API serves /metrics. */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65534).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('escalations'),
   ESCALATION_CONFIG: z.string().min(1).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://user:pass@host:port or smtps://…' }).optional(),

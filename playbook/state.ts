@@ -55,17 +55,8 @@ export interface CaseInput {
   flags?: { executiveInvolved?: boolean; churnThreat?: boolean };
 }
 
-export type DeadlineKind =
-  | 'acknowledge'
-  | 'respond'
-  | 'next_update'
-  | 'resolve'
-  | 'confirmation'
-  | 'follow_up'
-  | 'recovery_call'
-  | 'health_check'
-  | 'qbr_review'
-  | 'outcome';
+export const DEADLINE_KINDS = ['acknowledge', 'respond', 'next_update', 'resolve', 'confirmation', 'follow_up', 'recovery_call', 'health_check', 'qbr_review', 'outcome'] as const;
+export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
 export interface Breach { kind: DeadlineKind; dueAt: string; at: string }
 export interface InternalEscalation { trigger: InternalTrigger; to: Role[]; at: string; note: string; ask?: string; by?: string }

@@ -5,11 +5,15 @@ import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
 import { StoppedWaiting, stopSignal } from '../config/connect';
+import { createMetrics, serveMetrics } from '../config/metrics';
 import { activitiesFromConfig, createEscalationWorker } from './worker';
 
 async function main() {
   const env = parseEnv();
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // With METRICS_PORT, the SDK's own metrics are served on loopback at the port after it and merged into /metrics.
+  const sdkMetrics = env.METRICS_PORT ? `127.0.0.1:${env.METRICS_PORT + 1}` : undefined;
+  Runtime.install({ logger: new DefaultLogger('WARN'), ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}) });
+  const metrics = createMetrics();
   const logger = createLogger(env.LOG_LEVEL, 'worker');
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   const { linkSecret } = loadSecrets(env.DATA_DIR, { LINK_SECRET: env.LINK_SECRET, API_KEYS: 'n/a' });
@@ -18,7 +22,7 @@ async function main() {
   const { worker, connection } = await createEscalationWorker({
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
-    activities: activitiesFromConfig(env, config, linkSecret, logger),
+    activities: activitiesFromConfig(env, config, linkSecret, logger, metrics),
     logger,
     signal: waiting.signal,
   }).catch((err: unknown) => {
@@ -29,8 +33,12 @@ async function main() {
     throw err;
   });
   waiting.release();
+  const metricsServer = env.METRICS_PORT
+    ? await serveMetrics({ port: env.METRICS_PORT, metrics, extra: [`http://${sdkMetrics}/metrics`], healthy: () => worker.getState() === 'RUNNING' })
+    : undefined;
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace }, 'worker running; Ctrl-C to stop');
   await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+  metricsServer?.close();
   await connection.close();
   logger.info('worker stopped');
 }

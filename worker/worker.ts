@@ -8,11 +8,12 @@ import { Renderer } from '../activities/render';
 import { SlackWebApiPoster } from '../activities/slack';
 import type { EscalationConfig, Env } from '../config/settings';
 import type { Logger } from '../config/logger';
+import type { Metrics } from '../config/metrics';
 import { ensureSearchAttributes } from './search-attributes';
 import { untilConnected } from '../config/connect';
 
 /** The activities' clients, built from config: SMTP or the outbox, Slack or off. */
-export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string, logger?: Logger) {
+export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string, logger?: Logger, metrics?: Metrics) {
   const mailer = env.SMTP_URL ? new SmtpMailer(env.SMTP_URL) : new OutboxMailer(join(env.DATA_DIR, 'outbox'));
   return createActivities({
     mailer,
@@ -24,6 +25,7 @@ export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSec
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`,
     linkSecret,
     logger,
+    metrics,
   });
 }
 

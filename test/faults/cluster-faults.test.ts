@@ -70,8 +70,9 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-function worker(address: string, taskQueue: string): Proc {
+function worker(address: string, taskQueue: string, extra: Record<string, string> = {}): Proc {
   const p = spawnProgram('worker/main.ts', {
+    ...extra,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_URL: smtp.url,
@@ -85,8 +86,9 @@ function worker(address: string, taskQueue: string): Proc {
 }
 
 const AGENT = 'agent-key-0123456789abcdef';
-function api(address: string, taskQueue: string, port: number): Proc {
+function api(address: string, taskQueue: string, port: number, extra: Record<string, string> = {}): Proc {
   const p = spawnProgram('api/main.ts', {
+    ...extra,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     PORT: String(port),
@@ -251,4 +253,63 @@ maybe('the Temporal server and the service’s processes fail', () => {
     await Promise.all([...workers, ...apis].map((p) => p.kill()));
     await server.kill();
   }, 300_000);
+});
+
+maybe('running it: setup, metrics', () => {
+  test('npm run setup:temporal registers the search attributes on a server that has none, and a second run changes nothing', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const server = devServer(port, join(dataDir, 'setup.db'));
+    procs.push({ kill: () => server.kill() });
+    const client = await connect(address);
+    const run = async () => {
+      const p = spawnProgram('scripts/setup-temporal.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
+      const code = await new Promise<number | null>((r) => (p.proc.exitCode !== null ? r(p.proc.exitCode) : p.proc.once('exit', (c) => r(c))));
+      return { code, out: p.output() };
+    };
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/registered 16 search attributes/);
+    const { keys } = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' }).then((r) => ({ keys: Object.keys(r.customAttributes ?? {}) }));
+    expect(keys).toEqual(expect.arrayContaining(['EscalationStage', 'EscalationNextDeadline', 'EscalationCsat']));
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/already registered/);
+    await server.kill();
+  }, 120_000);
+
+  test('Prometheus scrapes: the API counts requests and opens and reads open cases by stage; the worker counts messages and carries the SDK metrics', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const server = devServer(port, join(dataDir, 'metrics.db'));
+    procs.push({ kill: () => server.kill() });
+    await connect(address);
+    const taskQueue = uniqueId('metrics');
+    const [apiPort, metricsPort] = [await freePort(), await freePort()];
+    const w = worker(address, taskQueue, { METRICS_PORT: String(metricsPort) });
+    const a = api(address, taskQueue, apiPort);
+    await Promise.all([w.waitFor(/worker running/), a.waitFor(/API on http/)]);
+    const r = await fetch(`http://127.0.0.1:${apiPort}/escalations`, { method: 'POST', headers: { authorization: `Bearer ${AGENT}`, 'content-type': 'application/json' }, body: JSON.stringify(openBody({ severity: 'high' })) });
+    expect(r.status).toBe(201);
+    await fetch(`http://127.0.0.1:${apiPort}/escalations/nope`, { headers: { authorization: `Bearer ${AGENT}` } });
+    const scrape = async (url: string) => {
+      const res = await fetch(url);
+      expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+      return res.text();
+    };
+    const apiText = await waitUntil(() => scrape(`http://127.0.0.1:${apiPort}/metrics`), (t) => /escalation_open_cases\{stage="acknowledge"\} 1\b/.test(t), 'the open case counted by stage');
+    expect(apiText).toMatch(/escalation_http_requests_total\{method="POST",route="\/escalations",status="201"\} 1\b/);
+    expect(apiText).toMatch(/escalation_http_requests_total\{method="GET",route="\/escalations\/:id",status="404"\} 1\b/);
+    expect(apiText).toMatch(/escalation_cases_opened_total\{severity="high",segment="enterprise"\} 1\b/);
+    expect(apiText).toMatch(/escalation_open_breached_cases\{kind="acknowledge"\} 0\b/);
+    expect(apiText).toMatch(/escalation_http_request_duration_seconds_bucket/);
+    expect(apiText).not.toMatch(/esc-[0-9a-f]{20}/); // no case ids in labels
+    const workerText = await waitUntil(() => scrape(`http://127.0.0.1:${metricsPort}/metrics`), (t) => /escalation_messages_total\{channel="email",kind="case_opened",status="sent"\} 1\b/.test(t), 'the opening email counted');
+    expect(workerText).toMatch(/escalation_messages_total\{channel="slack",kind="case_opened",status="skipped"\} 1\b/);
+    expect(workerText).toMatch(/^temporal_[a-z_]+/m); // the SDK's own metrics, merged in
+    expect(workerText).toMatch(/escalation_process_resident_memory_bytes/);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+    await Promise.all([w.kill('SIGTERM'), a.kill('SIGTERM')]);
+    await server.kill();
+  }, 180_000);
 });

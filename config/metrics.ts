@@ -1,0 +1,106 @@
+/**
+ * The service's own Prometheus metrics (prom-client), one registry per process. The API counts requests
+ * and opens and reads open and breached cases from Temporal visibility at each scrape; the worker counts
+ * messages. The worker's SDK metrics (Temporal's own: task latencies, slots, polls) are served by the
+ * SDK on loopback and merged into the same `/metrics` answer.
+ */
+import { createServer, type Server } from 'node:http';
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  requestSeconds: Histogram<'method' | 'route'>;
+  casesOpened: Counter<'severity' | 'segment'>;
+  messages: Counter<'channel' | 'kind' | 'status'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'escalation_' });
+  return {
+    registry,
+    requests: new Counter({ name: 'escalation_http_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    requestSeconds: new Histogram({
+      name: 'escalation_http_request_duration_seconds',
+      help: 'API request latency by route',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+      registers: [registry],
+    }),
+    casesOpened: new Counter({ name: 'escalation_cases_opened_total', help: 'Cases opened through the API', labelNames: ['severity', 'segment'], registers: [registry] }),
+    messages: new Counter({ name: 'escalation_messages_total', help: 'Messages by channel, kind and result (sent, skipped, failed attempt)', labelNames: ['channel', 'kind', 'status'], registers: [registry] }),
+  };
+}
+
+/**
+ * Gauges read from Temporal visibility when scraped: open cases by stage, open breached cases by kind.
+ * `count` answers a visibility count query.
+ */
+export function registerCaseGauges(m: Metrics, count: (query: string) => Promise<number>, names: { stage: string; status: string; breachKinds: string; workflowType: string }, stages: readonly string[], breachKinds: readonly string[]) {
+  const open = `WorkflowType = '${names.workflowType}' AND ExecutionStatus = 'Running' AND ${names.status} = 'open'`;
+  new Gauge({
+    name: 'escalation_open_cases',
+    help: 'Open cases by stage (Temporal visibility, at scrape)',
+    labelNames: ['stage'],
+    registers: [m.registry],
+    async collect() {
+      const counts = await Promise.all(stages.map((s) => count(`${open} AND ${names.stage} = '${s}'`).catch(() => NaN)));
+      stages.forEach((s, i) => this.set({ stage: s }, counts[i]));
+    },
+  });
+  new Gauge({
+    name: 'escalation_open_breached_cases',
+    help: 'Open cases with a breach of each kind (Temporal visibility, at scrape)',
+    labelNames: ['kind'],
+    registers: [m.registry],
+    async collect() {
+      const counts = await Promise.all(breachKinds.map((k) => count(`${open} AND ${names.breachKinds} = '${k}'`).catch(() => NaN)));
+      breachKinds.forEach((k, i) => this.set({ kind: k }, counts[i]));
+    },
+  });
+}
+
+/** Express middleware: counts each request under its route pattern (never the raw path: ids stay out of labels). */
+export function requestMetrics(m: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const end = m.requestSeconds.startTimer();
+    res.once('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      m.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      end({ method: req.method, route });
+    });
+    next();
+  };
+}
+
+/** The Prometheus text: this registry, followed by what `extra` URLs serve (the SDK's endpoint). */
+export async function exposition(m: Metrics, extra: string[] = []): Promise<string> {
+  const own = await m.registry.metrics();
+  const more = await Promise.all(extra.map((url) => fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.ok ? r.text() : ''), () => '')));
+  return [own, ...more].filter(Boolean).join('\n');
+}
+
+/** A small server for `/metrics` and `/healthz` on METRICS_PORT (the worker, or the API when set). */
+export function serveMetrics(p: { port: number; host?: string; metrics: Metrics; extra?: string[]; healthy: () => boolean }): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      exposition(p.metrics, p.extra).then(
+        (text) => res.writeHead(200, { 'content-type': p.metrics.registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(err.message),
+      );
+      return;
+    }
+    if (req.url === '/healthz') {
+      const ok = p.healthy();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /metrics or /healthz');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p.port, p.host ?? '0.0.0.0', () => resolve(server));
+  });
+}
