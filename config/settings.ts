@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS, ROLES, type Limits, type Policy, type Role } from '../p
 import { policySchema } from '../playbook/policy-schema';
 
 /** The environment of CONTRACT.md, parsed once at start. */
-const envSchema = z.object({
+export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default('.data'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
