@@ -4,11 +4,12 @@
  * killed during a burst of opens and acknowledgements.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
 import { ESCALATION_WORKFLOW, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
@@ -309,7 +310,52 @@ maybe('running it: setup, metrics', () => {
     expect(workerText).toMatch(/^temporal_[a-z_]+/m); // the SDK's own metrics, merged in
     expect(workerText).toMatch(/escalation_process_resident_memory_bytes/);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+    // Every metric the Grafana dashboard charts is one these endpoints serve.
+    const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'deploy', 'grafana', 'escalations.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const charted = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/\b(escalation|temporal)_[a-z_]+/g) ?? [])));
+    expect(charted.size).toBeGreaterThan(6);
+    for (const name of charted) expect([name, new RegExp(`^${name}[{ ]`, 'm').test(apiText + workerText)]).toEqual([name, true]);
     await Promise.all([w.kill('SIGTERM'), a.kill('SIGTERM')]);
     await server.kill();
   }, 180_000);
+
+  test('npm run replay: the namespace’s cases replay against the working tree, and a case run by other code is named and fails the run', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const server = devServer(port, join(dataDir, 'replay.db'));
+    procs.push({ kill: () => server.kill() });
+    const client = await connect(address);
+    const taskQueue = uniqueId('replay');
+    const w = worker(address, taskQueue);
+    await w.waitFor(/worker running/);
+    const start = (queue: string) => {
+      const caseId = uniqueId('replay');
+      const input = caseInput({ severity: 'high' });
+      return client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, { taskQueue: queue, workflowId: workflowIdFor(caseId), args: [{ caseId, input, policy: DEFAULT_POLICY, rulesVersion: RULES_VERSION }], staticSummary: caseSummary(input) });
+    };
+    const [one, two] = [await start(taskQueue), await start(taskQueue)];
+    await two.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() }] });
+    await waitUntil(() => one.query(getCaseQuery), (c) => c.messages.length > 0 && c.messages.every((m) => m.status !== 'pending'), 'the first case ran');
+    const replay = async () => {
+      const p = spawnProgram('scripts/replay.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
+      const code = await new Promise<number | null>((r) => (p.proc.exitCode !== null ? r(p.proc.exitCode) : p.proc.once('exit', (c) => r(c))));
+      return { code, out: p.output() };
+    };
+    const good = await replay();
+    expect([good.code, good.out]).toEqual([0, expect.stringMatching(/2 cases replay against this code/)]);
+
+    // A case run by code that drifted from today's: the replay names it and fails.
+    const drifted = await Worker.create({ connection: await NativeConnection.connect({ address }), taskQueue: `${taskQueue}-drifted`, workflowsPath: require.resolve('../helpers/drifted-workflows') });
+    const other = await drifted.runUntil(async () => {
+      const h = await start(`${taskQueue}-drifted`);
+      await waitUntil(() => h.fetchHistory(), (hist) => (hist.events ?? []).some((e) => e.timerStartedEventAttributes), 'the drifted code ran');
+      return h;
+    });
+    const bad = await replay();
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`does not replay: ${other.workflowId}`);
+    expect(bad.out).toMatch(/1 of 3 cases would not replay/);
+    await w.kill('SIGTERM');
+    await server.kill();
+  }, 240_000);
 });
