@@ -48,6 +48,8 @@ async function main() {
         dbFilename: resolve(join(env.DATA_DIR, 'temporal.db')),
         namespace: env.TEMPORAL_NAMESPACE ?? 'default',
         searchAttributes: Object.values(SA),
+        // Its warnings are about itself (a dial error while Ctrl-C stops it before the worker): errors only.
+        log: { format: 'pretty', level: 'error' },
       },
     });
     address = `127.0.0.1:${env.TEMPORAL_DEV_PORT}`;

@@ -81,7 +81,12 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   const outbox = readFileSync(join(dataDir, 'outbox', 'index.jsonl'), 'utf8');
   expect(outbox).toContain("Re: Data sync failing — We're on it");
 
+  const before = first.output().length;
   expect(await stop(first.child)).toBe(0);
+  // A quiet Ctrl-C with a case open: at LOG_LEVEL=warn, nothing at all from the parts shutting down.
+  const stopping = first.output().slice(before);
+  expect(stopping).not.toMatch(/WARN|network dial error|"level":(40|50)/);
+  expect(stopping.trim()).toBe('');
 
   const second = await start(env);
   try {
