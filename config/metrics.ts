@@ -40,26 +40,19 @@ export function createMetrics(): Metrics {
  */
 export function registerCaseGauges(m: Metrics, count: (query: string) => Promise<number>, names: { stage: string; status: string; breachKinds: string; workflowType: string }, stages: readonly string[], breachKinds: readonly string[]) {
   const open = `WorkflowType = '${names.workflowType}' AND ExecutionStatus = 'Running' AND ${names.status} = 'open'`;
-  new Gauge({
-    name: 'escalation_open_cases',
-    help: 'Open cases by stage (Temporal visibility, at scrape)',
-    labelNames: ['stage'],
-    registers: [m.registry],
-    async collect() {
-      const counts = await Promise.all(stages.map((s) => count(`${open} AND ${names.stage} = '${s}'`).catch(() => NaN)));
-      stages.forEach((s, i) => this.set({ stage: s }, counts[i]));
-    },
-  });
-  new Gauge({
-    name: 'escalation_open_breached_cases',
-    help: 'Open cases with a breach of each kind (Temporal visibility, at scrape)',
-    labelNames: ['kind'],
-    registers: [m.registry],
-    async collect() {
-      const counts = await Promise.all(breachKinds.map((k) => count(`${open} AND ${names.breachKinds} = '${k}'`).catch(() => NaN)));
-      breachKinds.forEach((k, i) => this.set({ kind: k }, counts[i]));
-    },
-  });
+  const gauge = (name: string, help: string, label: string, values: readonly string[], clause: (v: string) => string) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [m.registry],
+      async collect() {
+        const counts = await Promise.all(values.map((v) => count(`${open} AND ${clause(v)}`).catch(() => NaN)));
+        values.forEach((v, i) => this.set({ [label]: v }, counts[i]));
+      },
+    });
+  gauge('escalation_open_cases', 'Open cases by stage (Temporal visibility, at scrape)', 'stage', stages, (s) => `${names.stage} = '${s}'`);
+  gauge('escalation_open_breached_cases', 'Open cases with a breach of each kind (Temporal visibility, at scrape)', 'kind', breachKinds, (k) => `${names.breachKinds} = '${k}'`);
 }
 
 /** Express middleware: counts each request under its route pattern (never the raw path: ids stay out of labels). */

@@ -59,6 +59,14 @@ async function connect(address: string): Promise<Client> {
   return new Client({ connection });
 }
 
+/** A dev server of its own on a fresh port and database, killed after the tests; with a client on it. */
+async function freshServer(name: string): Promise<{ address: string; client: Client; server: ReturnType<typeof devServer> }> {
+  const address = `127.0.0.1:${await freePort()}`;
+  const server = devServer(Number(address.split(':')[1]), join(dataDir, `${name}.db`));
+  procs.push({ kill: () => server.kill() });
+  return { address, client: await connect(address), server };
+}
+
 let smtp: SmtpFixture;
 const procs: { kill: (s?: NodeJS.Signals) => Promise<void> }[] = [];
 const config = writeConfig({ roster: { csmManager: { name: 'Ana Ruiz', email: 'ana@vendor.example' } } });
@@ -180,11 +188,7 @@ maybe('the Temporal server and the service’s processes fail', () => {
   }, 240_000);
 
   test('two workers and two APIs, one of each killed during a burst: every case exists and every acknowledged case got exactly one acknowledgement', async () => {
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const server = devServer(port, join(dataDir, 'burst.db'));
-    procs.push({ kill: () => server.kill() });
-    const client = await connect(address);
+    const { address, client, server } = await freshServer('burst');
     const taskQueue = uniqueId('burst');
     const workers = [worker(address, taskQueue), worker(address, taskQueue)];
     const ports = [await freePort(), await freePort()];
@@ -258,11 +262,7 @@ maybe('the Temporal server and the service’s processes fail', () => {
 
 maybe('running it: setup, metrics', () => {
   test('npm run setup:temporal registers the search attributes on a server that has none, and a second run changes nothing', async () => {
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const server = devServer(port, join(dataDir, 'setup.db'));
-    procs.push({ kill: () => server.kill() });
-    const client = await connect(address);
+    const { address, client, server } = await freshServer('setup');
     const run = async () => {
       const p = spawnProgram('scripts/setup-temporal.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
       const code = await new Promise<number | null>((r) => (p.proc.exitCode !== null ? r(p.proc.exitCode) : p.proc.once('exit', (c) => r(c))));
@@ -280,11 +280,7 @@ maybe('running it: setup, metrics', () => {
   }, 120_000);
 
   test('Prometheus scrapes: the API counts requests and opens and reads open cases by stage; the worker counts messages and carries the SDK metrics', async () => {
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const server = devServer(port, join(dataDir, 'metrics.db'));
-    procs.push({ kill: () => server.kill() });
-    await connect(address);
+    const { address, server } = await freshServer('metrics');
     const taskQueue = uniqueId('metrics');
     const [apiPort, metricsPort] = [await freePort(), await freePort()];
     const w = worker(address, taskQueue, { METRICS_PORT: String(metricsPort) });
@@ -320,11 +316,7 @@ maybe('running it: setup, metrics', () => {
   }, 180_000);
 
   test('npm run replay: the namespace’s cases replay against the working tree, and a case run by other code is named and fails the run', async () => {
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const server = devServer(port, join(dataDir, 'replay.db'));
-    procs.push({ kill: () => server.kill() });
-    const client = await connect(address);
+    const { address, client, server } = await freshServer('replay');
     const taskQueue = uniqueId('replay');
     const w = worker(address, taskQueue);
     await w.waitFor(/worker running/);

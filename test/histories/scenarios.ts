@@ -92,46 +92,18 @@ export const SCENARIOS: Scenario[] = [
       await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
     },
   },
-  // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records).
-  {
-    name: 'rules-2-full-case',
-    rulesVersion: 2,
-    input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
-    play: fullCase,
-  },
-  {
-    name: 'rules-2-cancelled-case',
-    rulesVersion: 2,
-    input: caseInput({ severity: 'medium' }),
-    play: cancelledCase,
-  },
-  {
-    name: 'rules-2-continued-case',
-    rulesVersion: 2,
-    input: caseInput({ severity: 'low' }),
-    historyLimit: 40,
-    play: continuedCase,
-  },
-  // Recorded by rules 3 (the workflow's patches built in: no markers).
-  {
-    name: 'rules-3-full-case',
-    rulesVersion: 3,
-    input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
-    play: fullCase,
-  },
-  {
-    name: 'rules-3-cancelled-case',
-    rulesVersion: 3,
-    input: caseInput({ severity: 'medium' }),
-    play: cancelledCase,
-  },
-  {
-    name: 'rules-3-continued-case',
-    rulesVersion: 3,
-    input: caseInput({ severity: 'low' }),
-    historyLimit: 40,
-    play: continuedCase,
-  },
+  // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records)
+  // and by rules 3 (the workflow's patches built in: no markers): the same plays under each.
+  ...[2, 3].flatMap((rulesVersion): Scenario[] => [
+    {
+      name: `rules-${rulesVersion}-full-case`,
+      rulesVersion,
+      input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
+      play: fullCase,
+    },
+    { name: `rules-${rulesVersion}-cancelled-case`, rulesVersion, input: caseInput({ severity: 'medium' }), play: cancelledCase },
+    { name: `rules-${rulesVersion}-continued-case`, rulesVersion, input: caseInput({ severity: 'low' }), historyLimit: 40, play: continuedCase },
+  ]),
 ];
 
 async function fullCase(h: Handle, env: TestWorkflowEnvironment) {
