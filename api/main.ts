@@ -4,7 +4,7 @@ import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
 import { ensurePortFree } from '../config/ports';
-import { StoppedWaiting, stopSignal } from '../config/connect';
+import { quitIfStopped, stopSignal } from '../config/connect';
 import { apiOptionsFrom, startApi } from './server';
 
 async function main() {
@@ -14,13 +14,7 @@ async function main() {
   const secrets = loadSecrets(env.DATA_DIR, env);
   await ensurePortFree('PORT', env.PORT);
   const waiting = stopSignal();
-  const api = await startApi({ ...apiOptionsFrom({ env, config, secrets, connect: temporalConnectConfig(), logger }), signal: waiting.signal }).catch((err: unknown) => {
-    if (err instanceof StoppedWaiting) {
-      logger.info('stopped before Temporal answered');
-      process.exit(0);
-    }
-    throw err;
-  });
+  const api = await startApi({ ...apiOptionsFrom({ env, config, secrets, connect: temporalConnectConfig(), logger }), signal: waiting.signal }).catch(quitIfStopped(logger));
   waiting.release();
   logger.info({ port: api.port }, `API on http://localhost:${api.port} (docs at /docs)`);
   const stop = () => {

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { Client, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Secrets } from '../config/secrets';
@@ -8,7 +8,7 @@ import { DEADLINE_KINDS, DEFAULT_LIMITS, STAGES, type Limits, type Policy } from
 import { createApp } from './app';
 import { createMetrics, registerCaseGauges, serveMetrics, type Metrics } from '../config/metrics';
 import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
-import { untilConnected } from '../config/connect';
+import { connectToTemporal } from '../config/connect';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
 
@@ -70,12 +70,7 @@ export function apiConnectionOptions(options: ConnectionOptions): ConnectionOpti
 /** Connects the one Temporal client and serves the API; `close` stops both. */
 export async function startApi(o: ApiOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
-  const connection = await untilConnected(
-    `Temporal at ${o.connect.connectionOptions?.address ?? 'localhost:7233'}`,
-    () => Connection.connect(apiConnectionOptions(o.connect.connectionOptions as ConnectionOptions)),
-    o.logger,
-    { signal: o.signal },
-  );
+  const connection = await connectToTemporal(o.connect, o.logger, { signal: o.signal, options: apiConnectionOptions });
   const client = new Client({ connection, namespace: o.connect.namespace });
   const metrics = o.metrics ?? createMetrics();
   registerCaseGauges(

@@ -1,3 +1,4 @@
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import type { Logger } from './logger';
 
 export interface RetryOptions {
@@ -69,4 +70,29 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
   });
+}
+
+/**
+ * The one way the programs reach Temporal: a client connection from the envconfig settings, waiting for
+ * Temporal with backoff. `options` adjusts the connection (the API caps its gRPC retries).
+ */
+export function connectToTemporal(
+  connect: { connectionOptions?: ConnectionOptions | Record<string, unknown> },
+  logger: Logger,
+  o: { signal?: AbortSignal; options?: (base: ConnectionOptions) => ConnectionOptions } = {},
+): Promise<Connection> {
+  const base: ConnectionOptions = { connectTimeout: '5s', ...(connect.connectionOptions as ConnectionOptions) };
+  const address = base.address ?? 'localhost:7233';
+  return untilConnected(`Temporal at ${address}`, () => Connection.connect(o.options ? o.options(base) : base), logger, { signal: o.signal });
+}
+
+/** For a program's start: Ctrl-C while waiting for Temporal is a clean exit 0; any other error goes on. */
+export function quitIfStopped(logger: Logger) {
+  return (err: unknown): never => {
+    if (err instanceof StoppedWaiting) {
+      logger.info('stopped before Temporal answered');
+      process.exit(0);
+    }
+    throw err;
+  };
 }

@@ -6,9 +6,9 @@
  *   REPLAY_LIMIT (default 200) cases, REPLAY_CLOSED_DAYS (default 14) of closed ones; the usual
  *   TEMPORAL_* variables and temporal.toml profiles say where.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { untilConnected } from '../config/connect';
+import { connectToTemporal } from '../config/connect';
 import { createLogger } from '../config/logger';
 import { temporalConnectConfig } from '../config/temporal';
 import { ESCALATION_WORKFLOW } from '../workflows/messages';
@@ -19,8 +19,7 @@ async function main() {
   const limit = Number(process.env.REPLAY_LIMIT ?? 200);
   const days = Number(process.env.REPLAY_CLOSED_DAYS ?? 14);
   const connect = temporalConnectConfig();
-  const address = connect.connectionOptions?.address ?? 'localhost:7233';
-  const connection = await untilConnected(`Temporal at ${address}`, () => Connection.connect({ connectTimeout: '5s', ...(connect.connectionOptions as Parameters<typeof Connection.connect>[0]) }), logger);
+  const connection = await connectToTemporal(connect, logger);
   const client = new Client({ connection, namespace: connect.namespace });
   const since = new Date(Date.now() - days * 86_400_000).toISOString();
   const query = `WorkflowType = '${ESCALATION_WORKFLOW}' AND (ExecutionStatus = 'Running' OR CloseTime > '${since}')`;

@@ -4,8 +4,7 @@
  * TEMPORAL_NAMESPACE and temporal.toml profiles like the worker; waits for Temporal with backoff.
  * On Temporal Cloud the operator API is closed to API keys of this kind: create them in the console.
  */
-import { Connection } from '@temporalio/client';
-import { untilConnected } from '../config/connect';
+import { connectToTemporal } from '../config/connect';
 import { createLogger } from '../config/logger';
 import { temporalConnectConfig } from '../config/temporal';
 import { ensureSearchAttributes } from '../worker/search-attributes';
@@ -14,8 +13,7 @@ import { SA } from '../workflows/messages';
 async function main() {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'setup');
   const connect = temporalConnectConfig();
-  const address = connect.connectionOptions?.address ?? 'localhost:7233';
-  const connection = await untilConnected(`Temporal at ${address}`, () => Connection.connect({ connectTimeout: '5s', ...(connect.connectionOptions as Parameters<typeof Connection.connect>[0]) }), logger);
+  const connection = await connectToTemporal(connect, logger);
   try {
     const added = await ensureSearchAttributes(connection, connect.namespace);
     logger.info({ namespace: connect.namespace, added, total: Object.keys(SA).length }, added.length ? `registered ${added.length} search attributes` : 'search attributes already registered');

@@ -4,7 +4,7 @@ import { createLogger } from '../config/logger';
 import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
-import { StoppedWaiting, stopSignal } from '../config/connect';
+import { quitIfStopped, stopSignal } from '../config/connect';
 import { createMetrics, serveMetrics } from '../config/metrics';
 import { activitiesFromConfig, createEscalationWorker } from './worker';
 
@@ -25,13 +25,7 @@ async function main() {
     activities: activitiesFromConfig(env, config, linkSecret, logger, metrics),
     logger,
     signal: waiting.signal,
-  }).catch((err: unknown) => {
-    if (err instanceof StoppedWaiting) {
-      logger.info('stopped before Temporal answered');
-      process.exit(0);
-    }
-    throw err;
-  });
+  }).catch(quitIfStopped(logger));
   waiting.release();
   const metricsServer = env.METRICS_PORT
     ? await serveMetrics({ port: env.METRICS_PORT, metrics, extra: [`http://${sdkMetrics}/metrics`], healthy: () => worker.getState() === 'RUNNING' })

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { Connection } from '@temporalio/client';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import { createActivities } from '../activities';
 import { OutboxMailer, SmtpMailer } from '../activities/email';
@@ -10,7 +9,7 @@ import type { EscalationConfig, Env } from '../config/settings';
 import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
 import { ensureSearchAttributes } from './search-attributes';
-import { untilConnected } from '../config/connect';
+import { connectToTemporal } from '../config/connect';
 
 /** The activities' clients, built from config: SMTP or the outbox, Slack or off. */
 export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string, logger?: Logger, metrics?: Metrics) {
@@ -40,12 +39,7 @@ export async function createEscalationWorker(p: {
   signal?: AbortSignal;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
   // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
-  const client = await untilConnected(
-    `Temporal at ${p.connect.connectionOptions?.address ?? 'localhost:7233'}`,
-    () => Connection.connect({ connectTimeout: '5s', ...(p.connect.connectionOptions as Parameters<typeof Connection.connect>[0]) }),
-    p.logger,
-    { signal: p.signal },
-  );
+  const client = await connectToTemporal(p.connect, p.logger, { signal: p.signal });
   try {
     const added = await ensureSearchAttributes(client, p.connect.namespace);
     if (added.length) p.logger.info({ added }, 'registered search attributes');

@@ -3,7 +3,7 @@
  * and two workers and two APIs (the programs of `npm run worker` / `npm run api`) with one of each
  * killed during a burst of opens and acknowledgements.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
 import { ESCALATION_WORKFLOW, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
-import { spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
+import { runToExit, spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
 import { openBody } from '../helpers/system';
 import { startSmtp, type SmtpFixture } from '../helpers/smtp';
 
@@ -263,11 +263,7 @@ maybe('the Temporal server and the service’s processes fail', () => {
 maybe('running it: setup, metrics', () => {
   test('npm run setup:temporal registers the search attributes on a server that has none, and a second run changes nothing', async () => {
     const { address, client, server } = await freshServer('setup');
-    const run = async () => {
-      const p = spawnProgram('scripts/setup-temporal.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
-      const code = await new Promise<number | null>((r) => (p.proc.exitCode !== null ? r(p.proc.exitCode) : p.proc.once('exit', (c) => r(c))));
-      return { code, out: p.output() };
-    };
+    const run = () => runToExit('scripts/setup-temporal.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
     const first = await run();
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/registered 16 search attributes/);
@@ -306,6 +302,11 @@ maybe('running it: setup, metrics', () => {
     expect(workerText).toMatch(/^temporal_[a-z_]+/m); // the SDK's own metrics, merged in
     expect(workerText).toMatch(/escalation_process_resident_memory_bytes/);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+    // The image's HEALTHCHECK script: healthy against the worker's port and the API's, not against a dead one.
+    const check = (env: Record<string, string>) => spawnSync(process.execPath, ['scripts/healthcheck.mjs'], { cwd: join(__dirname, '..', '..'), env: { PATH: process.env.PATH ?? '', ...env }, timeout: 10_000 }).status;
+    expect(check({ HEALTHCHECK_PORT: String(metricsPort) })).toBe(0);
+    expect(check({ PORT: String(apiPort) })).toBe(0);
+    expect(check({ HEALTHCHECK_PORT: String(await freePort()) })).toBe(1);
     // Every metric the Grafana dashboard charts is one these endpoints serve.
     const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'deploy', 'grafana', 'escalations.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
     const charted = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/\b(escalation|temporal)_[a-z_]+/g) ?? [])));
@@ -328,11 +329,7 @@ maybe('running it: setup, metrics', () => {
     const [one, two] = [await start(taskQueue), await start(taskQueue)];
     await two.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() }] });
     await waitUntil(() => one.query(getCaseQuery), (c) => c.messages.length > 0 && c.messages.every((m) => m.status !== 'pending'), 'the first case ran');
-    const replay = async () => {
-      const p = spawnProgram('scripts/replay.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
-      const code = await new Promise<number | null>((r) => (p.proc.exitCode !== null ? r(p.proc.exitCode) : p.proc.once('exit', (c) => r(c))));
-      return { code, out: p.output() };
-    };
+    const replay = () => runToExit('scripts/replay.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
     const good = await replay();
     expect([good.code, good.out]).toEqual([0, expect.stringMatching(/2 cases replay against this code/)]);
 

@@ -57,6 +57,13 @@ export function spawnProgram(program: string, env: Record<string, string>, nodeA
   };
 }
 
+/** Runs one of the project's programs to its end: its exit code and everything it printed. */
+export async function runToExit(program: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const p = spawnProgram(program, env);
+  const code = await new Promise<number | null>((r) => (p.proc.exitCode !== null ? r(p.proc.exitCode) : p.proc.once('exit', (c) => r(c))));
+  return { code, out: p.output() };
+}
+
 /** An escalation config file for the processes: the Slack channel and a roster of local addresses. */
 export function writeConfig(config: object): string {
   const dir = mkdtempSync(join(tmpdir(), 'escalation-config-'));
