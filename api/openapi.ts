@@ -14,7 +14,9 @@ const actionSummary = z
     status: z.enum(['open', 'closed']),
     severity: severitySchema,
     deadlines: z.record(z.string(), isoOrNull),
-    paused: z.null(),
+    paused: z
+      .object({ since: z.string(), reason: z.string(), until: isoOrNull, note: isoOrNull, by: isoOrNull, remaining: z.record(z.string(), z.number()) })
+      .nullable(),
     warnings: z.array(z.object({ code: z.string(), field: z.string(), message: z.string() }).passthrough()),
   })
   .openapi('ActionSummary', { description: 'The case after the action (compact: GET the case for the whole view)' });
@@ -30,6 +32,9 @@ const ACTION_NAMES: Record<ActionType, string> = {
   csat: 'Csat',
   outcome: 'Outcome',
   close: 'Close',
+  pause: 'Pause',
+  resume: 'Resume',
+  reply: 'CustomerReply',
 };
 // Named once per process (zod's registry keeps one schema per id): the bodies as clients send them,
 // from the same schemas the workflow's validators use (the task kind is in the path).

@@ -17,5 +17,7 @@ export const ACTION_ROUTES: { path: string; action: ActionType; role: ApiRole; s
   { path: '/escalations/:id/csat', action: 'csat', role: 'agent', summary: 'Record CSAT (0–10)', link: ['csat'] },
   { path: '/escalations/:id/outcome', action: 'outcome', role: 'agent', summary: 'Record the renewal outcome' },
   { path: '/escalations/:id/close', action: 'close', role: 'admin', summary: 'Close early (duplicate, withdrawn)' },
+  { path: '/escalations/:id/pause', action: 'pause', role: 'agent', summary: 'Pause the customer-facing clocks while waiting on the customer or a third party' },
+  { path: '/escalations/:id/resume', action: 'resume', role: 'agent', summary: 'Run the paused clocks again: every open deadline moves by the time paused' },
 ];
 

@@ -4,7 +4,7 @@ import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Secrets } from '../config/secrets';
 import { ConfigError, type Env, type EscalationConfig } from '../config/settings';
-import { DEADLINE_KINDS, DEFAULT_LIMITS, STAGES, type Limits, type Policy } from '../playbook';
+import { DEADLINE_KINDS, DEFAULT_LIMITS, STAGES, type Calendar, type Limits, type Policy } from '../playbook';
 import { createApp } from './app';
 import { createMetrics, registerCaseGauges, serveMetrics, type Metrics } from '../config/metrics';
 import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
@@ -17,6 +17,8 @@ export interface ApiOptions {
   taskQueue: string;
   policy: Policy;
   limits?: Limits;
+  /** Business-hours calendars by name (the escalation config's). */
+  calendars?: Record<string, Calendar>;
   apiKeys?: string;
   adminKey?: string;
   linkSecret: string;
@@ -38,6 +40,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     taskQueue: p.env.TEMPORAL_TASK_QUEUE,
     policy: p.config.policy,
     limits: p.config.limits,
+    calendars: p.config.calendars,
     apiKeys: p.env.API_KEYS,
     adminKey: p.secrets.adminKey,
     linkSecret: p.secrets.linkSecret,
@@ -81,7 +84,7 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
     DEADLINE_KINDS,
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
-  const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }));
+  const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), () => o.calendars ?? {});
   const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>

@@ -10,6 +10,7 @@ import {
   caseView,
   openCase,
   visibilityOf,
+  type Calendar,
   type CaseState,
   type Limits,
   escalationReport,
@@ -36,6 +37,8 @@ export class EscalationService {
     private readonly policy: () => Policy,
     /** What new cases may hold. */
     private readonly limits: () => Limits = () => ({ ...DEFAULT_LIMITS }),
+    /** Business-hours calendars by name. */
+    private readonly calendars: () => Record<string, Calendar> = () => ({}),
   ) {
     this.queries = new WorkflowClient({
       connection: client.connection,
@@ -53,7 +56,23 @@ export class EscalationService {
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: CaseView }> {
     const caseId = idempotencyKey ? `esc-${sha256(idempotencyKey).slice(0, 20)}` : `esc-${randomBytes(10).toString('hex')}`;
     const fingerprint = sha256(JSON.stringify(body));
-    const params: EscalationInput = { caseId, input: body satisfies CaseInput, policy: this.policy(), rulesVersion: RULES_VERSION, limits: this.limits(), openedAt: new Date().toISOString() };
+    const { calendar: named, ...input } = body;
+    const policy = this.policy();
+    const calendarName = named ?? policy.calendar;
+    const calendar = calendarName ? this.calendars()[calendarName] : undefined;
+    if (calendarName && !calendar) {
+      const known = Object.keys(this.calendars());
+      throw new HttpError(400, 'invalid', `Unknown calendar "${calendarName}"`, [{ field: 'calendar', message: `no such calendar (known: ${known.join(', ') || 'none'})` }]);
+    }
+    const params: EscalationInput = {
+      caseId,
+      input: input satisfies CaseInput,
+      policy,
+      rulesVersion: RULES_VERSION,
+      limits: this.limits(),
+      openedAt: new Date().toISOString(),
+      ...(calendar ? { calendar } : {}),
+    };
     // The case as the workflow will open it: the state machine is pure, so the answer needs no worker.
     const opening = openCase(openingOf(params)).state;
     const opened = () => ({ created: true, case: caseView(opening) });
@@ -308,7 +327,7 @@ function searchAttributesOf(state: CaseState): SearchAttributePair[] {
   const values = visibilityOf(state);
   return Object.entries(SA)
     .map(([name, key]) => ({ key, value: values[name as keyof typeof values] }))
-    .filter((p) => p.value !== null && !(Array.isArray(p.value) && p.value.length === 0)) as SearchAttributePair[];
+    .filter((p) => p.value != null && !(Array.isArray(p.value) && p.value.length === 0)) as SearchAttributePair[];
 }
 
 /** What cases still running older code answer to an action: the whole view. */
@@ -318,7 +337,7 @@ interface LegacyActionResult {
 }
 
 function summaryOfView(view: CaseView, warnings: ActionResult['warnings']): ActionResult {
-  return { id: view.id, stage: view.stage, status: view.status, severity: view.severity, deadlines: view.deadlines, paused: null, warnings };
+  return { id: view.id, stage: view.stage, status: view.status, severity: view.severity, deadlines: view.deadlines, paused: view.paused ?? null, warnings };
 }
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const quote = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
@@ -373,5 +392,6 @@ function factsOf(sa: TypedSearchAttributes): CaseFacts {
     csat: sa.get(SA.csat) ?? null,
     outcome: outcome === 'churned' || outcome === 'renewed' ? outcome : null,
     breachKinds: sa.get(SA.breachKinds) ?? [],
+    pausedSeconds: sa.get(SA.pausedSeconds) ?? 0,
   };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, ROLES, type Limits, type Policy, type Role } from '../playbook';
+import { DEFAULT_LIMITS, ROLES, WEEKDAYS, calendarProblem, type Calendar, type Limits, type Policy, type Role } from '../playbook';
 import { policySchema } from '../playbook/policy-schema';
 
 /** The environment of CONTRACT.md, parsed once at start. */
@@ -32,9 +32,23 @@ const person = z.object({ name: z.string().min(1), email: z.email(), slack: z.st
 export type Person = z.infer<typeof person>;
 export type Roster = Partial<Record<Role, Person>>;
 
-/** The escalation config file (JSON or YAML): roster, Slack channel, policy, templates folder. */
+/** A calendar as the config writes it (the name is its key); `calendarProblem` says what is wrong with one. */
+const calendarSchema = z
+  .object({
+    timezone: z.string().min(1),
+    hours: z.partialRecord(z.enum(WEEKDAYS), z.array(z.string())).default({}),
+    holidays: z.array(z.string()).default([]),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const problem = calendarProblem(c);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** The escalation config file (JSON or YAML): roster, Slack channel, policy, calendars, templates folder. */
 const fileSchema = z
   .object({
+    calendars: z.record(z.string().min(1).max(100), calendarSchema).default({}),
     roster: z.partialRecord(z.enum(ROLES), person).default({}),
     slack: z.object({ channel: z.string().min(1).optional() }).strict().default({}),
     policy: policySchema,
@@ -49,7 +63,13 @@ const fileSchema = z
       .prefault({}),
     templates: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((f, ctx) => {
+    const name = f.policy.calendar;
+    if (name && !f.calendars[name]) {
+      ctx.addIssue({ code: 'custom', path: ['policy', 'calendar'], message: `no calendar "${name}" in calendars (known: ${Object.keys(f.calendars).join(', ') || 'none'})` });
+    }
+  });
 
 export interface EscalationConfig {
   roster: Roster;
@@ -57,6 +77,8 @@ export interface EscalationConfig {
   policy: Policy;
   /** What new cases may hold (README, "Limits"). */
   limits: Limits;
+  /** Named business-hours calendars; a new case takes `policy.calendar` or the one its open names. */
+  calendars: Record<string, Calendar>;
   /** Absolute path of the folder whose templates override the built-in ones. */
   templatesDir: string | undefined;
 }
@@ -107,6 +129,7 @@ export function loadEscalationConfig(path: string | undefined): EscalationConfig
     slackChannel: file.slack.channel,
     policy: file.policy,
     limits: file.limits,
+    calendars: Object.fromEntries(Object.entries(file.calendars).map(([name, c]) => [name, { name, ...c }])),
     templatesDir,
   };
 }

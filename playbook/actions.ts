@@ -13,8 +13,9 @@ import { ACTION_STAGES, TASK_STAGES } from './stages';
 import { liveFiredKeys, respondDue } from './deadlines';
 import { after } from './windows';
 import { runClock } from './clock';
-import { closeCase, escalateInternally, maybeAdvance, whatWeTried } from './transitions';
-import { DEFAULT_LIMITS, storedTextChars, timelineLength, type Limits } from './limits';
+import { closeCase, endPause, escalateInternally, maybeAdvance, whatWeTried } from './transitions';
+import { DEFAULT_LIMITS, MAX_PAUSES, REPLY_CHARS, storedTextChars, timelineLength, type Limits } from './limits';
+import type { Calendar } from './calendar';
 import {
   Draft,
   PlaybookError,
@@ -31,7 +32,7 @@ import {
   type Transition,
 } from './state';
 
-export function openCase(p: { id: string; input: CaseInput; policy: Policy; now: number; rulesVersion?: number; limits?: Limits }): Transition {
+export function openCase(p: { id: string; input: CaseInput; policy: Policy; now: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar | null }): Transition {
   const { input } = p;
   const rulesVersion = p.rulesVersion ?? 1;
   const state: CaseState = {
@@ -67,6 +68,7 @@ export function openCase(p: { id: string; input: CaseInput; policy: Policy; now:
     customerThread: [],
     slackThreadTs: null,
     seq: 0,
+    ...(rulesVersion >= 4 ? { calendar: p.calendar ?? null } : {}),
   };
   const d = new Draft(state, p.now);
   const level = SEVERITY_TABLE[input.severity];
@@ -241,6 +243,7 @@ function applyIn(d: Draft, action: Action): void {
       requireStage(s, 'resolve', 'send a resolution');
       requireRoom(s, { text: [action.rootCause, action.fix, action.prevention] });
       const checked = lint(s, { rootCause: action.rootCause, fix: action.fix, prevention: action.prevention }, action.overrideLint);
+      endPause(d, 'a resolution was sent', by);
       s.resolution = { rootCause: action.rootCause, fix: action.fix, prevention: action.prevention };
       s.resolvedAt = d.at;
       s.firstResponseAt ??= d.at;
@@ -309,6 +312,39 @@ function applyIn(d: Draft, action: Action): void {
     case 'close': {
       requireStage(s, 'close', 'close the case');
       closeCase(d, action.reason, by);
+      break;
+    }
+    case 'pause': {
+      requireStage(s, 'pause', 'pause the clocks');
+      if (s.pause) throw new PlaybookError('conflict', `The clocks are already paused since ${s.pause.since} (${s.pause.reason})`, { paused: s.pause });
+      requireFuture('until', action.until, now);
+      requireRoom(s, { timeline: true, text: [action.note] });
+      if ((s.pauses?.length ?? 0) >= MAX_PAUSES) {
+        throw new PlaybookError('limit', `This case has reached its limit of ${MAX_PAUSES} pauses`, { limit: 'pauses', max: MAX_PAUSES, current: s.pauses!.length });
+      }
+      s.pause = { since: d.at, reason: action.reason, ...(action.until ? { until: action.until } : {}), ...(action.note ? { note: action.note } : {}), ...(by ? { by } : {}) };
+      const why = action.reason === 'waiting_on_customer' ? 'waiting on the customer' : 'waiting on a third party';
+      d.log('paused', `Customer-facing clocks paused, ${why}${action.until ? ` until ${action.until}` : ''}${action.note ? `: ${action.note}` : ''}`, by);
+      break;
+    }
+    case 'resume': {
+      requireStage(s, 'resume', 'resume the clocks');
+      if (!s.pause) throw new PlaybookError('conflict', 'The clocks are not paused', { paused: null });
+      requireRoom(s, { timeline: true });
+      endPause(d, action.note ?? 'resumed by hand', by);
+      break;
+    }
+    case 'reply': {
+      requireStage(s, 'reply', 'record a customer reply');
+      const text = action.text.length <= REPLY_CHARS ? action.text : `${action.text.slice(0, REPLY_CHARS - 1)}…`;
+      requireRoom(s, { timeline: true, text: [text] });
+      const reply = { at: d.at, from: action.from, text, ...(action.subject ? { subject: action.subject } : {}), ...(action.messageId ? { messageId: action.messageId } : {}) };
+      s.replies = [...(s.replies ?? []), reply];
+      d.log('customer_reply', `${action.from} replied: ${text.replace(/\s+/g, ' ')}`, by);
+      // Waiting on the customer is over; a reply in `resolve` may say the fix did not work: the CSM reads it.
+      const awaitingConfirmation = s.stage === 'resolve';
+      if (s.pause) endPause(d, 'the customer replied', by);
+      d.alert('customer_reply', 'customer_reply', ['csm'], { from: action.from, text, subject: action.subject ?? null, awaitingConfirmation });
       break;
     }
   }

@@ -3,12 +3,13 @@
  * to send. No I/O and no clock of its own (every function takes `now`), so the workflow can run it
  * deterministically and the tests can run it without Temporal. Along its seams:
  * state (what a case is), stages (which stage allows which action), windows (the one place a window is
- * laid on the clock), deadlines (derived, never stored), clock (timer points), actions, deliveries,
+ * laid on the clock), calendar (business time), deadlines (derived, never stored), clock (timer points), actions, deliveries,
  * limits (what a case may hold).
  */
 export * from './state';
 export * from './stages';
 export * from './windows';
+export * from './calendar';
 export * from './deadlines';
 export * from './clock';
 export * from './actions';

@@ -3,7 +3,7 @@
  */
 import { nextLevel, type Party } from './severity';
 import { DEADLINE_LABELS, liveFiredKeys, points, type Point } from './deadlines';
-import { escalateInternally, maybeAdvance } from './transitions';
+import { endPause, escalateInternally, maybeAdvance } from './transitions';
 import { Draft, iso, rulesOf, task, type CaseState, type Transition } from './state';
 import type { Outbound, TemplateId } from './messages';
 
@@ -52,6 +52,10 @@ function mergeAlerts(alerts: Alert[]): Alert[] {
 
 function fire(d: Draft, point: Point): Alert | undefined {
   const s = d.s;
+  if (point.type === 'resume') {
+    endPause(d, `the pause ran until ${s.pause?.until}`);
+    return undefined;
+  }
   const { kind, dueAt } = point.deadline;
   const data = { deadline: kind as string, what: DEADLINE_LABELS[kind], dueAt: iso(dueAt) };
   switch (point.type) {

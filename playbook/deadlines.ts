@@ -3,8 +3,8 @@
  * so a warning, breach or reminder happens once; only the keys of points that can still come up are kept.
  */
 import { durationMs, warnOffsetMs } from './policy';
-import { after, before } from './windows';
-import { iso, t, type CaseState, type DeadlineKind, type Stage } from './state';
+import { after, before, between } from './windows';
+import { PAUSABLE, iso, t, type CaseState, type DeadlineKind, type Stage } from './state';
 
 export interface Deadline {
   kind: DeadlineKind;
@@ -32,8 +32,44 @@ export const DEADLINE_LABELS: Readonly<Record<DeadlineKind, string>> = {
 const BEFORE_RESOLUTION: readonly Stage[] = ['acknowledge', 'investigate', 'communicate'];
 
 function deadline(state: CaseState, kind: DeadlineKind, startAt: number, dueAt: number, breachable = true): Deadline {
-  const warnAt = before(state, 'warn', dueAt, warnOffsetMs(state.policy, Math.max(0, dueAt - startAt)));
+  const warnAt = before(state, 'warn', dueAt, warnOffsetMs(state.policy, between(state, 'warn', startAt, dueAt, kind)), kind);
   return { kind, startAt, dueAt, breachable, warnAt: warnAt > startAt && warnAt < dueAt ? warnAt : null };
+}
+
+/** The pauses of a case, oldest first; the one in force ends at null. */
+function pauseSpans(state: CaseState): { from: number; to: number | null }[] {
+  const spans: { from: number; to: number | null }[] = (state.pauses ?? []).map((p) => ({ from: t(p.from), to: t(p.to) }));
+  if (state.pause) spans.push({ from: t(state.pause.since), to: null });
+  return spans;
+}
+
+/**
+ * Where a window's due moment lands once the pauses inside it are taken out: each pause that began
+ * before the (moving) due moment and after the window started moves it on by the window's time the
+ * pause held (business time for a business window). `held` is set while a pause holds the window:
+ * the time that was left when the pause began.
+ */
+function paused(state: CaseState, kind: DeadlineKind, startAt: number, dueAt: number): { dueAt: number; held: number | null } {
+  if (!PAUSABLE.includes(kind) || (!state.pause && !state.pauses?.length)) return { dueAt, held: null };
+  const w = kind as 'respond' | 'next_update' | 'resolve';
+  let due = dueAt;
+  for (const span of pauseSpans(state)) {
+    if (span.from >= due) break;
+    const from = Math.max(span.from, startAt);
+    if (span.to === null) return { dueAt: due, held: between(state, w, from, due) };
+    const moved = between(state, w, from, span.to);
+    if (moved > 0) due = after(state, w, due, moved);
+  }
+  return { dueAt: due, held: null };
+}
+
+/** The customer-facing clocks a pause holds now, with the time each had left (ms). */
+export function heldClocks(state: CaseState): { kind: DeadlineKind; remainingMs: number }[] {
+  return windows(state).flatMap((x) => {
+    if (!PAUSABLE.includes(x.kind)) return [];
+    const p = paused(state, x.kind, x.startAt, x.dueAt);
+    return p.held === null ? [] : [{ kind: x.kind, remainingMs: p.held }];
+  });
 }
 
 /** When the first progress update is due: the severity's respond window from the opening. */
@@ -41,47 +77,59 @@ export function respondDue(state: CaseState): number {
   return after(state, 'respond', t(state.openedAt), state.policy.respondWithin[state.severity]);
 }
 
-/** The deadlines still open on a case, earliest first. */
+interface Window { kind: DeadlineKind; startAt: number; dueAt: number; breachable: boolean }
+
+/** The deadlines still open on a case, earliest first; a clock a pause holds has none until it runs again. */
 export function openDeadlines(state: CaseState): Deadline[] {
-  if (state.status === 'closed') return [];
-  const p = state.policy;
-  const opened = t(state.openedAt);
   const out: Deadline[] = [];
-  if (!state.acknowledgedAt) out.push(deadline(state, 'acknowledge', opened, after(state, 'acknowledge', opened, p.acknowledgeWithin)));
-  if (!state.firstResponseAt) out.push(deadline(state, 'respond', opened, respondDue(state)));
-  if (state.firstResponseAt && state.lastUpdateAt && state.stage === 'communicate') {
-    const last = t(state.lastUpdateAt);
-    const due = state.promisedUpdateAt ? t(state.promisedUpdateAt) : after(state, 'next_update', last, p.updateEvery[state.severity]);
-    out.push(deadline(state, 'next_update', last, due));
+  for (const w of windows(state)) {
+    const p = paused(state, w.kind, w.startAt, w.dueAt);
+    if (p.held === null) out.push(deadline(state, w.kind, w.startAt, p.dueAt, w.breachable));
   }
-  if (BEFORE_RESOLUTION.includes(state.stage) && !state.internalEscalations.some((e) => e.trigger === 'unresolved')) {
-    out.push(deadline(state, 'resolve', opened, after(state, 'resolve', opened, p.escalateUnresolvedAfter), false));
-  }
-  if (state.stage === 'resolve' && state.resolvedAt) {
-    const resolved = t(state.resolvedAt);
-    out.push(deadline(state, 'confirmation', resolved, after(state, 'confirmation', resolved, p.followUpWithin), false));
-  }
-  if (state.confirmedAt) {
-    const confirmed = t(state.confirmedAt);
-    for (const x of state.tasks) {
-      if (x.doneAt) continue;
-      const d = deadline(state, x.kind, confirmed, t(x.dueAt));
-      if (x.kind === 'qbr_review') d.warnAt = Math.max(confirmed, before(state, 'qbr_reminder', d.dueAt, p.qbrReminderBefore));
-      if (x.kind === 'follow_up') d.warnAt = null; // it goes out by itself at followUpAfter
-      out.push(d);
-    }
-  }
-  const renewal = state.input.customer.renewalDate;
-  if (renewal && !state.outcome && state.confirmedAt) {
-    out.push({ kind: 'outcome', startAt: t(state.confirmedAt), dueAt: t(renewal), breachable: false, warnAt: null });
+  const confirmed = state.confirmedAt ? t(state.confirmedAt) : 0;
+  for (const d of out) {
+    if (d.kind === 'qbr_review') d.warnAt = Math.max(confirmed, before(state, 'qbr_reminder', d.dueAt, state.policy.qbrReminderBefore));
+    if (d.kind === 'follow_up' || d.kind === 'outcome') d.warnAt = null; // the follow-up goes out by itself at followUpAfter
   }
   return out.sort((a, b) => a.dueAt - b.dueAt);
 }
 
-export type PointType = 'warn' | 'due' | 'remind' | 'auto_follow_up';
-export interface Point { key: string; at: number; type: PointType; deadline: Deadline; n?: number }
+/** Each window still open on a case as the policy lays it, before any pause. */
+function windows(state: CaseState): Window[] {
+  if (state.status === 'closed') return [];
+  const p = state.policy;
+  const opened = t(state.openedAt);
+  const out: Window[] = [];
+  const w = (kind: DeadlineKind, startAt: number, dueAt: number, breachable = true) => out.push({ kind, startAt, dueAt, breachable });
+  if (!state.acknowledgedAt) w('acknowledge', opened, after(state, 'acknowledge', opened, p.acknowledgeWithin));
+  if (!state.firstResponseAt) w('respond', opened, respondDue(state));
+  if (state.firstResponseAt && state.lastUpdateAt && state.stage === 'communicate') {
+    const last = t(state.lastUpdateAt);
+    w('next_update', last, state.promisedUpdateAt ? t(state.promisedUpdateAt) : after(state, 'next_update', last, p.updateEvery[state.severity]));
+  }
+  if (BEFORE_RESOLUTION.includes(state.stage) && !state.internalEscalations.some((e) => e.trigger === 'unresolved')) {
+    w('resolve', opened, after(state, 'resolve', opened, p.escalateUnresolvedAfter), false);
+  }
+  if (state.stage === 'resolve' && state.resolvedAt) {
+    const resolved = t(state.resolvedAt);
+    w('confirmation', resolved, after(state, 'confirmation', resolved, p.followUpWithin), false);
+  }
+  if (state.confirmedAt) {
+    const confirmed = t(state.confirmedAt);
+    for (const x of state.tasks) if (!x.doneAt) w(x.kind, confirmed, t(x.dueAt));
+  }
+  const renewal = state.input.customer.renewalDate;
+  if (renewal && !state.outcome && state.confirmedAt) w('outcome', t(state.confirmedAt), t(renewal), false);
+  return out;
+}
 
-const ORDER: Record<PointType, number> = { auto_follow_up: 0, warn: 1, due: 2, remind: 3 };
+export type PointType = 'warn' | 'due' | 'remind' | 'auto_follow_up' | 'resume';
+/** A moment the case wakes up by itself: a point of a deadline, or the end a pause was given. */
+export type Point =
+  | { key: string; at: number; type: Exclude<PointType, 'resume'>; deadline: Deadline; n?: number }
+  | { key: string; at: number; type: 'resume' };
+
+const ORDER: Record<PointType, number> = { resume: -1, auto_follow_up: 0, warn: 1, due: 2, remind: 3 };
 
 /** Every timer point of the open deadlines, fired or not. */
 function allPoints(state: CaseState): Point[] {
@@ -97,9 +145,11 @@ function allPoints(state: CaseState): Point[] {
     out.push({ key: `due:${id}`, at: d.dueAt, type: 'due', deadline: d });
     if (d.kind === 'resolve') continue; // the internal escalation is the reminder
     for (let n = 1; n <= p.maxReminders; n++) {
-      out.push({ key: `remind${n}:${id}`, at: after(state, 'remind', d.dueAt, n * durationMs(p.remindEvery)), type: 'remind', deadline: d, n });
+      out.push({ key: `remind${n}:${id}`, at: after(state, 'remind', d.dueAt, n * durationMs(p.remindEvery), d.kind), type: 'remind', deadline: d, n });
     }
   }
+  const until = state.status === 'open' ? state.pause?.until : undefined;
+  if (until) out.push({ key: `resume@${until}`, at: t(until), type: 'resume' });
   return out;
 }
 
@@ -121,6 +171,7 @@ export function liveFiredKeys(state: CaseState): string[] {
 export function nextWake(state: CaseState): { at: number; summary: string } | null {
   const next = points(state)[0];
   if (!next) return null;
+  if (next.type === 'resume') return { at: next.at, summary: 'resume the paused clocks' };
   const what = { warn: 'warn before', due: 'deadline:', remind: 'reminder:', auto_follow_up: 'send follow-up;' }[next.type];
   return { at: next.at, summary: `${what} ${DEADLINE_LABELS[next.deadline.kind]}` };
 }

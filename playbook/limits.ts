@@ -37,7 +37,13 @@ export const TEXT_LIMITS = {
   description: 10_000,
 } as const;
 
-/** The request body the API accepts (bytes); larger → 413. */
+/** Pauses a case may take (each ended one is kept to move its deadlines); more → 422 limit_reached. */
+export const MAX_PAUSES = 100;
+
+/** Characters of a customer reply kept on the case (the rest is in the mailbox it came from). */
+export const REPLY_CHARS = 4_000;
+
+/** The request body the API accepts (bytes); larger → 413. A raw email to /inbound/email may be larger. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Entries on the case's timeline as the view shows it (under rules 2 the notes are merged in, not stored twice). */
@@ -51,6 +57,7 @@ export function storedTextChars(state: CaseState): number {
   for (const x of state.notes) n += x.text.length;
   for (const x of state.internalEscalations) n += x.note.length + (x.ask?.length ?? 0);
   for (const x of state.tasks) n += x.notes?.length ?? 0;
+  for (const x of state.replies ?? []) n += x.text.length;
   n += state.csat?.comment?.length ?? 0;
   n += state.outcome?.note?.length ?? 0;
   if (state.resolution) n += state.resolution.rootCause.length + state.resolution.fix.length + state.resolution.prevention.length;

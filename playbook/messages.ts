@@ -11,6 +11,7 @@ export const INTERNAL_KINDS = [
   'reminder',
   'reopened',
   'delivery_failed',
+  'customer_reply',
 ] as const;
 export type MessageKind = (typeof CUSTOMER_KINDS)[number] | (typeof INTERNAL_KINDS)[number];
 
@@ -26,6 +27,7 @@ export const TEMPLATE_IDS = [
   'reminder',
   'reopened',
   'delivery_failed',
+  'customer_reply',
 ] as const;
 export type TemplateId = (typeof TEMPLATE_IDS)[number];
 

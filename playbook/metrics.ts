@@ -18,6 +18,8 @@ export interface CaseFacts {
   csat: number | null;
   outcome: 'renewed' | 'churned' | null;
   breachKinds: string[];
+  /** Seconds the customer-facing clocks were paused (pauses that ended). */
+  pausedSeconds: number;
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -45,10 +47,22 @@ export function escalationMetrics(cases: CaseFacts[], policy: Policy) {
   const bySeverity = Object.fromEntries(
     SEVERITIES.map((s) => {
       const window = policy.respondWithin[s];
-      const values = cases.filter((c) => c.severity === s && c.resolutionSeconds !== null).map((c) => c.resolutionSeconds!);
-      return [s, { window, ...durations(values, Math.round(durationMs(window) / 1000)) }];
+      const resolved = cases.filter((c) => c.severity === s && c.resolutionSeconds !== null);
+      const within = Math.round(durationMs(window) / 1000);
+      const total = resolved.reduce((n, c) => n + c.resolutionSeconds!, 0);
+      const paused = resolved.reduce((n, c) => n + Math.min(c.pausedSeconds, c.resolutionSeconds!), 0);
+      return [
+        s,
+        {
+          window,
+          // Wall-clock time to resolution, paused time included: a pause cannot hide a slow case.
+          ...durations(resolved.map((c) => c.resolutionSeconds!), within),
+          excludingPaused: durations(resolved.map((c) => c.resolutionSeconds! - Math.min(c.pausedSeconds, c.resolutionSeconds!)), within),
+          pausedShare: total === 0 ? null : Math.round((paused / total) * 1000) / 1000,
+        },
+      ];
     }),
-  ) as Record<Severity, { window: string } & ReturnType<typeof durations>>;
+  ) as Record<Severity, { window: string; excludingPaused: ReturnType<typeof durations>; pausedShare: number | null } & ReturnType<typeof durations>>;
   const scores = cases.flatMap((c) => (c.csat === null ? [] : [c.csat]));
   const decided = cases.filter((c) => c.outcome !== null);
   const churned = decided.filter((c) => c.outcome === 'churned').length;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_POLICY, parseDuration, type Policy } from './policy';
 import { SEVERITIES, type Severity } from './severity';
+import { DEADLINE_KINDS } from './state';
 
 /** A positive duration string; the error says what is expected. */
 export const durationString = z
@@ -30,6 +31,8 @@ export const policySchema = z
       .default(DEFAULT_POLICY.warnBefore),
     remindEvery: durationString.default(DEFAULT_POLICY.remindEvery),
     maxReminders: z.number().int().min(0).max(20).default(DEFAULT_POLICY.maxReminders),
+    calendar: z.string().min(1).optional(),
+    businessHours: z.array(z.enum(DEADLINE_KINDS.filter((k) => k !== 'outcome' && k !== 'qbr_review') as ['acknowledge'])).optional(),
   })
   .strict()
   .refine((p) => parseDuration(p.followUpAfter)! <= parseDuration(p.followUpWithin)!, {

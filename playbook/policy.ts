@@ -1,5 +1,6 @@
 import ms, { type StringValue } from 'ms';
 import { SEVERITIES, SEVERITY_TABLE, type Severity } from './severity';
+import type { DeadlineKind } from './state';
 
 /** Every window of the playbook, as duration strings ("90s", "4h", "7d"). A case keeps the policy it opened with. */
 export interface Policy {
@@ -17,6 +18,10 @@ export interface Policy {
   /** After a breach the owner is reminded this often, at most `maxReminders` times. */
   remindEvery: string;
   maxReminders: number;
+  /** The calendar a new case uses unless its open names one (rules 4); unset: calendar time. */
+  calendar?: string;
+  /** The windows counted in business time when a calendar is in force (default: DEFAULT_BUSINESS_WINDOWS). */
+  businessHours?: DeadlineKind[];
 }
 
 const bySeverity = (): Record<Severity, string> =>

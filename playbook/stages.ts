@@ -18,6 +18,10 @@ export const ACTION_STAGES: Readonly<Record<ActionType, readonly Stage[]>> = {
   csat: ['follow_up', 'recovery'],
   outcome: OPEN,
   close: OPEN,
+  pause: ['investigate', 'communicate'],
+  // A pause holds only in these stages: resolving or closing ends it.
+  resume: ['investigate', 'communicate'],
+  reply: OPEN,
 };
 
 /** Task kinds narrow `complete_task`: the follow-up belongs to its own stage. */

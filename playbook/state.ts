@@ -10,6 +10,7 @@ import type { LintFinding } from './lint';
 import type { Outbound, TemplateId } from './messages';
 import type { Party } from './severity';
 import { DEFAULT_LIMITS, type Limits } from './limits';
+import type { Calendar } from './calendar';
 
 export const STAGES = ['acknowledge', 'investigate', 'communicate', 'resolve', 'follow_up', 'recovery', 'closed'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -29,8 +30,10 @@ export const SEGMENT_LABELS: Readonly<Record<Segment, string>> = { smb: 'SMB', '
  * 3: the playbook's decisions of 2; the workflow runs every change made behind `patched()` until then
  *    (PATCHES in workflows/escalation.ts) without writing a marker for each, so a new case's history
  *    and visibility carry no patch bookkeeping.
+ * 4: the case keeps the calendar it opened with and counts the policy's business windows in it.
+ *    (Pausing and customer replies are new actions: no earlier history holds one, so every case takes them.)
  */
-export const RULES_VERSION = 3;
+export const RULES_VERSION = 4;
 
 export interface CaseInput {
   customer: {
@@ -57,6 +60,17 @@ export interface CaseInput {
 
 export const DEADLINE_KINDS = ['acknowledge', 'respond', 'next_update', 'resolve', 'confirmation', 'follow_up', 'recovery_call', 'health_check', 'qbr_review', 'outcome'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
+
+/** Why the customer-facing clocks stop. */
+export const PAUSE_REASONS = ['waiting_on_customer', 'waiting_on_third_party'] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
+/** The clocks a pause stops: those the customer sees. The acknowledge clock and internal ones keep running. */
+export const PAUSABLE: readonly DeadlineKind[] = ['respond', 'next_update', 'resolve'];
+export interface Pause { since: string; reason: PauseReason; until?: string; note?: string; by?: string }
+/** A pause that ended: every clock it held moved on by its length. */
+export interface PauseSpan { from: string; to: string }
+/** A customer's email reply: its new text, quoted history and signature removed. */
+export interface Reply { at: string; from: string; text: string; subject?: string; messageId?: string }
 
 export interface Breach { kind: DeadlineKind; dueAt: string; at: string }
 export interface InternalEscalation { trigger: InternalTrigger; to: Role[]; at: string; note: string; ask?: string; by?: string }
@@ -116,6 +130,14 @@ export interface CaseState {
   seq: number;
   /** Rules 2: delivered message records dropped from `messages` (oldest first) to keep the case bounded. */
   messagesOmitted?: number;
+  /** Rules 4: the calendar the case opened with (its definition, so a changed config leaves it be), or null. */
+  calendar?: Calendar | null;
+  /** The pause in force, if any. */
+  pause?: Pause | null;
+  /** Pauses that ended, oldest first (at most MAX_PAUSES). */
+  pauses?: PauseSpan[];
+  /** Customer replies received by email, oldest first. */
+  replies?: Reply[];
 }
 
 export type Action =
@@ -129,7 +151,10 @@ export type Action =
   | { type: 'complete_task'; kind: TaskKind; notes: string; by?: string }
   | { type: 'csat'; score: number; comment?: string; by?: string }
   | { type: 'outcome'; churned: boolean; note?: string; by?: string }
-  | { type: 'close'; reason: string; by?: string };
+  | { type: 'close'; reason: string; by?: string }
+  | { type: 'pause'; reason: PauseReason; note?: string; until?: string; by?: string }
+  | { type: 'resume'; note?: string; by?: string }
+  | { type: 'reply'; from: string; text: string; subject?: string; messageId?: string; by?: string };
 export type ActionType = Action['type'];
 
 export type ErrorCode = 'conflict' | 'lint' | 'invalid' | 'limit';

@@ -162,4 +162,17 @@ Reason: {{reason}}
 Please reach them another way. Case: {{links.case}}`,
     slack: '{{mentions}} :x: A {{failedKind}} message by {{channel}} failed: {{reason}}',
   },
+  customer_reply: {
+    subject: '[Customer reply{{#if awaitingConfirmation}} - awaiting confirmation{{/if}}] {{customer.name}} - {{case.title}}',
+    text: `{{from}} replied on "{{case.title}}"{{#if subject}} ({{subject}}){{/if}}:
+
+{{text}}
+{{#if awaitingConfirmation}}
+The fix is awaiting their confirmation: if they say it is still broken, record "not fixed" on the case.
+{{/if}}
+Stage: {{case.stage}}
+Case: {{links.case}}`,
+    slack:
+      '{{mentions}} :incoming_envelope: *Customer reply* from {{from}}{{#if awaitingConfirmation}} (the fix awaits their confirmation: is it still broken?){{/if}}:\n>{{text}}',
+  },
 };

@@ -3,7 +3,7 @@
  * closing.
  */
 import { INTERNAL_ESCALATION_PATH, routeTo, type InternalTrigger } from './routing';
-import { task, type CaseState, type Draft } from './state';
+import { t, task, type CaseState, type Draft } from './state';
 
 export function escalateInternally(d: Draft, a: { trigger: InternalTrigger; note: string; ask?: string; includeIfNeeded?: boolean; by?: string }): void {
   const route = INTERNAL_ESCALATION_PATH[a.trigger];
@@ -45,7 +45,33 @@ export function maybeAdvance(d: Draft): void {
   }
 }
 
+/** The pause in force ends: its span is kept (it moves the deadlines it held) and the clocks run again. */
+export function endPause(d: Draft, why: string, by?: string): void {
+  const s = d.s;
+  if (!s.pause) return;
+  const spans = [...(s.pauses ?? []), { from: s.pause.since, to: d.at }];
+  s.pauses = spans;
+  const seconds = Math.round((d.now - t(s.pause.since)) / 1000);
+  s.pause = null;
+  d.log('resumed', `Clocks running again after ${formatSeconds(seconds)} paused: ${why}`, by);
+}
+
+/** Seconds the case has spent paused, up to `now`. */
+export function pausedSeconds(state: CaseState, now: number): number {
+  let ms = 0;
+  for (const p of state.pauses ?? []) ms += t(p.to) - t(p.from);
+  if (state.pause) ms += Math.max(0, now - t(state.pause.since));
+  return Math.round(ms / 1000);
+}
+
+export function formatSeconds(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.round((seconds % 3600) / 60);
+  return h > 0 ? `${h}h${m > 0 ? ` ${m}m` : ''}` : `${m}m`;
+}
+
 export function closeCase(d: Draft, reason: string, by?: string): void {
+  endPause(d, 'the case closed', by);
   d.s.stage = 'closed';
   d.s.status = 'closed';
   d.s.closedAt = d.at;

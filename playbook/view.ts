@@ -1,4 +1,5 @@
-import { openDeadlines } from './deadlines';
+import { heldClocks, openDeadlines } from './deadlines';
+import { pausedSeconds } from './transitions';
 import { actionsAllowed } from './stages';
 import { SUMMARY_CHARS, limitsOf, rulesOf, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { SEVERITY_TABLE } from './severity';
@@ -43,6 +44,16 @@ export function deadlinesOf(state: CaseState) {
   };
 }
 
+const VIEW_NAMES: Partial<Record<DeadlineKind, string>> = { respond: 'respond', next_update: 'nextUpdate', resolve: 'resolve' };
+
+/** The pause in force, with the time each clock it holds had left (seconds), or null. */
+export function pausedOf(state: CaseState) {
+  const p = state.pause;
+  if (!p || state.status === 'closed') return null;
+  const remaining = Object.fromEntries(heldClocks(state).map((h) => [VIEW_NAMES[h.kind] ?? h.kind, Math.round(h.remainingMs / 1000)]));
+  return { since: p.since, reason: p.reason, until: p.until ?? null, note: p.note ?? null, by: p.by ?? null, remaining };
+}
+
 /**
  * What an action answers: small and of fixed size, because every update result is stored in the
  * case's history (the whole view is a query).
@@ -54,15 +65,14 @@ export function actionSummary(state: CaseState, warnings: LintFinding[]) {
     status: state.status,
     severity: state.severity,
     deadlines: deadlinesOf(state),
-    /** Pausing the clocks is not built yet: no case is paused. */
-    paused: null,
+    paused: pausedOf(state),
     warnings,
   };
 }
 export type ActionSummary = ReturnType<typeof actionSummary>;
 
-/** The case as the API and the Temporal UI show it. */
-export function caseView(state: CaseState) {
+/** The case as the API and the Temporal UI show it (`now`: for the time paused so far). */
+export function caseView(state: CaseState, now: number = Date.now()) {
   const next = openDeadlines(state)[0];
   const { input } = state;
   return {
@@ -91,6 +101,10 @@ export function caseView(state: CaseState) {
     closedAt: state.closedAt,
     closeReason: state.closeReason,
     deadlines: deadlinesOf(state),
+    paused: pausedOf(state),
+    pausedSeconds: pausedSeconds(state, state.closedAt ? Date.parse(state.closedAt) : now),
+    calendar: state.calendar?.name ?? null,
+    replies: state.replies ?? [],
     nextDeadline: next ? { kind: next.kind, dueAt: new Date(next.dueAt).toISOString() } : null,
     breaches: state.breaches,
     internalEscalations: state.internalEscalations,
@@ -132,6 +146,8 @@ export function caseDetails(state: CaseState): string {
     next ? `**Next deadline:** ${next.kind} at ${new Date(next.dueAt).toISOString()}` : '**Next deadline:** none',
     `**Breaches:** ${state.breaches.length === 0 ? 'none' : state.breaches.map((b) => b.kind).join(', ')}`,
   ];
+  if (state.pause) lines.push(`**Paused:** since ${state.pause.since} (${state.pause.reason.replace(/_/g, ' ')})${state.pause.until ? ` until ${state.pause.until}` : ''}`);
+  if (state.calendar) lines.push(`**Business hours:** ${state.calendar.name} (${state.calendar.timezone})`);
   return lines.join('\n');
 }
 
@@ -157,6 +173,9 @@ export function visibilityOf(state: CaseState) {
     ackSeconds: seconds(state.openedAt, state.acknowledgedAt),
     resolutionSeconds: seconds(state.openedAt, state.resolvedAt),
     csat: state.csat?.score ?? null,
+    // Absent (never published) on a case that never paused, so cases from before pausing publish what they always did.
+    paused: state.pause || state.pauses?.length ? state.pause != null && state.status === 'open' : undefined,
+    pausedSeconds: state.pauses?.length ? pausedSeconds({ ...state, pause: null }, 0) : undefined,
   };
 }
 export type Visibility = ReturnType<typeof visibilityOf>;

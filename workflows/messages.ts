@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Action, ActionSummary, CaseInput, CaseState, CaseView, Limits, Policy, openCase } from '../playbook';
+import type { Action, ActionSummary, Calendar, CaseInput, CaseState, CaseView, Limits, Policy, openCase } from '../playbook';
 
 /** The workflow type; test/unit checks it names the exported workflow function. */
 export const ESCALATION_WORKFLOW = 'escalationWorkflow' as const;
@@ -24,6 +24,8 @@ export interface EscalationInput {
    * will hold it without waiting for a worker. Absent: the workflow's first moment.
    */
   openedAt?: string;
+  /** Rules 4: the calendar the case runs its business windows on (its whole definition), or absent for none. */
+  calendar?: Calendar;
   /** Set only by continue-as-new: the whole case carried into the new run. */
   carried?: CaseState;
   /**
@@ -43,6 +45,7 @@ export function openingOf(params: EscalationInput): Parameters<typeof openCase>[
     now: Number.isFinite(given) ? given : Date.now(),
     rulesVersion: params.rulesVersion,
     limits: params.limits,
+    calendar: params.calendar ?? null,
   };
 }
 
@@ -66,6 +69,9 @@ export const completeTaskUpdate = defineUpdate<ActionResult, [Args<'complete_tas
 export const csatUpdate = defineUpdate<ActionResult, [Args<'csat'>]>('csat');
 export const outcomeUpdate = defineUpdate<ActionResult, [Args<'outcome'>]>('outcome');
 export const closeUpdate = defineUpdate<ActionResult, [Args<'close'>]>('close');
+export const pauseUpdate = defineUpdate<ActionResult, [Args<'pause'>]>('pause');
+export const resumeUpdate = defineUpdate<ActionResult, [Args<'resume'>]>('resume');
+export const customerReplyUpdate = defineUpdate<ActionResult, [Args<'reply'>]>('customerReply');
 
 /** Each update with the playbook action it carries. */
 export const ACTION_UPDATES = {
@@ -80,6 +86,9 @@ export const ACTION_UPDATES = {
   csat: csatUpdate,
   outcome: outcomeUpdate,
   close: closeUpdate,
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  reply: customerReplyUpdate,
 } as const;
 
 export const getCaseQuery = defineQuery<CaseView>('getCase');
@@ -102,4 +111,7 @@ export const SA = {
   ackSeconds: defineSearchAttributeKey('EscalationAckSeconds', SearchAttributeType.INT),
   resolutionSeconds: defineSearchAttributeKey('EscalationResolutionSeconds', SearchAttributeType.INT),
   csat: defineSearchAttributeKey('EscalationCsat', SearchAttributeType.INT),
+  paused: defineSearchAttributeKey('EscalationPaused', SearchAttributeType.BOOL),
+  /** Seconds paused by pauses that ended (a double: the dev server keeps three ints, all taken). */
+  pausedSeconds: defineSearchAttributeKey('EscalationPausedSeconds', SearchAttributeType.DOUBLE),
 } as const;

@@ -5,7 +5,7 @@
  * Pure zod: no Node built-ins, safe in the workflow sandbox. OpenAPI names are given in api/openapi.ts.
  */
 import { z } from 'zod';
-import { CATEGORIES, INTERNAL_TRIGGERS, NOTE_KINDS, SEGMENTS, SEVERITIES, STAGES, TASK_KINDS, TEXT_LIMITS } from '../playbook';
+import { CATEGORIES, INTERNAL_TRIGGERS, NOTE_KINDS, PAUSE_REASONS, REPLY_CHARS, SEGMENTS, SEVERITIES, STAGES, TASK_KINDS, TEXT_LIMITS } from '../playbook';
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const line = (max: number = TEXT_LIMITS.line) => text(max).regex(/^[^\r\n]*$/, 'must be one line');
@@ -61,6 +61,7 @@ export const openSchema = z.object({
   neededBy: isoTime.optional(),
   workaround: short().optional(),
   flags: z.object({ executiveInvolved: z.boolean().optional(), churnThreat: z.boolean().optional() }).optional(),
+  calendar: line(100).optional().describe('A calendar of the escalation config (the customer’s region); default: policy.calendar'),
 });
 export type OpenBody = z.infer<typeof openSchema>;
 
@@ -92,6 +93,21 @@ export const actionSchemas = {
   csat: z.object({ by, score: z.number().int().min(0).max(10), comment: long().optional() }),
   outcome: z.object({ by, churned: z.boolean(), note: long().optional() }),
   close: z.object({ by, reason: short() }),
+  pause: z.object({
+    by,
+    reason: z.enum(PAUSE_REASONS),
+    note: short().optional(),
+    until: isoTime.optional().describe('Resume by itself at this time (also on resume, or when the customer replies)'),
+  }),
+  resume: z.object({ by, note: short().optional() }),
+  reply: z.object({
+    by,
+    from: line(320),
+    // The text is cut to what a case keeps (REPLY_CHARS) by the playbook, not refused: a customer's words are never lost for length.
+    text: z.string().trim().min(1, 'must not be empty').max(REPLY_CHARS * 25, `must be at most ${REPLY_CHARS * 25} characters`),
+    subject: line(998).optional(),
+    messageId: line(998).optional(),
+  }),
 } as const;
 export type ActionSchemas = typeof actionSchemas;
 

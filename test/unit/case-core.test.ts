@@ -206,6 +206,9 @@ describe('one table of which stage allows which action', () => {
     csat: { type: 'csat', score: 9 },
     outcome: { type: 'outcome', churned: false },
     close: { type: 'close', reason: 'r' },
+    pause: { type: 'pause', reason: 'waiting_on_customer' },
+    resume: { type: 'resume' },
+    reply: { type: 'reply', from: 'pat@example.com', text: 'Thanks!' },
   };
   /** A case in each stage. */
   function inStage(stage: Stage): CaseState {
@@ -231,7 +234,9 @@ describe('one table of which stage allows which action', () => {
   test.each(STAGES)('in stage %s the state machine allows exactly what the table says, and the view lists it', (stage) => {
     const s = inStage(stage);
     for (const type of Object.keys(ACTION_STAGES) as ActionType[]) {
-      const code = refusal(() => validate(s, payload[type], T0 + 30 * MIN));
+      // Resuming needs a pause in force: where the table allows it, the case is paused first.
+      const before = type === 'resume' && ACTION_STAGES.pause.includes(stage) ? act(s, payload.pause, T0 + 20 * MIN).state : s;
+      const code = refusal(() => validate(before, payload[type], T0 + 30 * MIN));
       if (ACTION_STAGES[type].includes(stage)) expect([type, code]).toEqual([type, undefined]);
       else expect([type, code]).toEqual([type, 'conflict']);
     }

@@ -8,6 +8,7 @@ const fact = (f: Partial<CaseFacts>): CaseFacts => ({
   csat: null,
   outcome: null,
   breachKinds: [],
+  pausedSeconds: 0,
   ...f,
 });
 
@@ -40,4 +41,24 @@ test('CSAT, churn over decided cases, breaches by kind, and the breakdowns', () 
   expect(r.bySegment.smb.churn.rate).toBe(1);
   expect(r.bySegment.enterprise.cases).toBe(3);
   expect(r.bySeverity.high.cases).toBe(4);
+});
+
+describe('paused time in the reports', () => {
+  test('time to resolution is given with and without paused time, and the share of it paused', () => {
+    const m = escalationMetrics(
+      [
+        fact({ severity: 'high', resolutionSeconds: 10 * 3600, pausedSeconds: 6 * 3600 }),
+        fact({ severity: 'high', resolutionSeconds: 2 * 3600, pausedSeconds: 0 }),
+      ],
+      DEFAULT_POLICY,
+    );
+    const high = m.timeToResolution.bySeverity.high;
+    // Paused time stays in the headline figure: a pause cannot make a slow case look fast.
+    expect(high.p90Minutes).toBe(600);
+    expect(high.withinTarget).toBe(0.5);
+    expect(high.excludingPaused.p90Minutes).toBe(240);
+    expect(high.excludingPaused.withinTarget).toBe(1);
+    expect(high.pausedShare).toBe(0.5);
+    expect(m.timeToResolution.bySeverity.low.pausedShare).toBeNull();
+  });
 });
