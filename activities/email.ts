@@ -19,6 +19,8 @@ export interface Mail {
   html: string;
   inReplyTo?: string;
   references?: string[];
+  /** Customer emails: `<local>+<caseId>@<domain>` of EMAIL_FROM (see api/inbound.ts). */
+  replyTo?: string;
 }
 
 /** What the mail server said of each recipient. */
@@ -40,6 +42,13 @@ export function messageIdFor(caseId: string, messageId: string, from: string): s
   return `<escalation-${caseId}.${messageId}@${domain}>`;
 }
 
+/** Where a customer's reply to a case email goes: EMAIL_FROM's mailbox with `+<caseId>` (RFC 5233 subaddress). */
+export function replyAddressFor(caseId: string, from: string): string {
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
+  const at = address.lastIndexOf('@');
+  return at > 0 ? `${address.slice(0, at)}+${caseId}${address.slice(at)}` : `${address}+${caseId}@localhost`;
+}
+
 /** Display names as nodemailer takes them: one line; nodemailer quotes and encodes the rest. */
 const addr = (a: Address) => (a.name ? { name: a.name.replace(/[\r\n\0]+/g, ' ').trim(), address: a.address } : a.address);
 
@@ -53,6 +62,7 @@ function toNodemailer(mail: Mail) {
     html: mail.html,
     inReplyTo: mail.inReplyTo,
     references: mail.references,
+    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
     // The case's Message-ID and thread stand; nodemailer must not make up its own.
     headers: { 'X-Escalation-Message': mail.messageId },
   };

@@ -4,7 +4,7 @@ import type { Roster } from '../config/settings';
 import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
 import { linkUrl, signLink } from '../config/links';
-import { messageIdFor, type Mailer } from './email';
+import { messageIdFor, replyAddressFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
 import type { Renderer } from './render';
 import type { SlackPoster } from './slack';
@@ -91,6 +91,8 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
         text: r.text,
         html: r.html,
         ...(thread.length ? { inReplyTo: thread.at(-1), references: thread } : {}),
+        // A reply reaches the case even from a mail client that drops the threading headers.
+        ...(customer ? { replyTo: replyAddressFor(kase.id, deps.emailFrom) } : {}),
       }));
       const reason = missing.length ? `not in the roster: ${missing.join(', ')}` : undefined;
       return {

@@ -15,6 +15,7 @@ import { linkDonePage, linkOutcomeMessage, linkOutcomePage, linkPage, type LinkO
 import { buildOpenApi } from './openapi';
 import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema, taskKindSchema } from './schemas';
 import type { EscalationService } from './service';
+import { INBOUND_LIMIT_BYTES, readReply, unmatched } from './inbound';
 
 export interface AppDeps {
   service: EscalationService;
@@ -25,6 +26,8 @@ export interface AppDeps {
   linkRequestsPerMinute?: number;
   /** PUBLIC_BASE_URL: https there turns on upgrade-insecure-requests and HSTS. */
   publicBaseUrl?: string;
+  /** EMAIL_FROM: its local part names the `+<caseId>` reply address. */
+  emailFrom?: string;
   /** Request and open counters; `/metrics` is served here unless `metricsOnApi` is false (METRICS_PORT set). */
   metrics?: Metrics;
   metricsOnApi?: boolean;
@@ -155,6 +158,14 @@ export function createApp(deps: AppDeps): express.Express {
     }));
   }
 
+  const inboundBody = express.raw({ type: () => true, limit: INBOUND_LIMIT_BYTES });
+  app.post('/inbound/email', requireRole('agent', 'inbound'), inboundBody, wrap(async (req, res) => {
+    if (!req.is('message/rfc822')) {
+      throw new HttpError(415, 'unsupported_media_type', 'Send the raw email as Content-Type: message/rfc822', [{ field: 'Content-Type', message: 'expected message/rfc822' }]);
+    }
+    res.json(await receiveReply(service, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.emailFrom ?? 'escalations@localhost'));
+  }));
+
   app.get('/reports/escalations', requireRole('viewer'), wrap(async (req, res) => {
     res.json(await service.report(parseQuery(reportQuerySchema, req.query as Record<string, unknown>)));
   }));
@@ -163,6 +174,21 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such endpoint')));
   app.use(errorMiddleware(logger));
   return app;
+}
+
+/**
+ * A customer reply, from POST /inbound/email or the SMTP receiver: matched, recorded on its case once
+ * (the Message-ID is the update's id, so a provider's retry records nothing twice).
+ */
+export async function receiveReply(service: EscalationService, raw: Buffer, emailFrom: string): Promise<{ caseId: string; matchedBy: string }> {
+  const reply = await readReply(raw, emailFrom);
+  try {
+    await service.act(reply.caseId, 'reply', { from: reply.from, text: reply.text, subject: reply.subject, messageId: reply.messageId, by: reply.from }, reply.messageId);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) throw unmatched(`it names case ${reply.caseId}, which does not exist`);
+    throw err;
+  }
+  return { caseId: reply.caseId, matchedBy: reply.matchedBy };
 }
 
 /** An agent key, or a customer link token (`?token=`) for this case and one of these actions. */

@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { HttpError } from './errors';
 
-export const API_ROLES = ['viewer', 'agent', 'admin'] as const;
+/** `inbound` keys may only post customer replies (POST /inbound/email): a mail provider's key reads nothing. */
+export const API_ROLES = ['viewer', 'agent', 'admin', 'inbound'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
-const RANK: Record<ApiRole, number> = { viewer: 0, agent: 1, admin: 2 };
+const RANK: Record<ApiRole, number> = { inbound: -1, viewer: 0, agent: 1, admin: 2 };
 
 export interface ApiKey {
   name: string;
@@ -68,11 +69,13 @@ export function authenticate(keys: ApiKey[]): RequestHandler {
   };
 }
 
-export function requireRole(role: ApiRole): RequestHandler {
+/** The key's role must be `role` or above; `also` admits one role outside the ranks (inbound). */
+export function requireRole(role: ApiRole, also?: ApiRole): RequestHandler {
   return (req, _res, next) => {
     const p = req.principal;
     if (!p && req.badCredentials) return next(new HttpError(401, 'unauthorized', 'The API key is not valid'));
     if (!p) return next(new HttpError(401, 'unauthorized', 'Send an API key: Authorization: Bearer <key>'));
+    if (p.role === also) return next();
     if (p.role === 'customer' || RANK[p.role] < RANK[role]) {
       return next(new HttpError(403, 'forbidden', `This needs the ${role} role; your key has ${p.role}`));
     }

@@ -11,6 +11,7 @@ import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
 import { connectToTemporal } from '../config/connect';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
+import { startInboundSmtp } from './smtp-inbound';
 
 export interface ApiOptions {
   connect: ClientConnectConfig & { namespace: string };
@@ -23,6 +24,10 @@ export interface ApiOptions {
   adminKey?: string;
   linkSecret: string;
   publicBaseUrl?: string;
+  /** EMAIL_FROM: customer replies reach `<local>+<caseId>@<domain>` of it. */
+  emailFrom?: string;
+  /** INBOUND_SMTP_PORT: the built-in SMTP receiver for customer replies. */
+  inboundSmtpPort?: number;
   port: number;
   logger: Logger;
   /** Stops waiting for Temporal (Ctrl-C before it answered). */
@@ -45,6 +50,8 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     adminKey: p.secrets.adminKey,
     linkSecret: p.secrets.linkSecret,
     publicBaseUrl: p.env.PUBLIC_BASE_URL,
+    emailFrom: p.env.EMAIL_FROM,
+    inboundSmtpPort: p.env.INBOUND_SMTP_PORT,
     port: p.env.PORT,
     logger: p.logger,
     metricsPort: p.env.METRICS_PORT,
@@ -71,7 +78,7 @@ export function apiConnectionOptions(options: ConnectionOptions): ConnectionOpti
 }
 
 /** Connects the one Temporal client and serves the API; `close` stops both. */
-export async function startApi(o: ApiOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function startApi(o: ApiOptions): Promise<{ server: Server; port: number; smtpPort?: number; close: () => Promise<void> }> {
   // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
   const connection = await connectToTemporal(o.connect, o.logger, { signal: o.signal, options: apiConnectionOptions });
   const client = new Client({ connection, namespace: o.connect.namespace });
@@ -85,7 +92,7 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
   const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), () => o.calendars ?? {});
-  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, metrics, metricsOnApi: !metricsServer });
+  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),
@@ -93,10 +100,20 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
+  const smtp =
+    o.inboundSmtpPort === undefined
+      ? undefined
+      : await startInboundSmtp({ port: o.inboundSmtpPort, service, emailFrom: o.emailFrom ?? 'escalations@localhost', logger: o.logger }).catch((err: NodeJS.ErrnoException) => {
+          server.close();
+          throw err.code === 'EADDRINUSE' ? new ConfigError(`INBOUND_SMTP_PORT=${o.inboundSmtpPort} cannot be used: another process listens there.`) : err;
+        });
+  if (smtp) o.logger.info({ port: smtp.port }, 'customer replies by SMTP');
   return {
     server,
     port,
+    smtpPort: smtp?.port,
     close: async () => {
+      await smtp?.close();
       await new Promise<void>((r) => server.close(() => r()));
       await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
       await connection.close();

@@ -19,6 +19,8 @@ export const envSchema = z.object({
   ESCALATION_CONFIG: z.string().min(1).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://user:pass@host:port or smtps://…' }).optional(),
   EMAIL_FROM: z.string().min(3).default('escalations@localhost'),
+  /** A built-in SMTP receiver for customer replies; unset: off (POST /inbound/email only). */
+  INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SLACK_BOT_TOKEN: z.string().min(1).optional(),
   SLACK_API_URL: z.url().optional(),
   API_KEYS: z.string().min(1).optional(),

@@ -14,7 +14,7 @@ import { liveFiredKeys, respondDue } from './deadlines';
 import { after } from './windows';
 import { runClock } from './clock';
 import { closeCase, endPause, escalateInternally, maybeAdvance, whatWeTried } from './transitions';
-import { DEFAULT_LIMITS, MAX_PAUSES, REPLY_CHARS, storedTextChars, timelineLength, type Limits } from './limits';
+import { DEFAULT_LIMITS, MAX_PAUSES, storedTextChars, timelineLength, type Limits } from './limits';
 import type { Calendar } from './calendar';
 import {
   Draft,
@@ -336,7 +336,7 @@ function applyIn(d: Draft, action: Action): void {
     }
     case 'reply': {
       requireStage(s, 'reply', 'record a customer reply');
-      const text = action.text.length <= REPLY_CHARS ? action.text : `${action.text.slice(0, REPLY_CHARS - 1)}…`;
+      const text = action.text;
       requireRoom(s, { timeline: true, text: [text] });
       const reply = { at: d.at, from: action.from, text, ...(action.subject ? { subject: action.subject } : {}), ...(action.messageId ? { messageId: action.messageId } : {}) };
       s.replies = [...(s.replies ?? []), reply];

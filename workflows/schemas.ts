@@ -103,8 +103,8 @@ export const actionSchemas = {
   reply: z.object({
     by,
     from: line(320),
-    // The text is cut to what a case keeps (REPLY_CHARS) by the playbook, not refused: a customer's words are never lost for length.
-    text: z.string().trim().min(1, 'must not be empty').max(REPLY_CHARS * 25, `must be at most ${REPLY_CHARS * 25} characters`),
+    // The inbound path cuts a longer reply to this (the whole email stays in the mailbox it came from).
+    text: text(REPLY_CHARS),
     subject: line(998).optional(),
     messageId: line(998).optional(),
   }),

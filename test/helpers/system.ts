@@ -12,7 +12,7 @@ import { createApp } from '../../api/app';
 import { parseApiKeys } from '../../api/auth';
 import { EscalationService } from '../../api/service';
 import { DEFAULT_ROSTER, type Roster } from '../../config/settings';
-import { DEFAULT_POLICY, type Policy } from '../../playbook';
+import { DEFAULT_POLICY, type Calendar, type Policy } from '../../playbook';
 import { caseInput, uniqueId } from './fixtures';
 import { startSlack } from './slack';
 import { startSmtp } from './smtp';
@@ -22,14 +22,19 @@ export const KEYS = {
   viewer: 'viewer-key-0123456789abcdef',
   agent: 'agent-key-0123456789abcdef',
   admin: 'admin-key-0123456789abcdef',
+  inbound: 'inbound-key-0123456789abcdef',
 };
+/** The sender address of every case email in the system tests (replies reach `escalations+<caseId>@vendor.example`). */
+export const EMAIL_FROM = 'escalations@vendor.example';
 export const LINK_SECRET = 'system-test-link-secret-0123456789';
 
 /**
  * The whole system in the test process: a real Temporal dev server, the real worker with real
  * senders (an SMTP server and a Slack Web API server in this process) and the API on port 0.
  */
-export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: TestWorkflowEnvironment; logLines?: string[]; linkRequestsPerMinute?: number } = {}) {
+export async function startSystem(
+  o: { policy?: Policy; roster?: Roster; env?: TestWorkflowEnvironment; logLines?: string[]; linkRequestsPerMinute?: number; calendars?: Record<string, Calendar> } = {},
+) {
   const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
   const taskQueue = uniqueId('tq');
   const policy = o.policy ?? DEFAULT_POLICY;
@@ -39,7 +44,7 @@ export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: T
     slackChannel: 'C0CASES',
     roster: o.roster ?? DEFAULT_ROSTER,
     renderer: new Renderer(),
-    emailFrom: 'escalations@vendor.example',
+    emailFrom: EMAIL_FROM,
     publicBaseUrl: 'http://localhost:3000',
     linkSecret: LINK_SECRET,
   });
@@ -54,9 +59,9 @@ export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: T
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   // Log lines kept in memory when asked for (to check what a log may say), else none.
   const logger = o.logLines ? pino({ level: 'info' }, { write: (line: string) => void o.logLines!.push(line) }) : pino({ level: 'silent' });
-  const service = new EscalationService(client, taskQueue, () => policy);
+  const service = new EscalationService(client, taskQueue, () => policy, undefined, () => o.calendars ?? {});
   const keys = parseApiKeys(Object.entries(KEYS).map(([role, key]) => `${role}-user:${role}:${key}`).join(','));
-  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute });
+  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM });
   const server = await new Promise<Server>((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
   });
@@ -91,6 +96,8 @@ export async function startSystem(o: { policy?: Policy; roster?: Roster; env?: T
     base,
     call,
     taskQueue,
+    service,
+    logger,
     async stop() {
       await new Promise<void>((r) => server.close(() => r()));
       worker.shutdown();

@@ -2,7 +2,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
-import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseInput, type CaseView, type Limits, type Policy } from '../../playbook';
+import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Calendar, type CaseInput, type CaseView, type Limits, type Policy } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
 import { uniqueId } from './fixtures';
@@ -46,7 +46,7 @@ export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWork
 export async function runCase<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
-  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits },
+  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar },
   fn: (handle: Handle) => Promise<T>,
 ): Promise<T> {
   const taskQueue = uniqueId('tq');
@@ -70,6 +70,7 @@ export async function runCase<T>(
           historyLimit: opts.historyLimit,
           rulesVersion: 'rulesVersion' in opts ? opts.rulesVersion : RULES_VERSION,
           ...(opts.limits ? { limits: opts.limits } : {}),
+          ...(opts.calendar ? { calendar: opts.calendar } : {}),
         },
       ],
       staticSummary: caseSummary(opts.input),

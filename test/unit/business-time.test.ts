@@ -2,8 +2,6 @@ import {
   DEFAULT_POLICY,
   RULES_VERSION,
   act,
-  after,
-  before,
   businessAfter,
   businessBefore,
   businessBetween,

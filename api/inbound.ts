@@ -1,0 +1,79 @@
+/**
+ * Customer replies by email: a raw RFC 822 message (from a provider's inbound route, a Postfix pipe or
+ * the built-in SMTP receiver) matched to its case and reduced to the customer's new words. Parsing is
+ * mailparser's; cutting the quoted history and the signature is email-reply-parser's (GitHub's rules).
+ */
+import { simpleParser, type AddressObject } from 'mailparser';
+import EmailReplyParser from 'email-reply-parser';
+import { REPLY_CHARS } from '../playbook';
+import { HttpError } from './errors';
+
+/** The largest raw message accepted (bytes): replies carry quoted history and sometimes attachments. */
+export const INBOUND_LIMIT_BYTES = 5 * 1024 * 1024;
+
+export interface InboundReply {
+  caseId: string;
+  /** How it was matched: the thread's Message-IDs, or the +caseId address. */
+  matchedBy: 'thread' | 'address';
+  from: string;
+  subject?: string;
+  messageId?: string;
+  /** The new text: quoted history and signature removed. */
+  text: string;
+}
+
+const CASE_ID = /^[\w.:-]{1,120}$/;
+/** `<escalation-<caseId>.m<n>@domain>`, the Message-ID every email of a case carries (activities/email.ts). */
+const THREAD_ID = /^<?escalation-(.+)\.m\d+@[^>\s]+>?$/;
+
+function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
+  return (Array.isArray(a) ? a : a ? [a] : []).flatMap((x) => x.value.map((v) => v.address ?? '')).filter(Boolean);
+}
+
+/** The case a message answers: by In-Reply-To/References first, then by a `local+<caseId>@domain` recipient. */
+export function caseOf(m: { inReplyTo?: string; references?: string | string[]; recipients: string[] }, local: string): { caseId: string; matchedBy: InboundReply['matchedBy'] } | null {
+  const refs = [m.inReplyTo, ...(Array.isArray(m.references) ? m.references : m.references ? m.references.split(/\s+/) : [])].filter(Boolean) as string[];
+  for (const ref of refs) {
+    const id = THREAD_ID.exec(ref.trim())?.[1];
+    if (id && CASE_ID.test(id)) return { caseId: id, matchedBy: 'thread' };
+  }
+  const plus = new RegExp(`^${local.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\+([^@]+)@`, 'i');
+  for (const to of m.recipients) {
+    const id = plus.exec(to)?.[1];
+    if (id && CASE_ID.test(id)) return { caseId: id, matchedBy: 'address' };
+  }
+  return null;
+}
+
+/** The customer's new words: what is above the quoted history, without the signature. */
+export function newText(body: string): string {
+  const visible = new EmailReplyParser().read(body.replace(/\r\n/g, '\n')).getVisibleText().trim();
+  // What a case keeps of one reply; the whole email stays in the mailbox it came from.
+  return visible.length <= REPLY_CHARS ? visible : `${visible.slice(0, REPLY_CHARS - 1)}…`;
+}
+
+export const unmatched = (why: string) => new HttpError(422, 'unmatched_reply', `The email matches no case: ${why}. Nothing was recorded.`);
+
+/**
+ * Reads a raw message. Throws 422 `unmatched_reply` when it names no case, 422 `empty_reply` when it
+ * has no new text, 400 when it is not a message at all.
+ */
+export async function readReply(raw: Buffer, fromAddress: string): Promise<InboundReply> {
+  if (raw.length === 0) throw new HttpError(400, 'invalid_input', 'The body is empty: send the raw message (Content-Type: message/rfc822)', [{ field: '(body)', message: 'empty' }]);
+  const parsed = await simpleParser(raw, { skipHtmlToText: false, skipTextToHtml: true, skipImageLinks: true });
+  const from = addresses(parsed.from)[0];
+  if (!from) throw new HttpError(400, 'invalid_input', 'The message has no From address', [{ field: 'From', message: 'required' }]);
+  const local = fromAddress.replace(/^.*</, '').split('@')[0];
+  const recipients = [...addresses(parsed.to), ...addresses(parsed.cc), ...[parsed.headers.get('delivered-to')].flat().map(String)].filter(Boolean);
+  const match = caseOf({ inReplyTo: parsed.inReplyTo, references: parsed.references, recipients }, local);
+  if (!match) throw unmatched('no In-Reply-To or References of a case email, and no +<caseId> address');
+  const text = newText(parsed.text ?? '');
+  if (!text) throw new HttpError(422, 'empty_reply', 'The reply has no new text above the quoted message. Nothing was recorded.');
+  return {
+    ...match,
+    from,
+    text,
+    ...(parsed.subject ? { subject: parsed.subject.slice(0, 998) } : {}),
+    ...(parsed.messageId ? { messageId: parsed.messageId.slice(0, 998) } : {}),
+  };
+}
