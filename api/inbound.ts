@@ -47,7 +47,11 @@ export function caseOf(m: { inReplyTo?: string; references?: string | string[]; 
 
 /** The customer's new words: what is above the quoted history, without the signature. */
 export function newText(body: string): string {
-  const visible = new EmailReplyParser().read(body.replace(/\r\n/g, '\n')).getVisibleText().trim();
+  const parsed = new EmailReplyParser().read(body.replace(/\r\n/g, '\n')).getVisibleText();
+  // The parser keeps a quote that is the whole message (nothing new above it): no quoted line is new text.
+  const lines = parsed.split('\n').filter((l) => !/^\s*>/.test(l));
+  while (lines.length > 0 && /^(\s*|On\b.*wrote:\s*|-+\s*Original Message\s*-+\s*)$/i.test(lines.at(-1)!)) lines.pop();
+  const visible = lines.join('\n').trim();
   // What a case keeps of one reply; the whole email stays in the mailbox it came from.
   return visible.length <= REPLY_CHARS ? visible : `${visible.slice(0, REPLY_CHARS - 1)}…`;
 }

@@ -16,7 +16,7 @@ test(`${missing.length} of ${SCENARIOS.length} scenarios to record`, () => {
 const record = missing.length > 0 ? test.each(missing.map((s) => [s.name, s] as const)) : () => undefined;
 record('record %s', async (name, scenario) => {
   const { activities } = recordingActivities();
-  await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}`, historyLimit: scenario.historyLimit, ...(scenario.rulesVersion ? { rulesVersion: scenario.rulesVersion } : {}) }, async (h) => {
+  await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}`, historyLimit: scenario.historyLimit, ...(scenario.rulesVersion ? { rulesVersion: scenario.rulesVersion } : {}), ...(scenario.calendar ? { calendar: scenario.calendar } : {}) }, async (h) => {
     await scenario.play(h, suite.env);
     await h.result().catch(() => undefined); // a cancelled case ends as cancelled
     // The first run: where a case continues-as-new, its decision to do so is what replay must check.

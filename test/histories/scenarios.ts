@@ -11,9 +11,12 @@ import {
   csatUpdate,
   progressUpdate,
   resolveUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  customerReplyUpdate,
 } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
-import type { CaseInput } from '../../playbook';
+import type { Calendar, CaseInput } from '../../playbook';
 
 /**
  * The cases whose histories are kept under test/histories/ and replayed against today's code.
@@ -26,8 +29,17 @@ export interface Scenario {
   historyLimit?: number;
   /** The rules version it opens with (today's when absent). */
   rulesVersion?: number;
+  /** Rules 4: the business-hours calendar it opens with. */
+  calendar?: Calendar;
   play(h: Handle, env: TestWorkflowEnvironment): Promise<void>;
 }
+
+const OFFICE: Calendar = {
+  name: 'office',
+  timezone: 'Europe/Berlin',
+  hours: { mon: ['09:00-12:00', '13:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-15:00'] },
+  holidays: ['2026-12-24', '2026-12-25'],
+};
 
 const inHours = async (env: TestWorkflowEnvironment, h: number) => new Date(Number(await env.currentTimeMs()) + h * 3_600_000).toISOString();
 
@@ -92,9 +104,9 @@ export const SCENARIOS: Scenario[] = [
       await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
     },
   },
-  // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records)
-  // and by rules 3 (the workflow's patches built in: no markers): the same plays under each.
-  ...[2, 3].flatMap((rulesVersion): Scenario[] => [
+  // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records),
+  // by rules 3 (the workflow's patches built in: no markers) and by rules 4 (calendars): the same plays under each.
+  ...[2, 3, 4].flatMap((rulesVersion): Scenario[] => [
     {
       name: `rules-${rulesVersion}-full-case`,
       rulesVersion,
@@ -104,7 +116,27 @@ export const SCENARIOS: Scenario[] = [
     { name: `rules-${rulesVersion}-cancelled-case`, rulesVersion, input: caseInput({ severity: 'medium' }), play: cancelledCase },
     { name: `rules-${rulesVersion}-continued-case`, rulesVersion, input: caseInput({ severity: 'low' }), historyLimit: 40, play: continuedCase },
   ]),
+  // Rules 4: business hours, pauses (by hand, with an end, ended by a reply) and customer replies.
+  { name: 'rules-4-business-hours-case', rulesVersion: 4, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
 ];
+
+async function pausedCase(h: Handle, env: TestWorkflowEnvironment) {
+  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });
+  await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_third_party', until: await inHours(env, 30) }] });
+  await env.sleep('2d'); // resumes by itself at its end
+  await h.executeUpdate(progressUpdate, { args: [{ known: 'The vendor confirmed the bug', nextUpdateAt: await inHours(env, 6) }] });
+  await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_customer', note: 'Asked for logs' }] });
+  await env.sleep('3d');
+  await h.executeUpdate(customerReplyUpdate, { args: [{ from: 'pat@customer.example', text: 'Logs attached.', messageId: '<r1@customer.example>' }] });
+  await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_customer' }] });
+  await env.sleep('1d');
+  await h.executeUpdate(resumeUpdate, { args: [{ note: 'They called' }] });
+  await env.sleep('5d'); // breaches and reminders in business hours
+  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+  await h.executeUpdate(customerReplyUpdate, { args: [{ from: 'pat@customer.example', text: 'Still broken for us.' }] });
+  await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
+  await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+}
 
 async function fullCase(h: Handle, env: TestWorkflowEnvironment) {
   await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
