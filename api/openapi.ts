@@ -45,7 +45,7 @@ const ACTION_BODIES = Object.fromEntries(
     (a === 'complete_task' ? actionSchemas.complete_task.omit({ kind: true }) : actionSchemas[a]).meta({ id: ACTION_NAMES[a] }),
   ]),
 ) as unknown as Record<ActionType, z.ZodType>;
-const LIMITED: ActionType[] = ['note', 'update', 'severity', 'internal_escalation', 'resolve', 'complete_task', 'csat', 'outcome'];
+const LIMITED: ActionType[] = ['note', 'update', 'severity', 'internal_escalation', 'resolve', 'complete_task', 'csat', 'outcome', 'pause', 'resume'];
 const errors = {
   400: json(errorSchema, 'Invalid input, with field-level details'),
   401: json(errorSchema, 'No or bad credentials'),
@@ -110,6 +110,22 @@ export function buildOpenApi() {
     security,
     request: { query: reportQuerySchema as unknown as z.ZodObject },
     responses: { 200: json(z.object({}).passthrough(), 'Metrics'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/inbound/email',
+    summary: "A customer's email reply, matched to its case",
+    description:
+      'Role: inbound (or agent). The raw RFC 822 message, matched by In-Reply-To/References to the case emails or by the `+<caseId>` Reply-To address; its new text (quoted history and signature removed) goes on the timeline, the CSM is told, a paused case resumes. The same Message-ID twice is recorded once.',
+    security,
+    request: { body: { content: { 'message/rfc822': { schema: z.string().openapi({ format: 'binary' }) } } } },
+    responses: {
+      200: json(z.object({ caseId: z.string(), matchedBy: z.enum(['thread', 'address']) }), 'Recorded on the case'),
+      409: json(errorSchema, 'The case is closed'),
+      415: json(errorSchema, 'Not message/rfc822'),
+      422: json(errorSchema, 'unmatched_reply (no case named) or empty_reply (no new text): nothing recorded'),
+      ...errors,
+    },
   });
   registry.registerPath({ method: 'get', path: '/healthz', summary: 'Whether Temporal is reachable', responses: { 200: { description: 'ok' }, 503: { description: 'Temporal unreachable' } } });
 

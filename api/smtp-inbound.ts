@@ -5,7 +5,7 @@
  */
 import { SMTPServer } from 'smtp-server';
 import type { Logger } from '../config/logger';
-import { HttpError } from './errors';
+import { toHttpError } from './errors';
 import { INBOUND_LIMIT_BYTES } from './inbound';
 import { receiveReply } from './app';
 import type { EscalationService } from './service';
@@ -30,9 +30,10 @@ export async function startInboundSmtp(o: { port: number; service: EscalationSer
             callback();
           },
           (err: unknown) => {
-            const permanent = err instanceof HttpError && err.status < 500;
-            o.logger.warn({ err: (err as Error).message }, 'customer reply refused by SMTP');
-            callback(Object.assign(new Error((err as Error).message), { responseCode: permanent ? 550 : 451 }));
+            // The API's answer decides: a refusal (4xx: no case, closed, empty) bounces; Temporal away is retried.
+            const http = toHttpError(err);
+            o.logger.warn({ status: http.status, code: http.code }, 'customer reply refused by SMTP');
+            callback(Object.assign(new Error(http.message), { responseCode: http.status < 500 ? 550 : 451 }));
           },
         );
       });

@@ -84,3 +84,26 @@ test('link tokens never reach the request logs', () => {
 test('the workflow type the API starts is the exported workflow', () => {
   expect(Object.keys(workflows)).toEqual([ESCALATION_WORKFLOW]);
 });
+
+describe('calendars in the escalation config', () => {
+  const write = (o: object) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cal-')), 'c.json');
+    writeFileSync(file, JSON.stringify(o));
+    return file;
+  };
+  test('the example config loads with its calendars, each named by its key', () => {
+    const c = loadEscalationConfig(join(__dirname, '../../config/examples/escalations.yaml'));
+    expect(c.policy.calendar).toBe('us-east');
+    expect(c.calendars['us-east']).toMatchObject({ name: 'us-east', timezone: 'America/New_York' });
+    expect(c.calendars.emea.hours.mon).toEqual(['09:00-12:30', '13:30-18:00']);
+  });
+  test('a bad calendar or an unknown policy.calendar is refused at start, naming the field', () => {
+    expect(() => loadEscalationConfig(write({ calendars: { x: { timezone: 'Nowhere/Land', hours: { mon: ['09:00-17:00'] } } } }))).toThrow(/calendars\.x: unknown time zone/);
+    expect(() => loadEscalationConfig(write({ calendars: { x: { timezone: 'UTC', hours: { mon: ['9-5'] } } } }))).toThrow(/hours\.mon: "9-5"/);
+    expect(() => loadEscalationConfig(write({ policy: { calendar: 'x' } }))).toThrow(/policy\.calendar: no calendar "x"/);
+    expect(() => loadEscalationConfig(write({ policy: { businessHours: ['lunch'] } }))).toThrow(/policy\.businessHours/);
+  });
+  test('API_KEYS takes the inbound role', () => {
+    expect(parseApiKeys('mail:inbound:inbound-key-0123456789')[0].role).toBe('inbound');
+  });
+});
