@@ -110,6 +110,7 @@ const auth = fc.constantFrom<string | undefined>(
   `Bearer ${KEYS.admin}`,
   `Bearer ${KEYS.agent}`,
   `Bearer ${KEYS.viewer}`,
+  `Bearer ${KEYS.inbound}`,
   'Bearer wrong-key-wrong-key-1234',
   'Basic YWRtaW46YWRtaW4=',
   'Bearer',
@@ -133,8 +134,24 @@ const valid = {
   csat: { score: 9 },
   outcome: { churned: false },
   close: { reason: 'r' },
+  pause: { reason: 'waiting_on_customer', until: '2030-01-01T00:00:00Z' },
+  resume: { note: 'n' },
 };
-const ENDPOINTS: { name: string; method: string; path: (seg: string) => string; body?: Record<string, unknown>; mutates?: boolean }[] = [
+/** Raw emails: a reply threaded to the target (or to nothing), with any headers and text. */
+const emails = fc
+  .record({
+    ref: fc.oneof(fc.constant('TARGET'), nasty, fc.constant('<escalation-nope.m1@vendor.example>')),
+    from: fc.oneof(fc.constant('pat@customer.example'), nasty),
+    to: fc.oneof(fc.constant('escalations+TARGET@vendor.example'), nasty),
+    text: fc.oneof(fc.constant('It works now, thanks.'), nasty, fc.string({ maxLength: 300 })),
+    type: fc.constantFrom('text/plain; charset=utf-8', 'text/html', 'multipart/alternative; boundary=zz', 'text/plain; charset=x-unknown', nasty as unknown as fc.Arbitrary<string>),
+  })
+  .map((m) => {
+    const ref = m.ref === 'TARGET' ? `<escalation-${target}.m1@vendor.example>` : m.ref;
+    const to = m.to.replace('TARGET', target);
+    return [`From: ${m.from}`, `To: ${to}`, `In-Reply-To: ${ref}`, `References: ${ref}`, 'Subject: Re: case', `Content-Type: ${m.type}`, '', m.text].join('\r\n');
+  });
+const ENDPOINTS: { name: string; method: string; path: (seg: string) => string; body?: Record<string, unknown>; raw?: fc.Arbitrary<string>; type?: fc.Arbitrary<string>; auth?: fc.Arbitrary<string | undefined>; mutates?: boolean }[] = [
   { name: 'POST /escalations', method: 'POST', path: () => '/escalations', body: openBody() },
   { name: 'GET /escalations', method: 'GET', path: () => '/escalations' },
   { name: 'GET /escalations/{id}', method: 'GET', path: (s) => `/escalations/${s}` },
@@ -142,6 +159,16 @@ const ENDPOINTS: { name: string; method: string; path: (seg: string) => string; 
   { name: 'GET /reports/escalations', method: 'GET', path: () => '/reports/escalations' },
   { name: 'GET /links/{token}', method: 'GET', path: (s) => `/links/${s}` },
   { name: 'POST /links/{token}', method: 'POST', path: (s) => `/links/${s}`, body: { score: 9 } },
+  // Mostly well-typed and well-keyed, so most requests reach the email parser and the matching.
+  {
+    name: 'POST /inbound/email',
+    method: 'POST',
+    path: () => '/inbound/email',
+    raw: fc.oneof(emails, bodies({})),
+    type: fc.oneof({ arbitrary: fc.constant('message/rfc822'), weight: 3 }, { arbitrary: contentType, weight: 1 }),
+    auth: fc.oneof({ arbitrary: fc.constant<string | undefined>(`Bearer ${KEYS.inbound}`), weight: 3 }, { arbitrary: auth, weight: 1 }),
+    mutates: true,
+  },
   { name: 'GET /healthz', method: 'GET', path: () => '/healthz' },
 ];
 
@@ -155,7 +182,7 @@ describe.each(ENDPOINTS)('$name: 1,000 generated requests', (endpoint) => {
     const counts: Record<number, number> = {};
     const link = signLink(LINK_SECRET, { caseId: target, action: 'csat' });
     await fc.assert(
-      fc.asyncProperty(segment, query, bodies(endpoint.body ?? {}), contentType, encoding, fc.boolean(), auth, fc.option(fc.string({ maxLength: 300 })), async (seg, q, body, type, enc, honest, authorization, idem) => {
+      fc.asyncProperty(segment, query, endpoint.raw ?? bodies(endpoint.body ?? {}), endpoint.type ?? contentType, encoding, fc.boolean(), endpoint.auth ?? auth, fc.option(fc.string({ maxLength: 300 })), async (seg, q, body, type, enc, honest, authorization, idem) => {
         const s = seg === 'TARGET' ? (endpoint.name.includes('links') ? link : target) : seg;
         const headers: Record<string, string> = {};
         if (type) headers['content-type'] = type;
@@ -170,6 +197,8 @@ describe.each(ENDPOINTS)('$name: 1,000 generated requests', (endpoint) => {
         if (r.status >= 500) throw new Error(`${r.status} for ${endpoint.method} ${endpoint.path(s)}${q} (${type}, ${enc}): ${r.text.slice(0, 300)}`);
         if (r.status === 201) created++;
         if (onTarget && r.status === 200) acceptedOnTarget++;
+        // A reply names its case in the message, not the path: any accepted one may be the target's.
+        if (endpoint.raw && r.status === 200) acceptedOnTarget++;
         if (onTarget && r.status >= 400) {
           const after = await snapshot();
           if (after.timeline !== snap!.timeline || after.stage !== snap!.stage) throw new Error(`a refused ${endpoint.name} (${r.status}) changed the case`);

@@ -3,6 +3,7 @@
  * images, healthchecks, restart policies, start order, the environment the app reads, the commands of
  * package.json. `docker-compose config` (Debian's docker-compose, installed by .ci/run) validates the file.
  */
+import { SA } from '../../workflows/messages';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,4 +96,9 @@ if (!haveCompose && process.env.CI) throw new Error('docker-compose is missing: 
   const missing = run({});
   expect(missing.status).not.toBe(0);
   expect(missing.stderr).toMatch(/set API_KEYS|set LINK_SECRET/);
+});
+
+test('the README names every search attribute a Temporal Cloud namespace must be given', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  for (const key of Object.values(SA)) expect([key.name, readme.includes(`\`${key.name}\``)]).toEqual([key.name, true]);
 });
