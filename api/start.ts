@@ -72,6 +72,7 @@ async function main() {
     `  API docs     http://localhost:${api.port}/docs`,
     devServer ? `  Temporal UI  http://localhost:${env.TEMPORAL_UI_PORT}` : `  Temporal     ${address}`,
     env.SMTP_URL ? `  Email        ${new URL(env.SMTP_URL).host}` : `  Outbox       ${resolve(env.DATA_DIR, 'outbox')} (no SMTP_URL: emails are written here)`,
+    ...(api.smtpPort ? [`  Replies      smtp://localhost:${api.smtpPort} (customer replies by email: INBOUND_SMTP_PORT)`] : []),
     ...(secrets.adminKey ? [`  Admin key    ${secrets.adminKey}  (kept in ${join(env.DATA_DIR, 'secrets.json')}; set API_KEYS to choose your own)`] : []),
     '',
     '  Ctrl-C stops everything.',

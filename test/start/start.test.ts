@@ -1,3 +1,4 @@
+import nodemailer from 'nodemailer';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -88,21 +89,28 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   expect(stopping).not.toMatch(/WARN|network dial error|"level":(40|50)/);
   expect(stopping.trim()).toBe('');
 
-  const second = await start(env);
+  // Started again with the built-in SMTP receiver: a customer's reply arrives with no mail provider.
+  const smtpPort = await freePort();
+  const second = await start({ ...env, INBOUND_SMTP_PORT: String(smtpPort) });
   try {
+    expect(second.output()).toContain(`Replies      smtp://localhost:${smtpPort}`);
     const got = await fetch(`${api}/escalations/${id}`, { headers: auth });
     expect(((await got.json()) as { stage: string }).stage).toBe('acknowledge');
     const ack = await fetch(`${api}/escalations/${id}/acknowledge`, { method: 'POST', headers: auth, body: '{}' });
     expect(ack.status).toBe(200);
+    const mail = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    await mail.sendMail({ from: 'pat@customer.example', to: `escalations+${id}@localhost`, subject: 'Re: sync', text: 'Thanks, the sync ran fine last night.' });
+    const view = (await (await fetch(`${api}/escalations/${id}`, { headers: auth })).json()) as { replies: { text: string }[] };
+    expect(view.replies.map((r) => r.text)).toEqual(['Thanks, the sync ran fine last night.']);
   } finally {
     expect(await stop(second.child)).toBe(0);
   }
 }, 240_000);
 
-test.each(['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT'])('a taken %s: npm start says which variable and exits non-zero within seconds', async (variable) => {
-  const ports = { PORT: await freePort(), TEMPORAL_DEV_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort() };
+test.each(['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'INBOUND_SMTP_PORT'])('a taken %s: npm start says which variable and exits non-zero within seconds', async (variable) => {
+  const ports = { PORT: await freePort(), TEMPORAL_DEV_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), INBOUND_SMTP_PORT: await freePort() };
   const taken = (ports as Record<string, number>)[variable];
-  const squatter = createServer().listen(taken, variable === 'PORT' ? undefined : '127.0.0.1');
+  const squatter = createServer().listen(taken, variable === 'PORT' || variable === 'INBOUND_SMTP_PORT' ? undefined : '127.0.0.1');
   await new Promise((r) => squatter.once('listening', r));
   try {
     const dataDir = mkdtempSync(join(tmpdir(), 'escalation-ports-'));
