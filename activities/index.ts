@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { SEGMENT_LABELS, SEVERITY_TABLE, type MessageCase, type Outbound } from '../playbook';
+import { SEGMENT_LABELS, SEVERITY_TABLE, casePanel, type MessageCase, type Outbound } from '../playbook';
 import type { Roster } from '../config/settings';
 import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
@@ -8,7 +8,7 @@ import { messageIdFor, replyAddressFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
 import type { Renderer } from './render';
 import type { SlackPoster } from './slack';
-import type { DeliverInput, DeliveryResult, EscalationActivities } from './types';
+import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput } from './types';
 
 export interface ActivityDeps {
   mailer: Mailer;
@@ -113,12 +113,22 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       const key = { caseId: input.caseId, messageId: input.message.id };
       // A retried post first looks for itself: the attempt before may have posted and died before it could say so.
       const retried = attempt() > 1;
+      // The thread's first post is the case's control panel: the alert, the case's state and its buttons.
+      const blocks = input.threadTs ? undefined : casePanel(input.case, r.slack).blocks;
       const posted = await heartbeating(async () =>
         (retried ? await deps.slack!.find({ channel: deps.slackChannel!, threadTs: input.threadTs, key }) : undefined) ??
-        deps.slack!.post({ channel: deps.slackChannel!, text: r.slack, threadTs: input.threadTs, key }),
+        deps.slack!.post({ channel: deps.slackChannel!, text: r.slack, blocks, threadTs: input.threadTs, key }),
       );
       return { status: 'sent', to: found.map((p) => p.slack ?? p.name), threadTs: input.threadTs ?? posted.ts };
     }),
+
+    /** The root post shows where the case stands now; an update that fails for good is only logged. */
+    refreshPanel: async (input: PanelInput): Promise<void> => {
+      if (!deps.slack || !deps.slackChannel) return;
+      const panel = casePanel(input.case);
+      await deps.slack.update({ channel: deps.slackChannel, ts: input.threadTs, text: panel.text, blocks: panel.blocks });
+      deps.logger?.debug({ caseId: input.caseId, stage: input.case.stage }, 'slack panel updated');
+    },
   };
 }
 

@@ -11,12 +11,16 @@ export interface PostKey {
 export interface SlackPost {
   channel: string;
   text: string;
+  /** Block Kit blocks (the case's root post carries its control panel); `text` is the notification. */
+  blocks?: Record<string, unknown>[];
   threadTs?: string | null;
   key: PostKey;
 }
 
 export interface SlackPoster {
   post(p: SlackPost): Promise<{ ts: string; channel: string }>;
+  /** Replaces a post in place (the root post's panel). */
+  update(p: { channel: string; ts: string; text: string; blocks: Record<string, unknown>[] }): Promise<void>;
   /** The post of this key already in the channel (or thread), if any. */
   find(p: { channel: string; threadTs?: string | null; key: PostKey }): Promise<{ ts: string; channel: string } | undefined>;
 }
@@ -41,6 +45,9 @@ const PERMANENT = new Set([
   'no_text',
   'invalid_arguments',
   'thread_not_found',
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
 ]);
 
 /**
@@ -63,11 +70,20 @@ export class SlackWebApiPoster implements SlackPoster {
       const r = await this.client.chat.postMessage({
         channel: p.channel,
         text: p.text,
+        ...(p.blocks ? { blocks: p.blocks as never } : {}),
         ...(p.threadTs ? { thread_ts: p.threadTs } : {}),
         unfurl_links: false,
         metadata: { event_type: METADATA_EVENT, event_payload: { case_id: p.key.caseId, message_id: p.key.messageId } },
       });
       return { ts: String(r.ts), channel: String(r.channel ?? p.channel) };
+    } catch (err) {
+      throw classify(err as WebAPICallError);
+    }
+  }
+
+  async update(p: { channel: string; ts: string; text: string; blocks: Record<string, unknown>[] }) {
+    try {
+      await this.client.chat.update({ channel: p.channel, ts: p.ts, text: p.text, blocks: p.blocks as never });
     } catch (err) {
       throw classify(err as WebAPICallError);
     }

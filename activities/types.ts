@@ -21,9 +21,18 @@ export interface DeliveryResult {
 }
 
 /** The workflow's activities. Workflow code imports this type only. */
+export interface PanelInput {
+  caseId: string;
+  case: MessageCase;
+  /** The case's root post. */
+  threadTs: string;
+}
+
 export interface EscalationActivities {
   sendEmail(input: DeliverInput): Promise<DeliveryResult>;
   postSlack(input: DeliverInput): Promise<DeliveryResult>;
+  /** Updates the root post's panel in place (stage, next deadline, buttons). */
+  refreshPanel(input: PanelInput): Promise<void>;
 }
 
 /** Failure types the activities throw for faults that retrying cannot fix. */

@@ -16,6 +16,7 @@ import { buildOpenApi } from './openapi';
 import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema, taskKindSchema } from './schemas';
 import type { EscalationService } from './service';
 import { INBOUND_LIMIT_BYTES, readReply, unmatched } from './inbound';
+import { slackEvents, type SlackEventsDeps } from './slack-events';
 
 export interface AppDeps {
   service: EscalationService;
@@ -26,6 +27,8 @@ export interface AppDeps {
   linkRequestsPerMinute?: number;
   /** PUBLIC_BASE_URL: https there turns on upgrade-insecure-requests and HSTS. */
   publicBaseUrl?: string;
+  /** SLACK_SIGNING_SECRET set: Slack's interactivity at /slack/events (404 otherwise). */
+  slack?: Omit<SlackEventsDeps, 'service' | 'logger'>;
   /** EMAIL_FROM: its local part names the `+<caseId>` reply address. */
   emailFrom?: string;
   /** Request and open counters; `/metrics` is served here unless `metricsOnApi` is false (METRICS_PORT set). */
@@ -94,6 +97,8 @@ export function createApp(deps: AppDeps): express.Express {
       strictTransportSecurity: https,
     }),
   );
+  // Before the body parsers: Bolt verifies Slack's signature over the raw body.
+  if (deps.slack) app.use(slackEvents({ ...deps.slack, service, logger }));
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
   app.use(authenticate(keys));

@@ -3,7 +3,7 @@ import { Client, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Connect
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Secrets } from '../config/secrets';
-import { ConfigError, type Env, type EscalationConfig } from '../config/settings';
+import { ConfigError, type Env, type EscalationConfig, type Roster } from '../config/settings';
 import { DEADLINE_KINDS, DEFAULT_LIMITS, STAGES, type Calendar, type Limits, type Policy } from '../playbook';
 import { createApp } from './app';
 import { createMetrics, registerCaseGauges, serveMetrics, type Metrics } from '../config/metrics';
@@ -26,6 +26,8 @@ export interface ApiOptions {
   publicBaseUrl?: string;
   /** EMAIL_FROM: customer replies reach `<local>+<caseId>@<domain>` of it. */
   emailFrom?: string;
+  /** SLACK_SIGNING_SECRET (with the bot token, Web API base and roster): Slack interactivity at /slack/events. */
+  slack?: { signingSecret: string; botToken?: string; apiUrl?: string; roster: Roster };
   /** INBOUND_SMTP_PORT: the built-in SMTP receiver for customer replies. */
   inboundSmtpPort?: number;
   port: number;
@@ -52,6 +54,9 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     publicBaseUrl: p.env.PUBLIC_BASE_URL,
     emailFrom: p.env.EMAIL_FROM,
     inboundSmtpPort: p.env.INBOUND_SMTP_PORT,
+    ...(p.env.SLACK_SIGNING_SECRET
+      ? { slack: { signingSecret: p.env.SLACK_SIGNING_SECRET, botToken: p.env.SLACK_BOT_TOKEN, apiUrl: p.env.SLACK_API_URL, roster: p.config.roster } }
+      : {}),
     port: p.env.PORT,
     logger: p.logger,
     metricsPort: p.env.METRICS_PORT,
@@ -92,7 +97,7 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
   const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), () => o.calendars ?? {});
-  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, metrics, metricsOnApi: !metricsServer });
+  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),

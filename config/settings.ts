@@ -23,6 +23,8 @@ export const envSchema = z.object({
   INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SLACK_BOT_TOKEN: z.string().min(1).optional(),
   SLACK_API_URL: z.url().optional(),
+  /** Verifies Slack's requests to /slack/events; unset: /slack/events answers 404. */
+  SLACK_SIGNING_SECRET: z.string().min(8).optional(),
   API_KEYS: z.string().min(1).optional(),
   LINK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   PUBLIC_BASE_URL: z.url().optional(),

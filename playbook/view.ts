@@ -183,8 +183,13 @@ export type Visibility = ReturnType<typeof visibilityOf>;
 /** What a message template may say about the case: read at send time by the activities. */
 export function messageCase(state: CaseState) {
   const { input } = state;
+  const next = openDeadlines(state)[0];
   return {
     id: state.id,
+    status: state.status,
+    /** What the Slack panel shows (playbook/panel.ts). */
+    nextDeadline: next ? { kind: next.kind, dueAt: new Date(next.dueAt).toISOString() } : null,
+    paused: state.pause != null && state.status === 'open',
     title: input.title,
     impact: input.impact,
     issue: input.description ?? input.title,

@@ -32,6 +32,7 @@ import {
   messageCase,
   nextWake,
   openCase,
+  panelKey,
   recordDelivery,
   rulesOf,
   tick,
@@ -79,6 +80,8 @@ export const PATCHES = {
    * API's start sets the opening's; a continued run inherits the last run's): no duplicate visibility write.
    */
   publishKnown: 'publish-only-what-changed-since-start',
+  /** The case's root post in Slack is updated in place whenever what its panel shows changes. */
+  slackPanel: 'slack-panel-follows-case',
 } as const;
 type Patch = (typeof PATCHES)[keyof typeof PATCHES];
 /**
@@ -93,6 +96,12 @@ const BUILT_IN_AT_RULES_3: ReadonlySet<Patch> = new Set([
   PATCHES.deliverAfterClose,
   PATCHES.publishKnown,
 ]);
+
+/** Updating the panel is best effort: a few quick tries, then the next change tries again. */
+const panels = proxyActivities<EscalationActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 4 },
+});
 
 /**
  * Continue-as-new well inside Temporal's limits (50k events / 50 MB of history, 2,000 updates per
@@ -164,13 +173,35 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   }
   setHandler(getCaseQuery, () => caseView(state));
 
+  // What the case's root post in Slack shows (panelKey), and whether an in-place update is under way.
+  let panelShown: string | undefined;
+  let panelBusy = false;
+  const refreshPanel = () => {
+    const ts = state.slackThreadTs;
+    if (panelBusy || !ts) return;
+    const kase = messageCase(state);
+    const key = panelKey(kase);
+    if (key === panelShown || !has(PATCHES.slackPanel)) return;
+    panelBusy = true;
+    inflight++;
+    panelShown = key;
+    void CancellationScope.nonCancellable(() => panels.refreshPanel({ caseId: state.id, case: kase, threadTs: ts }))
+      .catch(() => undefined) // best effort: the thread has every change; the next change tries again
+      .finally(() => {
+        panelBusy = false;
+        inflight--;
+        version++; // look again: the case may have moved on while the post was being updated
+      });
+  };
+
   /** Sends one message and records the result; `inflight` was counted when the case asked for it (deliver). */
   const record = async (m: Outbound, send: (input: DeliverInput) => Promise<DeliveryResult>) => {
     try {
+      const input = { caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs };
+      // The post that starts the thread shows the case as it is now: its panel needs no update until it changes.
+      if (m.channel === 'slack' && !state.slackThreadTs) panelShown = panelKey(input.case);
       // Sends are not cancelled with the case: what it asked for is delivered and recorded.
-      const result = await CancellationScope.nonCancellable(() =>
-        send({ caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs }),
-      );
+      const result = await CancellationScope.nonCancellable(() => send(input));
       commit(recordDelivery(state, { id: m.id, ...result }, Date.now())); // `state` read after the send completes
     } catch (err) {
       commit(recordDelivery(state, { id: m.id, status: 'failed', reason: failureReason(err) }, Date.now()));
@@ -223,6 +254,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     }
     if (changed.length > 0) upsertSearchAttributes(changed);
     setCurrentDetails(caseDetails(state));
+    refreshPanel();
   };
 
   // One durable timer at a time, replaced only when the next wake-up time changes.

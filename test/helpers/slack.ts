@@ -14,6 +14,9 @@ export interface SlackMessage {
   ts: string;
   channel: string;
   text: string;
+  blocks?: Record<string, unknown>[];
+  /** How many times chat.update replaced it. */
+  edits?: number;
   thread_ts?: string;
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
@@ -25,7 +28,14 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   if ((req.headers['content-type'] ?? '').includes('json')) return JSON.parse(text || '{}') as Record<string, unknown>;
   const form = Object.fromEntries(new URLSearchParams(text)) as Record<string, unknown>;
   // @slack/web-api sends objects (metadata) as JSON strings in form bodies.
-  for (const [k, v] of Object.entries(form)) if (typeof v === 'string' && /^[{[]/.test(v)) form[k] = JSON.parse(v);
+  for (const [k, v] of Object.entries(form)) {
+    if (typeof v !== 'string' || !/^[{[]/.test(v)) continue;
+    try {
+      form[k] = JSON.parse(v);
+    } catch {
+      // text that starts with a bracket ("[High] Acme …") stays text
+    }
+  }
   return form;
 }
 
@@ -40,6 +50,11 @@ export async function startSlack() {
   const calls: SlackCall[] = [];
   const messages: SlackMessage[] = [];
   const held: (() => void)[] = [];
+  /** Messages only one user saw (chat.postEphemeral), and modals opened (views.open). */
+  const ephemeral: { channel: string; user: string; text: string }[] = [];
+  const views: { trigger_id: string; view: Record<string, unknown> }[] = [];
+  /** The workspace's people: users.info and users.lookupByEmail read them. */
+  const users: { id: string; name: string; email?: string }[] = [];
   const state = {
     rateLimitNext: 0,
     retryAfterSeconds: 3,
@@ -78,12 +93,38 @@ export async function startSlack() {
         if (thread.length === 0) return reply(200, { ok: false, error: 'thread_not_found' });
         return reply(200, { ok: true, messages: thread.slice(0, Number(args.limit ?? 100)).map(withMeta(args)) });
       }
+      if (method === 'auth.test') return reply(200, { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' });
+      if (method === 'chat.update') {
+        const m = messages.find((x) => x.channel === args.channel && x.ts === args.ts);
+        if (!m) return reply(200, { ok: false, error: 'message_not_found' });
+        m.text = String(args.text);
+        if (args.blocks) m.blocks = args.blocks as Record<string, unknown>[];
+        m.edits = (m.edits ?? 0) + 1;
+        return reply(200, { ok: true, channel: m.channel, ts: m.ts });
+      }
+      if (method === 'chat.postEphemeral') {
+        ephemeral.push({ channel: String(args.channel), user: String(args.user), text: String(args.text) });
+        return reply(200, { ok: true, message_ts: `${state.ts}.000200` });
+      }
+      if (method === 'views.open') {
+        views.push({ trigger_id: String(args.trigger_id), view: args.view as Record<string, unknown> });
+        return reply(200, { ok: true, view: { id: `V${views.length}`, ...(args.view as object) } });
+      }
+      if (method === 'users.info') {
+        const u = users.find((x) => x.id === args.user);
+        return u ? reply(200, { ok: true, user: { id: u.id, name: u.name, real_name: u.name, profile: { email: u.email, real_name: u.name } } }) : reply(200, { ok: false, error: 'user_not_found' });
+      }
+      if (method === 'users.lookupByEmail') {
+        const u = users.find((x) => x.email === args.email);
+        return u ? reply(200, { ok: true, user: { id: u.id, name: u.name, profile: { email: u.email } } }) : reply(200, { ok: false, error: 'users_not_found' });
+      }
       if (method !== 'chat.postMessage') return reply(200, { ok: false, error: 'unknown_method' });
       state.ts += 1;
       const message: SlackMessage = {
         ts: `${state.ts}.000100`,
         channel: String(args.channel),
         text: String(args.text),
+        ...(args.blocks ? { blocks: args.blocks as Record<string, unknown>[] } : {}),
         ...(args.thread_ts ? { thread_ts: String(args.thread_ts) } : {}),
         ...(args.metadata ? { metadata: args.metadata as SlackMessage['metadata'] } : {}),
       };
@@ -106,6 +147,9 @@ export async function startSlack() {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     calls,
     messages,
+    ephemeral,
+    views,
+    users,
     state,
     /** Top-level posts of a case (each one starts a thread). */
     roots: (caseId: string) => messages.filter((m) => !m.thread_ts && m.metadata?.event_payload.case_id === caseId),

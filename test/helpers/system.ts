@@ -33,7 +33,18 @@ export const LINK_SECRET = 'system-test-link-secret-0123456789';
  * senders (an SMTP server and a Slack Web API server in this process) and the API on port 0.
  */
 export async function startSystem(
-  o: { policy?: Policy; roster?: Roster; env?: TestWorkflowEnvironment; logLines?: string[]; linkRequestsPerMinute?: number; calendars?: Record<string, Calendar> } = {},
+  o: {
+    policy?: Policy;
+    roster?: Roster;
+    env?: TestWorkflowEnvironment;
+    logLines?: string[];
+    linkRequestsPerMinute?: number;
+    calendars?: Record<string, Calendar>;
+    /** Turns on /slack/events with this signing secret (the bot token and Web API are the local Slack's). */
+    slackSigningSecret?: string;
+    /** Bolt answers a request no handler took after this long (tests of generated requests keep it short). */
+    slackUnhandledAfterMs?: number;
+  } = {},
 ) {
   const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
   const taskQueue = uniqueId('tq');
@@ -61,7 +72,8 @@ export async function startSystem(
   const logger = o.logLines ? pino({ level: 'info' }, { write: (line: string) => void o.logLines!.push(line) }) : pino({ level: 'silent' });
   const service = new EscalationService(client, taskQueue, () => policy, undefined, () => o.calendars ?? {});
   const keys = parseApiKeys(Object.entries(KEYS).map(([role, key]) => `${role}-user:${role}:${key}`).join(','));
-  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM });
+  const slackEvents = o.slackSigningSecret ? { signingSecret: o.slackSigningSecret, botToken: 'xoxb-good', apiUrl: slack.apiUrl, roster: o.roster ?? DEFAULT_ROSTER, unhandledAfterMs: o.slackUnhandledAfterMs } : undefined;
+  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents });
   const server = await new Promise<Server>((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
   });

@@ -1,7 +1,7 @@
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
+import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput } from '../../activities/types';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Calendar, type CaseInput, type CaseView, type Limits, type Policy } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
@@ -27,6 +27,8 @@ const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: conso
 /** Activities as jest.fn wrappers that record every message and answer like the real senders. */
 export function recordingActivities() {
   const sent: DeliverInput[] = [];
+  /** Every in-place update of a case's root post, in order. */
+  const panels: PanelInput[] = [];
   const activities = {
     sendEmail: jest.fn(async (i: DeliverInput): Promise<DeliveryResult> => {
       sent.push(i);
@@ -36,8 +38,11 @@ export function recordingActivities() {
       sent.push(i);
       return { status: 'sent', to: i.message.to, threadTs: i.threadTs ?? '1700000000.000100' };
     }),
+    refreshPanel: jest.fn(async (i: PanelInput): Promise<void> => {
+      panels.push(i);
+    }),
   } satisfies EscalationActivities;
-  return { sent, activities };
+  return { sent, panels, activities };
 }
 
 export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWorkflow>;

@@ -118,6 +118,9 @@ export const SCENARIOS: Scenario[] = [
   ]),
   // Rules 4: business hours, pauses (by hand, with an end, ended by a reply) and customer replies.
   { name: 'rules-4-business-hours-case', rulesVersion: 4, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
+  // The Slack panel kept current in place (PATCHES.slackPanel): the same plays, recorded after it.
+  { name: 'panel-full-case', rulesVersion: 4, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: fullCase },
+  { name: 'panel-business-hours-case', rulesVersion: 4, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
 ];
 
 async function pausedCase(h: Handle, env: TestWorkflowEnvironment) {
