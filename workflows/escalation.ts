@@ -14,6 +14,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -97,10 +98,13 @@ const BUILT_IN_AT_RULES_3: ReadonlySet<Patch> = new Set([
   PATCHES.publishKnown,
 ]);
 
-/** Updating the panel is best effort: a few quick tries, then the next change tries again. */
-const panels = proxyActivities<EscalationActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 4 },
+/**
+ * Updating the panel is one short call and best effort: a local activity (one marker in the history,
+ * no task of its own), a few quick tries, then the next change tries again.
+ */
+const panels = proxyLocalActivities<EscalationActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
 
 /**
