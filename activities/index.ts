@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { SEGMENT_LABELS, SEVERITY_TABLE, casePanel, type MessageCase, type Outbound } from '../playbook';
+import { INTERNAL_ESCALATION_PATH, SEGMENT_LABELS, SEVERITY_TABLE, casePanel, type InternalTrigger, type MessageCase, type Outbound } from '../playbook';
 import type { Roster } from '../config/settings';
 import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
@@ -53,6 +53,9 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       segmentLabel: SEGMENT_LABELS[kase.customer.segment] ?? kase.customer.segment,
       sender: { name: kase.csm.name, email: kase.csm.email },
       links: links(kase, message),
+      // The leadership subject names the trigger ("Churn Risk", "Executive Involved", …).
+      topic: INTERNAL_ESCALATION_PATH[message.data.trigger as InternalTrigger]?.topic ?? null,
+      now: Date.now(),
     };
   }
 

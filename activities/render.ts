@@ -39,12 +39,30 @@ function formatTime(value: unknown, timeZone: string): string {
   }).format(d);
 }
 
+/** "2h 5m", "3d 4h", "12m": how long, for people. */
+export function span(ms: number): string {
+  const m = Math.max(0, Math.round(ms / 60_000));
+  const [d, h, min] = [Math.floor(m / 1440), Math.floor((m % 1440) / 60), m % 60];
+  if (d > 0) return `${d}d${h ? ` ${h}h` : ''}`;
+  if (h > 0) return `${h}h${min ? ` ${min}m` : ''}`;
+  return `${min}m`;
+}
+
 function environment(form: Form | 'subject') {
   const hb = Handlebars.create();
   // Slack data arrives escaped already (see render); HTML escapes here; text and subjects stay as written.
   const escape = form === 'html' ? hb.escapeExpression : (s: string) => s;
   hb.registerHelper('time', function (this: unknown, value: unknown, options: Handlebars.HelperOptions) {
     return formatTime(value, (options.data.root as { timeZone: string }).timeZone);
+  });
+  // A deadline as of sending: upcoming, or late and by how much (a late reminder never reads as upcoming).
+  hb.registerHelper('due', function (this: unknown, value: unknown, options: Handlebars.HelperOptions) {
+    const root = options.data.root as { timeZone: string; now?: number };
+    const at = Date.parse(String(value));
+    if (Number.isNaN(at)) return String(value ?? '');
+    const now = root.now ?? Date.now();
+    const when = formatTime(value, root.timeZone);
+    return at < now ? `was due ${when} (overdue by ${span(now - at)})` : `due ${when} (in ${span(at - now)})`;
   });
   hb.registerHelper('money', (n: unknown) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : String(n ?? '')));
   hb.registerHelper('list', (items: unknown, none: unknown) => {

@@ -6,6 +6,7 @@ import type { TemplateId } from './messages';
  * named in the config overrides any of them with files `<id>.subject.hbs`, `<id>.text.hbs`, `<id>.slack.hbs`.
  *
  * Helpers: `{{time iso}}` writes a time in the reader's time zone (the contact's for customer emails),
+ * `{{due iso}}` "due <time> (in 2h 5m)" or "was due <time> (overdue by 3h)" as of sending,
  * `{{link url "label"}}`, `{{money n}}`, `{{list items "none yet"}}`.
  */
 export interface MessageTemplate {
@@ -22,7 +23,10 @@ export const DEFAULT_TEMPLATES: Readonly<Record<TemplateId, MessageTemplate>> = 
     subject: "Re: {{case.title}} — We're on it",
     text: `Hi {{contact.firstName}},
 
-I just saw this and I'm sorry you're dealing with {{case.title}}. I understand it's impacting {{case.impact}}.
+I just saw this and I'm sorry you're dealing with it.
+
+Your report: "{{case.title}}"
+The impact you described: {{case.impact}}
 
 I'm escalating this internally right now. You'll hear from me with an update by {{time nextUpdateAt}}.
 {{#if workaround}}
@@ -40,7 +44,7 @@ Quick update:
 What we know: {{known}}
 {{#if unknown}}What we're still investigating: {{unknown}}
 {{/if}}{{#if doing}}What we're doing: {{doing}}
-{{/if}}{{#if workaround}}In the meantime, you can {{workaround}} to keep moving.
+{{/if}}{{#if workaround}}To keep moving in the meantime: {{workaround}}
 {{/if}}{{#if eta}}ETA: {{eta}}
 {{/if}}
 I'll update you again by {{time nextUpdateAt}} or sooner if we resolve it.
@@ -48,10 +52,13 @@ I'll update you again by {{time nextUpdateAt}} or sooner if we resolve it.
 Let me know if anything changes on your end.${signature}`,
   },
   resolution: {
-    subject: '{{case.title}} Resolved',
+    subject: 'Resolved: {{case.title}}',
     text: `Hi {{contact.firstName}},
 
-Good news — {{case.title}} is resolved. Here's what happened and what we did:
+Good news — the issue you reported is resolved:
+"{{case.title}}"
+
+Here's what happened and what we did:
 
 Root cause: {{rootCause}}
 Fix: {{fix}}
@@ -67,9 +74,10 @@ Apologies again for the disruption. I appreciate your patience.${signature}`,
     subject: 'Checking in on {{case.title}}',
     text: `Hey {{contact.firstName}},
 
-Wanted to follow up — is everything still working as expected since {{fix}}?
+Wanted to follow up — is everything still working as expected since our fix?
 
-Also, I've flagged {{prevention}} internally so this doesn't happen again.
+The fix: {{fix}}
+What we're doing so this doesn't happen again: {{prevention}}
 
 How did we do? {{link links.csat "Rate how we handled this (0–10)"}}
 
@@ -98,11 +106,12 @@ Case: {{links.case}}`,
       '{{mentions}} *[ESCALATION - {{severityLabel}}] {{customer.name}} - {{case.title}}*\n{{reason}}{{#if note}}: {{note}}{{/if}}{{#if ask}}\n*Ask:* {{ask}}{{/if}}\nSegment: {{segmentLabel}} · ARR: ${{money customer.arr}} · Health: {{customer.healthScore}} · Impact: {{case.impact}}',
   },
   escalation_leadership: {
-    subject: '[ESCALATION] {{customer.name}} - Churn Risk',
+    subject: '[ESCALATION] {{customer.name}} - {{#if topic}}{{topic}}{{else}}Churn Risk{{/if}}',
     text: `Customer: {{customer.name}} | \${{money customer.arr}} | {{segmentLabel}}
 
 Situation: {{reason}}. {{severityLabel}} escalation "{{case.title}}", stage {{case.stage}}, opened {{time case.openedAt}}.
-Impact: {{case.impact}}{{#if customer.renewalDate}}; renewal on {{customer.renewalDate}}{{/if}}; health score {{customer.healthScore}}.
+Impact: {{case.impact}}
+Renewal: {{#if customer.renewalDate}}{{customer.renewalDate}}{{else}}(not known){{/if}} · Health score: {{customer.healthScore}}
 What we've done: {{list whatTried "acknowledged and investigating"}}
 What we need: {{#if ask}}{{ask}}{{else}}Your awareness; the CSM will follow up with a specific ask{{/if}}
 
@@ -111,17 +120,17 @@ Recommendation: {{note}}
 CSM: {{csm.name}} <{{csm.email}}>
 Case: {{links.case}}`,
     slack:
-      '{{mentions}} *[ESCALATION] {{customer.name}} - Churn Risk* ({{reason}})\n{{case.title}} · ${{money customer.arr}} · {{segmentLabel}}\n*Recommendation:* {{note}}{{#if ask}}\n*What we need:* {{ask}}{{/if}}',
+      '{{mentions}} *[ESCALATION] {{customer.name}} - {{#if topic}}{{topic}}{{else}}Churn Risk{{/if}}* ({{reason}})\n{{case.title}} · ${{money customer.arr}} · {{segmentLabel}}\n*Recommendation:* {{note}}{{#if ask}}\n*What we need:* {{ask}}{{/if}}',
   },
   deadline_warning: {
-    subject: '[{{severityLabel}}] {{customer.name}} — due {{time dueAt}}: {{what}}',
+    subject: '[{{severityLabel}}] {{customer.name}} — {{due dueAt}}: {{what}}',
     text: `Heads up: "{{case.title}}" for {{customer.name}} is due soon.
 
-Due: {{what}} by {{time dueAt}}
+Due: {{what}}, {{due dueAt}}
 Stage: {{case.stage}}
 
 Case: {{links.case}}`,
-    slack: '{{mentions}} :hourglass: Due {{time dueAt}}: {{what}}',
+    slack: '{{mentions}} :hourglass: {{what}}: {{due dueAt}}',
   },
   breach_alert: {
     subject: '[BREACH - {{severityLabel}}] {{customer.name}} — missed: {{what}}',
@@ -135,12 +144,15 @@ Please act now. Case: {{links.case}}`,
     slack: '{{mentions}} :rotating_light: *Breach:* {{what}} was due {{time dueAt}} (owner {{csm.name}})',
   },
   reminder: {
-    subject: '[Reminder] {{customer.name}} — {{what}} (due {{time dueAt}})',
-    text: `Reminder on "{{case.title}}" for {{customer.name}}: {{what}}, due {{time dueAt}}, is not done yet.
+    subject: '[Reminder] {{customer.name}} — {{what}} ({{due dueAt}})',
+    text: `Reminder on "{{case.title}}" for {{customer.name}}: not done yet.
+
+Step: {{what}}
+When: {{due dueAt}}
 
 Stage: {{case.stage}}
 Case: {{links.case}}`,
-    slack: '{{mentions}} :bell: Reminder: {{what}} (due {{time dueAt}})',
+    slack: '{{mentions}} :bell: Reminder: {{what}} ({{due dueAt}})',
   },
   reopened: {
     subject: '[REOPENED - {{severityLabel}}] {{customer.name}} - {{case.title}}',
@@ -164,8 +176,9 @@ Please reach them another way. Case: {{links.case}}`,
   },
   customer_reply: {
     subject: '[Customer reply{{#if awaitingConfirmation}} - awaiting confirmation{{/if}}] {{customer.name}} - {{case.title}}',
-    text: `{{from}} replied on "{{case.title}}"{{#if subject}} ({{subject}}){{/if}}:
-
+    text: `{{from}} replied on "{{case.title}}".
+{{#if subject}}Subject: {{subject}}
+{{/if}}
 {{text}}
 {{#if awaitingConfirmation}}
 The fix is awaiting their confirmation: if they say it is still broken, record "not fixed" on the case.

@@ -3,15 +3,17 @@
  * closing.
  */
 import { INTERNAL_ESCALATION_PATH, routeTo, type InternalTrigger } from './routing';
-import { t, task, type CaseState, type Draft } from './state';
+import { rulesOf, t, task, type CaseState, type Draft } from './state';
 
 export function escalateInternally(d: Draft, a: { trigger: InternalTrigger; note: string; ask?: string; includeIfNeeded?: boolean; by?: string }): void {
   const route = INTERNAL_ESCALATION_PATH[a.trigger];
+  // Rules 4: the unresolved window is the case's own, not the playbook's default 24 hours.
+  const when = a.trigger === 'unresolved' && rulesOf(d.s) >= 4 ? `Can't resolve within ${d.s.policy.escalateUnresolvedAfter}` : route.when;
   const to = routeTo(a.trigger, { includeIfNeeded: a.includeIfNeeded });
   d.s.internalEscalations.push({ trigger: a.trigger, to, at: d.at, note: a.note, ...(a.ask ? { ask: a.ask } : {}), ...(a.by ? { by: a.by } : {}) });
-  d.log('internal_escalation', `${route.when} → ${to.join(' → ')}`, a.by);
+  d.log('internal_escalation', `${when} → ${to.join(' → ')}`, a.by);
   d.alert('internal_escalation', route.template === 'leadership' ? 'escalation_leadership' : 'escalation_support', to, {
-    reason: route.when,
+    reason: when,
     trigger: a.trigger,
     note: a.note,
     ask: a.ask ?? null,

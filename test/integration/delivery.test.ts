@@ -73,7 +73,7 @@ describe('email', () => {
     const acts = activities();
     for (const m of sent.filter((x) => x.audience === 'customer')) await acts.sendEmail(input(state, m));
     const mails = smtp.received.map((r) => r.mail);
-    expect(mails.map((m) => m.subject)).toEqual(["Re: Data sync failing — We're on it", 'Update on Data sync failing', 'Data sync failing Resolved']);
+    expect(mails.map((m) => m.subject)).toEqual(["Re: Data sync failing — We're on it", 'Update on Data sync failing', 'Resolved: Data sync failing']);
     expect(smtp.received.every((r) => r.envelopeTo.join() === 'dana@acme.example')).toBe(true);
     const [ack, upd, res] = mails;
     expect(ack.messageId).toBe('<escalation-c-42.m3@vendor.example>');
@@ -85,7 +85,7 @@ describe('email', () => {
     // times in the contact's time zone (America/New_York): 15:00Z is 10:00 AM EST
     expect(ack.text).toContain('update by Mon, Jan 5, 10:00 AM EST');
     expect(upd.text).toContain("What we're still investigating: why EU only");
-    expect(upd.text).toContain('you can split the export to keep moving');
+    expect(upd.text).toContain('To keep moving in the meantime: split the export');
   });
 
   test('the resolution carries signed confirm and not-fixed links; the follow-up a CSAT link', async () => {
@@ -138,7 +138,7 @@ describe('email', () => {
     await activities().sendEmail(input(t.state, t.effects[0]));
     const { mail, envelopeTo } = smtp.received[0];
     expect(envelopeTo).toEqual(['vpcs@localhost', 'execsponsor@localhost']);
-    expect(mail.subject).toBe('[ESCALATION] Acme Corp - Churn Risk');
+    expect(mail.subject).toBe('[ESCALATION] Acme Corp - Churn Risk'); // the subject names the trigger (an executive: "Executive Involved")
     expect(mail.text).toContain('Customer: Acme Corp | $240,000 | Enterprise');
     expect(mail.text).toMatch(/Situation: Churn threat\. Critical escalation "Data sync failing"/);
     expect(mail.text).toContain('What we need: Approve a 10% credit');

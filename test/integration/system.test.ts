@@ -41,7 +41,7 @@ describe('a case from open to recovery, end to end with the real worker and send
     expect(customer.map((m) => m.mail.subject)).toEqual([
       "Re: Data sync failing — We're on it",
       'Update on Data sync failing',
-      'Data sync failing Resolved',
+      'Resolved: Data sync failing',
       'Checking in on Data sync failing',
     ]);
     const ids = customer.map((m) => m.mail.messageId);
