@@ -17,10 +17,21 @@ import { SA } from '../workflows/messages';
 import { createMetrics } from '../config/metrics';
 import { apiOptionsFrom, startApi } from './server';
 
+/** The SDK's log, with warnings dropped once `quiet` (the embedded dev server is stopping with us). */
+class ShutdownQuietLogger extends DefaultLogger {
+  quiet = false;
+  override log(level: Parameters<DefaultLogger['log']>[0], message: string, meta?: Record<string, unknown>): void {
+    if (this.quiet && level === 'WARN') return;
+    super.log(level, message, meta);
+  }
+}
+
 async function main() {
   const env = parseEnv();
   // Shutdown is ours (below): the API first, then the worker, then the dev server.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const runtimeLog = new ShutdownQuietLogger('WARN');
+  // Core's own log lines are forwarded to it (not printed by core itself), so one place decides what shows.
+  Runtime.install({ logger: runtimeLog, shutdownSignals: [], telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
   const logger = createLogger(env.LOG_LEVEL, 'escalations');
   const config = loadEscalationConfig(env.ESCALATION_CONFIG);
   mkdirSync(env.DATA_DIR, { recursive: true });
@@ -85,6 +96,10 @@ async function main() {
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('stopping');
+      // A terminal's Ctrl-C reaches the embedded dev server too, at the same moment: the worker's last
+      // calls then retry against a server already gone. Expected, and nothing is lost (the server kept
+      // the task in its database and hands it out again at the next start): no warning for it.
+      runtimeLog.quiet = devServer !== undefined;
       await api.close();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
