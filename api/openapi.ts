@@ -61,7 +61,7 @@ export function buildOpenApi() {
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key (API_KEYS)' });
   const security = [{ apiKey: [] }];
 
-  const id = z.object({ id: z.string().openapi({ example: 'esc-3f2a…' }) });
+  const id = z.object({ id: z.string().openapi({ example: 'acme-7c1e04b9d2' }) });
 
   registry.registerPath({
     method: 'post',

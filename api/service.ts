@@ -54,7 +54,7 @@ export class EscalationService {
 
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: CaseView }> {
-    const caseId = idempotencyKey ? `esc-${sha256(idempotencyKey).slice(0, 20)}` : `esc-${randomBytes(10).toString('hex')}`;
+    const caseId = caseIdFor(body.customer.id, idempotencyKey);
     const fingerprint = sha256(JSON.stringify(body));
     const { calendar: named, ...input } = body;
     const policy = this.policy();
@@ -321,6 +321,28 @@ const COMPLETED = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTI
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(temporal.api.enums.v1.WorkflowExecutionStatus).map(([k, v]) => [v, k.replace('WORKFLOW_EXECUTION_STATUS_', '')]),
 );
+
+/** Lower-case words of a text joined by '-', at most 40 characters ("Acme Corp (EU)" → "acme-corp-eu"). */
+export function slug(text: string): string {
+  const s = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return s || 'case';
+}
+
+/**
+ * A new case's id, readable in the Temporal UI (`escalation-<id>`): the customer's slug and a random
+ * part; with an Idempotency-Key, the key's slug and a part derived from the key alone, so the same key
+ * always names the same case.
+ */
+export function caseIdFor(customerId: string, idempotencyKey?: string): string {
+  return idempotencyKey ? `${slug(idempotencyKey)}-${sha256(idempotencyKey).slice(0, 10)}` : `${slug(customerId)}-${randomBytes(5).toString('hex')}`;
+}
 
 /** The case's search attributes as the workflow publishes them (nulls and empty lists left out). */
 function searchAttributesOf(state: CaseState): SearchAttributePair[] {

@@ -73,7 +73,11 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   const tryIt = spawnSync('bash', ['-euo', 'pipefail', '-c', tryItScript()], { env: { ...process.env, API: api, KEY: key }, encoding: 'utf8', timeout: 60_000 });
   expect(tryIt.stderr).toBe('');
   expect(tryIt.status).toBe(0);
-  expect(tryIt.stdout.trim().split('\n').at(-1)).toMatch(/^esc-\w+: closed \(closed\)$/);
+  // One line per step; the case id is readable: the Idempotency-Key's slug and a part of its hash.
+  const lines = tryIt.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^case try-it-\d+-[0-9a-f]{10}$/);
+  expect(lines).toContain('acknowledge → investigate');
+  expect(lines.at(-1)).toMatch(/^try-it-\d+-[0-9a-f]{10}: closed \(closed\)$/);
 
   const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const opened = await fetch(`${api}/escalations`, { method: 'POST', headers: auth, body: JSON.stringify(openBody()) });

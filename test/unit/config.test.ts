@@ -108,3 +108,16 @@ describe('calendars in the escalation config', () => {
     expect(parseApiKeys('mail:inbound:inbound-key-0123456789')[0].role).toBe('inbound');
   });
 });
+
+describe('readable case ids', () => {
+  test('a slug of the customer id and a random part; with an Idempotency-Key, of the key alone', async () => {
+    const { caseIdFor, slug } = await import('../../api/service');
+    expect(slug('Acme Corp (EU) — Zürich')).toBe('acme-corp-eu-zurich');
+    expect(slug('***')).toBe('case');
+    expect(slug('x'.repeat(100))).toHaveLength(40);
+    expect(caseIdFor('Acme Corp')).toMatch(/^acme-corp-[0-9a-f]{10}$/);
+    expect(caseIdFor('Acme Corp')).not.toBe(caseIdFor('Acme Corp'));
+    expect(caseIdFor('acme', 'order 42')).toBe(caseIdFor('globex', 'order 42'));
+    expect(caseIdFor('acme', 'order 42')).toMatch(/^order-42-[0-9a-f]{10}$/);
+  });
+});
