@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.type(metrics.registry.contentType).send(await exposition(metrics));
     }));
   }
-  const openapi = buildOpenApi();
+  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });

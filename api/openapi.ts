@@ -2,11 +2,118 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { ACTION_ROUTES } from './routes';
 import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema, stageSchema, severitySchema } from './schemas';
-import { ACTION_STAGES, type ActionType } from '../playbook';
+import { ACTION_STAGES, DEADLINE_KINDS, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
+import { ACTION_UPDATES } from '../workflows/messages';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-const caseView = z.object({}).passthrough().openapi('Escalation', { description: 'The case view (see README)' });
 const isoOrNull = z.string().nullable();
+const iso = z.string().openapi({ format: 'date-time', example: '2026-12-01T15:00:00Z' });
+const person = z.object({ name: z.string(), email: z.string() });
+const pausedSchema = z
+  .object({ since: z.string(), reason: z.enum(PAUSE_REASONS), until: isoOrNull, note: isoOrNull, by: isoOrNull, remaining: z.record(z.string(), z.number()).openapi({ description: 'Seconds left on each clock the pause holds' }) })
+  .nullable();
+const deadlineNames = ['acknowledge', 'respond', 'nextUpdate', 'resolve', 'confirmation', 'followUp', 'recoveryCall', 'healthCheck', 'qbr', 'outcome'] as const;
+const deadlinesSchema = z.object(Object.fromEntries(deadlineNames.map((k) => [k, isoOrNull])) as Record<(typeof deadlineNames)[number], typeof isoOrNull>).openapi({ description: 'Open deadlines (ISO) or null' });
+/** The case view: its main fields (the README lists them all; more may be added). */
+const caseView = z
+  .object({
+    id: z.string().openapi({ example: 'acme-7c1e04b9d2' }),
+    workflowId: z.string().openapi({ example: 'escalation-acme-7c1e04b9d2' }),
+    stage: stageSchema,
+    status: z.enum(['open', 'closed']),
+    severity: severitySchema,
+    title: z.string(),
+    impact: z.string(),
+    customer: z.object({ id: z.string(), name: z.string(), segment: z.enum(SEGMENTS), arr: z.number(), healthScore: z.number() }).passthrough(),
+    contact: person.extend({ timezone: z.string().optional() }),
+    csm: person,
+    openedAt: iso,
+    acknowledgedAt: isoOrNull,
+    firstResponseAt: isoOrNull,
+    resolvedAt: isoOrNull,
+    confirmedAt: isoOrNull,
+    closedAt: isoOrNull,
+    closeReason: isoOrNull,
+    deadlines: deadlinesSchema,
+    nextDeadline: z.object({ kind: z.enum(DEADLINE_KINDS), dueAt: iso }).nullable(),
+    paused: pausedSchema,
+    pausedSeconds: z.number(),
+    calendar: z.string().nullable(),
+    breaches: z.array(z.object({ kind: z.enum(DEADLINE_KINDS), dueAt: iso, at: iso })),
+    internalEscalations: z.array(z.object({ trigger: z.string(), to: z.array(z.string()), at: iso, note: z.string() }).passthrough()),
+    messages: z.array(z.object({ id: z.string(), kind: z.string(), channel: z.enum(['email', 'slack']), to: z.array(z.string()), at: iso, status: z.enum(['pending', 'sent', 'skipped', 'failed']), reason: z.string().optional() }).passthrough()),
+    tasks: z.array(z.object({ kind: z.string(), dueAt: iso, doneAt: iso.optional(), notes: z.string().optional() })),
+    timeline: z.array(z.object({ at: iso, type: z.string(), actor: z.string().optional(), summary: z.string() })),
+    replies: z.array(z.object({ at: iso, from: z.string(), text: z.string(), subject: z.string().optional() })),
+    csat: z.object({ score: z.number(), comment: z.string().optional(), at: iso }).nullable(),
+    outcome: z.object({ churned: z.boolean(), note: z.string().optional(), at: iso }).nullable(),
+    rulesVersion: z.number(),
+    playbook: z.object({ allowedActions: z.array(z.string()) }).passthrough().nullable(),
+  })
+  .passthrough()
+  .openapi('Escalation', { description: 'The case view (README, "The API")' });
+const listItem = z
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    title: z.string().nullable(),
+    customer: z.object({ id: z.string().nullable(), name: z.string().nullable(), segment: z.string().nullable() }),
+    stage: stageSchema.nullable(),
+    status: z.enum(['open', 'closed']).nullable(),
+    severity: severitySchema.nullable(),
+    csm: z.string().nullable(),
+    breached: z.boolean(),
+    breaches: z.array(z.string()),
+    openedAt: isoOrNull,
+    nextDeadline: isoOrNull,
+  })
+  .passthrough()
+  .openapi('EscalationListItem');
+const durations = z.object({ count: z.number(), p50Minutes: z.number().nullable(), p90Minutes: z.number().nullable(), withinTarget: z.number().nullable() });
+const metrics = z
+  .object({
+    cases: z.number(),
+    timeToAcknowledge: durations.extend({ target: z.string() }),
+    timeToResolution: z.object({ bySeverity: z.record(z.string(), durations.extend({ window: z.string(), excludingPaused: durations, pausedShare: z.number().nullable() })) }),
+    csat: z.object({ target: z.number(), responses: z.number(), average: z.number().nullable(), atOrAboveTarget: z.number().nullable() }),
+    churn: z.object({ target: z.number(), decided: z.number(), churned: z.number(), rate: z.number().nullable() }),
+    breaches: z.object({ total: z.number(), byKind: z.record(z.string(), z.number()) }),
+  })
+  .passthrough();
+const report = metrics
+  .extend({ period: z.object({ from: isoOrNull, to: isoOrNull }), bySegment: z.record(z.string(), metrics), bySeverity: z.record(z.string(), metrics) })
+  .openapi('EscalationReport');
+
+/** What a client would really send: the /docs page shows these, not generated strings. */
+export const EXAMPLES = {
+  open: {
+    customer: { id: 'acme', name: 'Acme Corp', segment: 'enterprise', arr: 240000, healthScore: 62, renewalDate: '2027-03-31' },
+    contact: { name: 'Dana Reyes', email: 'dana@acme.example', timezone: 'America/New_York' },
+    csm: { name: 'Sam Carter', email: 'sam@vendor.example' },
+    severity: 'critical',
+    category: 'technical',
+    trigger: 'Data missing or incorrect',
+    title: 'Data sync failing',
+    impact: 'Their finance team cannot close the month',
+    workaround: 'Manual CSV export',
+  },
+  actions: {
+    acknowledge: { note: 'We are looking at the sync logs now.', nextUpdateAt: '2026-12-01T15:00:00Z' },
+    note: { text: 'The sync worker runs out of memory on files over 2 GB', kind: 'root_cause' },
+    update: { known: 'Large exports crash the sync worker', unknown: 'Why only the EU region', workaround: 'Split the export into two files', nextUpdateAt: '2026-12-01T17:00:00Z' },
+    severity: { severity: 'high', reason: 'A workaround is in place' },
+    internal_escalation: { trigger: 'engineering_required', note: 'Needs a hotfix to the sync worker', ask: 'A patch today' },
+    resolve: { rootCause: 'A memory limit in the sync worker', fix: 'Uploads are streamed', prevention: 'Load tests with 5 GB files in CI' },
+    confirmation: { resolved: true, comment: 'Working again, thanks' },
+    complete_task: { notes: 'Called Dana: stable since the fix' },
+    csat: { score: 9, comment: 'Great recovery' },
+    outcome: { churned: false, note: 'Renewed for two years' },
+    close: { reason: 'Duplicate of acme-51f0c2e9aa' },
+    pause: { reason: 'waiting_on_customer', note: 'Asked for their sync logs', until: '2026-12-02T09:00:00Z' },
+    resume: { note: 'Logs arrived' },
+    reply: { from: 'dana@acme.example', text: 'Here are the logs.' },
+  } satisfies Record<ActionType, Record<string, unknown>>,
+};
 const actionSummary = z
   .object({
     id: z.string(),
@@ -38,11 +145,11 @@ const ACTION_NAMES: Record<ActionType, string> = {
 };
 // Named once per process (zod's registry keeps one schema per id): the bodies as clients send them,
 // from the same schemas the workflow's validators use (the task kind is in the path).
-const OPEN_BODY = openSchema.meta({ id: 'OpenEscalation' });
+const OPEN_BODY = openSchema.meta({ id: 'OpenEscalation', example: EXAMPLES.open });
 const ACTION_BODIES = Object.fromEntries(
   (Object.keys(ACTION_NAMES) as ActionType[]).map((a) => [
     a,
-    (a === 'complete_task' ? actionSchemas.complete_task.omit({ kind: true }) : actionSchemas[a]).meta({ id: ACTION_NAMES[a] }),
+    (a === 'complete_task' ? actionSchemas.complete_task.omit({ kind: true }) : actionSchemas[a]).meta({ id: ACTION_NAMES[a], example: EXAMPLES.actions[a] }),
   ]),
 ) as unknown as Record<ActionType, z.ZodType>;
 const LIMITED: ActionType[] = ['note', 'update', 'severity', 'internal_escalation', 'resolve', 'complete_task', 'csat', 'outcome', 'pause', 'resume'];
@@ -56,7 +163,7 @@ const errors = {
 
 
 /** The OpenAPI document, generated from the same zod schemas that validate requests. */
-export function buildOpenApi() {
+export function buildOpenApi(o: { serverUrl?: string } = {}) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key (API_KEYS)' });
   const security = [{ apiKey: [] }];
@@ -66,6 +173,7 @@ export function buildOpenApi() {
   registry.registerPath({
     method: 'post',
     path: '/escalations',
+    operationId: 'openEscalation',
     summary: 'Open an escalation',
     security,
     request: {
@@ -77,18 +185,21 @@ export function buildOpenApi() {
   registry.registerPath({
     method: 'get',
     path: '/escalations',
+    operationId: 'listEscalations',
     summary: 'List escalations (from Temporal visibility)',
     security,
     request: { query: listQuerySchema },
-    responses: { 200: json(z.object({ items: z.array(z.object({}).passthrough()), nextCursor: z.string().nullable() }), 'A page'), ...errors },
+    responses: { 200: json(z.object({ items: z.array(listItem), nextCursor: z.string().nullable() }).openapi('EscalationPage'), 'A page'), ...errors },
   });
-  registry.registerPath({ method: 'get', path: '/escalations/{id}', summary: 'One escalation', security, request: { params: id }, responses: { 200: json(caseView, 'The case'), ...errors } });
+  registry.registerPath({ method: 'get', path: '/escalations/{id}', operationId: 'getEscalation', summary: 'One escalation', security, request: { params: id }, responses: { 200: json(caseView, 'The case'), ...errors } });
   for (const r of ACTION_ROUTES) {
     const path = r.path.replace(':id', '{id}').replace(':kind', '{kind}');
     const params = r.action === 'complete_task' ? id.extend({ kind: z.enum(['follow_up', 'recovery_call', 'health_check', 'qbr_review']) }) : id;
     registry.registerPath({
       method: 'post',
       path,
+      // The workflow update's name: acknowledge, addNote, progressUpdate, …
+      operationId: ACTION_UPDATES[r.action].name,
       summary: r.summary,
       description: `Role: ${r.role}${r.link ? ` — or a customer link: ?token=<token> (${r.link.join(', ')})` : ''}`,
       security,
@@ -106,14 +217,16 @@ export function buildOpenApi() {
   registry.registerPath({
     method: 'get',
     path: '/reports/escalations',
+    operationId: 'getReport',
     summary: "The playbook's four metrics over a period",
     security,
     request: { query: reportQuerySchema as unknown as z.ZodObject },
-    responses: { 200: json(z.object({}).passthrough(), 'Metrics'), ...errors },
+    responses: { 200: json(report, 'Metrics: overall, by segment and by severity'), ...errors },
   });
   registry.registerPath({
     method: 'post',
     path: '/inbound/email',
+    operationId: 'receiveCustomerReply',
     summary: "A customer's email reply, matched to its case",
     description:
       'Role: inbound (or agent). The raw RFC 822 message, matched by In-Reply-To/References to the case emails or by the `+<caseId>` Reply-To address; its new text (quoted history and signature removed) goes on the timeline, the CSM is told, a paused case resumes. The same Message-ID twice is recorded once.',
@@ -127,10 +240,11 @@ export function buildOpenApi() {
       ...errors,
     },
   });
-  registry.registerPath({ method: 'get', path: '/healthz', summary: 'Whether Temporal is reachable', responses: { 200: { description: 'ok' }, 503: { description: 'Temporal unreachable' } } });
+  registry.registerPath({ method: 'get', path: '/healthz', operationId: 'health', summary: 'Whether Temporal is reachable', responses: { 200: { description: 'ok' }, 503: { description: 'Temporal unreachable' } } });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'Escalation service', version: '0.1.0', description: 'Customer escalations as durable Temporal workflows.' },
+    servers: [{ url: o.serverUrl ?? '/', description: o.serverUrl ? 'PUBLIC_BASE_URL' : 'this server' }],
   });
 }
