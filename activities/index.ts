@@ -108,8 +108,8 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
     }),
 
     postSlack: logged('slack', async (input: DeliverInput): Promise<DeliveryResult> => {
-      if (!deps.slack) return { status: 'skipped', to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)' };
-      if (!deps.slackChannel) return { status: 'skipped', to: [], reason: 'no slack.channel in the escalation config' };
+      if (!deps.slack) return { status: 'skipped', to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)', off: true };
+      if (!deps.slackChannel) return { status: 'skipped', to: [], reason: 'no slack.channel in the escalation config', off: true };
       const { found } = resolveRecipients(input.message.to, input.case, deps.roster);
       const mentions = found.map((p) => mention(p.slack) ?? p.name).join(' ');
       const r = deps.renderer.render(input.message.template, context(input), 'UTC', mentions);

@@ -16,6 +16,8 @@ export interface DeliveryResult {
   /** Slack only: the thread the post went to (the first post of a case starts it). */
   threadTs?: string;
   reason?: string;
+  /** Slack only: skipped because the worker has Slack turned off (no token or channel). */
+  off?: boolean;
   /** Email only: recipients the mail server refused while it took the others. */
   rejected?: { address: string; reason: string }[];
 }

@@ -28,6 +28,8 @@ export interface ApiOptions {
   emailFrom?: string;
   /** SLACK_SIGNING_SECRET (with the bot token, Web API base and roster): Slack interactivity at /slack/events. */
   slack?: { signingSecret: string; botToken?: string; apiUrl?: string; roster: Roster };
+  /** TEMPORAL_UI_URL: case views link to their workflow in the Temporal UI. */
+  temporalUiUrl?: string;
   /** INBOUND_SMTP_PORT: the built-in SMTP receiver for customer replies. */
   inboundSmtpPort?: number;
   port: number;
@@ -54,6 +56,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     publicBaseUrl: p.env.PUBLIC_BASE_URL,
     emailFrom: p.env.EMAIL_FROM,
     inboundSmtpPort: p.env.INBOUND_SMTP_PORT,
+    temporalUiUrl: p.env.TEMPORAL_UI_URL,
     ...(p.env.SLACK_SIGNING_SECRET
       ? { slack: { signingSecret: p.env.SLACK_SIGNING_SECRET, botToken: p.env.SLACK_BOT_TOKEN, apiUrl: p.env.SLACK_API_URL, roster: p.config.roster } }
       : {}),
@@ -96,7 +99,7 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
     DEADLINE_KINDS,
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
-  const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), () => o.calendars ?? {});
+  const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), () => o.calendars ?? {}, o.temporalUiUrl);
   const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>

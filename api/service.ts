@@ -39,6 +39,8 @@ export class EscalationService {
     private readonly limits: () => Limits = () => ({ ...DEFAULT_LIMITS }),
     /** Business-hours calendars by name. */
     private readonly calendars: () => Record<string, Calendar> = () => ({}),
+    /** The Temporal UI's base (TEMPORAL_UI_URL; npm start's dev server UI): each view links to its workflow there. */
+    private readonly temporalUiUrl?: string,
   ) {
     this.queries = new WorkflowClient({
       connection: client.connection,
@@ -75,7 +77,7 @@ export class EscalationService {
     };
     // The case as the workflow will open it: the state machine is pure, so the answer needs no worker.
     const opening = openCase(openingOf(params)).state;
-    const opened = () => ({ created: true, case: caseView(opening) });
+    const opened = () => ({ created: true, case: this.linked(caseView(opening)) });
     try {
       await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, {
         taskQueue: this.taskQueue,
@@ -113,7 +115,18 @@ export class EscalationService {
    * than by completing (terminated, cancelled, failed, timed out): only then, or when the query fails,
    * does the API describe the workflow to say how it ended or to answer a case no worker has run yet.
    */
-  async get(caseId: string): Promise<CaseView> {
+  /** The case view with its link to the Temporal UI (null when no UI address is known). */
+  async get(caseId: string): Promise<CaseView & { temporalUiUrl: string | null }> {
+    return this.linked(await this.view(caseId));
+  }
+
+  private linked(view: CaseView): CaseView & { temporalUiUrl: string | null } {
+    const base = this.temporalUiUrl?.replace(/\/$/, '');
+    const url = base ? `${base}/namespaces/${encodeURIComponent(this.client.options.namespace)}/workflows/${encodeURIComponent(view.workflowId)}` : null;
+    return { ...view, temporalUiUrl: url };
+  }
+
+  private async view(caseId: string): Promise<CaseView> {
     const workflowId = workflowIdFor(caseId);
     // A query needs a worker: without one, answer 503 in seconds rather than hang.
     const deadline = Date.now() + QUERY_DEADLINE_MS;

@@ -75,7 +75,10 @@ async function main() {
     logger,
   });
   const running = worker.run();
-  const api = await startApi({ ...apiOptionsFrom({ env, config, secrets, connect, logger }), metrics });
+  const options = apiOptionsFrom({ env, config, secrets, connect, logger });
+  // The embedded dev server's UI, unless TEMPORAL_UI_URL says otherwise: each case view links to its workflow.
+  if (devServer && !options.temporalUiUrl) options.temporalUiUrl = `http://localhost:${env.TEMPORAL_UI_PORT}`;
+  const api = await startApi({ ...options, metrics });
 
   const lines = [
     '',

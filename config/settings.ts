@@ -16,6 +16,8 @@ export const envSchema = z.object({
   /** Prometheus metrics on their own port (and SDK metrics on loopback at the port after it); unset: the API serves /metrics. */
   METRICS_PORT: z.coerce.number().int().min(1).max(65534).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('escalations'),
+  /** The Temporal UI's address (e.g. https://cloud.temporal.io or http://localhost:8080): case views link to it. */
+  TEMPORAL_UI_URL: z.url().optional(),
   ESCALATION_CONFIG: z.string().min(1).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://user:pass@host:port or smtps://…' }).optional(),
   EMAIL_FROM: z.string().min(3).default('escalations@localhost'),

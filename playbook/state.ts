@@ -46,7 +46,7 @@ export interface CaseInput {
     nextQbrDate?: string;
   };
   contact: { name: string; email: string; timezone?: string };
-  csm: { name: string; email: string };
+  csm: { name: string; email: string; timezone?: string };
   severity: Severity;
   category: Category;
   trigger: string;

@@ -1,7 +1,7 @@
-import { heldClocks, openDeadlines } from './deadlines';
+import { DEADLINE_LABELS, heldClocks, openDeadlines } from './deadlines';
 import { pausedSeconds } from './transitions';
 import { actionsAllowed } from './stages';
-import { SUMMARY_CHARS, limitsOf, rulesOf, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
+import { SUMMARY_CHARS, limitsOf, rulesOf, t, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { SEVERITY_TABLE } from './severity';
 import { STEPS } from './steps';
 import type { LintFinding } from './lint';
@@ -137,17 +137,46 @@ export function caseSummary(input: { severity: CaseState['severity']; customer: 
   return `[${SEVERITY_TABLE[input.severity].label}] ${input.customer.name} — ${input.title}`;
 }
 
-/** Current details for the Temporal UI: where the case is and what it waits for. */
-export function caseDetails(state: CaseState): string {
+/** A time as people read it in a zone ("Mon, Jan 5, 10:00 AM EST"); UTC when the zone is unknown. */
+export function localTime(ms: number, timeZone = 'UTC'): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(ms);
+  } catch {
+    return new Date(ms).toISOString();
+  }
+}
+
+/** "2h 5m", "3d 4h": how long, for people. */
+export function duration(ms: number): string {
+  const m = Math.max(0, Math.round(ms / 60_000));
+  const [d, h, min] = [Math.floor(m / 1440), Math.floor((m % 1440) / 60), m % 60];
+  if (d > 0) return `${d}d${h ? ` ${h}h` : ''}`;
+  if (h > 0) return `${h}h${min ? ` ${min}m` : ''}`;
+  return `${min}m`;
+}
+
+/**
+ * Current details for the Temporal UI, for the people who work the case: where it stands, what is due
+ * next in the contact's and the CSM's time, overdue or not (as of the last change), and the last action.
+ */
+export function caseDetails(state: CaseState, now: number = Date.now()): string {
   const next = openDeadlines(state)[0];
+  const { contact, csm } = state.input;
+  const due = next
+    ? `${DEADLINE_LABELS[next.kind]} — ${localTime(next.dueAt, contact.timezone)} for the customer, ${localTime(next.dueAt, csm.timezone)} for the CSM${
+        next.dueAt < now ? ` — **overdue by ${duration(now - next.dueAt)}** (as of ${localTime(now, csm.timezone)})` : ''
+      }`
+    : 'none';
+  const last = [...state.timeline].reverse().find((e) => e.actor);
   const lines = [
-    `**Stage:** ${state.stage} (${state.status})`,
-    `**Severity:** ${SEVERITY_TABLE[state.severity].label}`,
-    next ? `**Next deadline:** ${next.kind} at ${new Date(next.dueAt).toISOString()}` : '**Next deadline:** none',
+    `**Stage:** ${state.stage} (${state.status}) · **Severity:** ${SEVERITY_TABLE[state.severity].label}`,
+    `**Next deadline:** ${due}`,
+    ...(state.pause ? [`**Paused:** since ${localTime(t(state.pause.since), csm.timezone)} (${state.pause.reason.replace(/_/g, ' ')})${state.pause.until ? ` until ${localTime(t(state.pause.until), csm.timezone)}` : ''}`] : []),
+    `**Last action:** ${last ? `${last.summary} — ${last.actor}, ${localTime(t(last.at), csm.timezone)}` : 'none yet'}`,
     `**Breaches:** ${state.breaches.length === 0 ? 'none' : state.breaches.map((b) => b.kind).join(', ')}`,
+    `**Customer:** ${state.input.customer.name} · contact ${contact.name} · CSM ${csm.name}`,
+    ...(state.calendar ? [`**Business hours:** ${state.calendar.name} (${state.calendar.timezone})`] : []),
   ];
-  if (state.pause) lines.push(`**Paused:** since ${state.pause.since} (${state.pause.reason.replace(/_/g, ' ')})${state.pause.until ? ` until ${state.pause.until}` : ''}`);
-  if (state.calendar) lines.push(`**Business hours:** ${state.calendar.name} (${state.calendar.timezone})`);
   return lines.join('\n');
 }
 

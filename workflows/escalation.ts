@@ -22,6 +22,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
+import type { ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { DeliverInput, DeliveryResult, EscalationActivities } from '../activities/types';
 import {
   PlaybookError,
@@ -83,6 +84,8 @@ export const PATCHES = {
   publishKnown: 'publish-only-what-changed-since-start',
   /** The case's root post in Slack is updated in place whenever what its panel shows changes. */
   slackPanel: 'slack-panel-follows-case',
+  /** Slack off (the worker has no token or channel): posts are recorded as skipped without an activity for an hour. */
+  slackOff: 'no-slack-activity-while-slack-is-off',
 } as const;
 type Patch = (typeof PATCHES)[keyof typeof PATCHES];
 /**
@@ -198,14 +201,24 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
       });
   };
 
+  // When the worker said Slack is off, and until when posts skip the activity (PATCHES.slackOff).
+  let slackOff: { until: number; reason: string } | undefined;
+
   /** Sends one message and records the result; `inflight` was counted when the case asked for it (deliver). */
-  const record = async (m: Outbound, send: (input: DeliverInput) => Promise<DeliveryResult>) => {
+  const record = async (m: Outbound, send: ActivityFunctionWithOptions<(input: DeliverInput) => Promise<DeliveryResult>>) => {
     try {
+      if (m.channel === 'slack' && slackOff && slackOff.until > Date.now() && has(PATCHES.slackOff)) {
+        commit(recordDelivery(state, { id: m.id, status: 'skipped', to: [], reason: slackOff.reason }, Date.now()));
+        return;
+      }
       const input = { caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs };
       // The post that starts the thread shows the case as it is now: its panel needs no update until it changes.
       if (m.channel === 'slack' && !state.slackThreadTs) panelShown = panelKey(input.case);
+      // Named in the Temporal UI: which message, by which channel, to whom.
+      const summary = `${m.channel === 'email' ? 'Email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id}) to ${m.audience === 'customer' ? 'the customer' : m.to.join(', ')}`;
       // Sends are not cancelled with the case: what it asked for is delivered and recorded.
-      const result = await CancellationScope.nonCancellable(() => send(input));
+      const result = await CancellationScope.nonCancellable(() => send.executeWithOptions({ summary }, [input]));
+      if (m.channel === 'slack' && result.status === 'skipped' && result.off) slackOff = { until: Date.now() + 3_600_000, reason: result.reason ?? 'Slack is off' };
       commit(recordDelivery(state, { id: m.id, ...result }, Date.now())); // `state` read after the send completes
     } catch (err) {
       commit(recordDelivery(state, { id: m.id, status: 'failed', reason: failureReason(err) }, Date.now()));

@@ -51,7 +51,7 @@ export const openSchema = z.object({
     nextQbrDate: isoTime.optional(),
   }),
   contact: z.object({ name: line(), email: z.email(), timezone: timeZone.optional() }),
-  csm: z.object({ name: line(), email: z.email() }),
+  csm: z.object({ name: line(), email: z.email(), timezone: timeZone.optional() }),
   severity: severitySchema,
   category: z.enum(CATEGORIES),
   trigger: line().describe('One of the playbook triggers of the category (id or label), or free text'),

@@ -15,7 +15,10 @@ test(`${missing.length} of ${SCENARIOS.length} scenarios to record`, () => {
 
 const record = missing.length > 0 ? test.each(missing.map((s) => [s.name, s] as const)) : () => undefined;
 record('record %s', async (name, scenario) => {
-  const { activities } = recordingActivities();
+  const { activities: recording } = recordingActivities();
+  const activities = scenario.slackOff
+    ? { ...recording, postSlack: async () => ({ status: 'skipped' as const, to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)', off: true }) }
+    : recording;
   await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}`, historyLimit: scenario.historyLimit, ...(scenario.rulesVersion ? { rulesVersion: scenario.rulesVersion } : {}), ...(scenario.calendar ? { calendar: scenario.calendar } : {}) }, async (h) => {
     await scenario.play(h, suite.env);
     await h.result().catch(() => undefined); // a cancelled case ends as cancelled

@@ -31,6 +31,8 @@ export interface Scenario {
   rulesVersion?: number;
   /** Rules 4: the business-hours calendar it opens with. */
   calendar?: Calendar;
+  /** The worker has Slack turned off: every post answers "skipped, Slack is off". */
+  slackOff?: boolean;
   play(h: Handle, env: TestWorkflowEnvironment): Promise<void>;
 }
 
@@ -121,7 +123,15 @@ export const SCENARIOS: Scenario[] = [
   // The Slack panel kept current in place (PATCHES.slackPanel): the same plays, recorded after it.
   { name: 'panel-full-case', rulesVersion: 4, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: fullCase },
   { name: 'panel-business-hours-case', rulesVersion: 4, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
+  // Slack off: after the first post says so, posts are recorded as skipped without an activity (PATCHES.slackOff).
+  { name: 'slack-off-case', rulesVersion: 4, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
 ];
+
+async function unattendedCase(h: Handle, env: TestWorkflowEnvironment) {
+  await env.sleep('6h'); // warnings, breaches and reminders nobody answers
+  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });
+  await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+}
 
 async function pausedCase(h: Handle, env: TestWorkflowEnvironment) {
   await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });

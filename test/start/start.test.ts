@@ -82,7 +82,9 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const opened = await fetch(`${api}/escalations`, { method: 'POST', headers: auth, body: JSON.stringify(openBody()) });
   expect(opened.status).toBe(201);
-  const { id } = (await opened.json()) as { id: string };
+  const { id, temporalUiUrl } = (await opened.json()) as { id: string; temporalUiUrl: string };
+  // The case links to its workflow in the dev server's UI.
+  expect(temporalUiUrl).toBe(`http://localhost:${env.TEMPORAL_UI_PORT}/namespaces/default/workflows/escalation-${id}`);
   const outbox = readFileSync(join(dataDir, 'outbox', 'index.jsonl'), 'utf8');
   expect(outbox).toContain("Re: Data sync failing — We're on it");
 

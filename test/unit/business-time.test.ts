@@ -234,3 +234,20 @@ describe('pause and resume', () => {
     expect(deadlinesOf(c.state).respond).toBe('2026-01-06T18:00:00.000Z'); // Tuesday 13:00 EST
   });
 });
+
+describe('current details in the Temporal UI', () => {
+  test('lead with the stage and the next deadline in the contact’s and the CSM’s time, overdue when past, and the last action', async () => {
+    const { caseDetails } = await import('../../playbook');
+    const c = open({ at: '2026-01-05T14:00:00Z' });
+    c.state.input.contact.timezone = 'America/New_York';
+    c.state.input.csm.timezone = 'Europe/Berlin';
+    c.act('2026-01-05T14:10:00Z', { type: 'acknowledge', by: 'Sam', nextUpdateAt: '2026-01-05T16:00:00Z' });
+    const onTime = caseDetails(c.state, z('2026-01-05T14:20:00Z'));
+    expect(onTime.split('\n')[0]).toBe('**Stage:** investigate (open) · **Severity:** High');
+    expect(onTime).toContain('**Next deadline:** first progress update — Mon, Jan 5, 1:00 PM EST for the customer, Mon, Jan 5, 7:00 PM GMT+1 for the CSM');
+    expect(onTime).toContain('**Last action:** Acknowledged; next update promised by 2026-01-05T16:00:00Z — Sam, Mon, Jan 5, 3:10 PM GMT+1');
+    expect(onTime).not.toContain('overdue');
+    const late = caseDetails(c.state, z('2026-01-05T20:30:00Z'));
+    expect(late).toContain('**overdue by 2h 30m**');
+  });
+});

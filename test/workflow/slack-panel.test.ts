@@ -28,3 +28,21 @@ test('the root post is updated in place when what its panel shows changes — st
     expect(new Set(keys).size).toBe(keys.length);
   });
 });
+
+test('with Slack off, the first post learns it and the next ones are recorded as skipped without an activity (an hour, then it asks again)', async () => {
+  const { activities: base } = recordingActivities();
+  const postSlack = jest.fn(async () => ({ status: 'skipped' as const, to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)', off: true }));
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'critical' }), activities: { ...base, postSlack } }, async (h) => {
+    await caseWhen(h, allDelivered, 'the opening alerts');
+    const calls = postSlack.mock.calls.length;
+    expect(calls).toBe(1);
+    await t.env.sleep('50m'); // the warning before the 1-hour deadlines, within the hour
+    const c = await caseWhen(h, (x) => allDelivered(x) && x.messages.some((m) => m.kind === 'deadline_warning' && m.channel === 'slack'), 'the warning');
+    const slack = c.messages.filter((m) => m.channel === 'slack');
+    expect(slack.length).toBeGreaterThan(1);
+    expect(slack.every((m) => m.status === 'skipped' && m.reason === 'Slack is off (no SLACK_BOT_TOKEN)')).toBe(true);
+    expect(postSlack.mock.calls.length).toBe(1);
+    await t.env.sleep('5h'); // the first reminder, hours later: that post asks the worker again
+    await caseWhen(h, () => postSlack.mock.calls.length > 1, 'asked again after an hour');
+  });
+});
