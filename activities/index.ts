@@ -35,7 +35,8 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
     const link = (action: 'confirm' | 'not_fixed' | 'csat') =>
       linkUrl(base, signLink(deps.linkSecret, { caseId: kase.id, action, ...(action !== 'csat' && kase.resolvedAt ? { resolution: kase.resolvedAt } : {}) }));
     return {
-      case: `${base}/escalations/${encodeURIComponent(kase.id)}`,
+      // The case's page on the team's board (a browser can open it; the JSON API needs a key).
+      case: `${base}/board/cases/${encodeURIComponent(kase.id)}`,
       ...(m.template === 'resolution' ? { confirm: link('confirm'), notFixed: link('not_fixed') } : {}),
       ...(m.template === 'follow_up' ? { csat: link('csat') } : {}),
     };

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
@@ -171,6 +173,8 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(await receiveReply(service, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.emailFrom ?? 'escalations@localhost'));
   }));
 
+  mountBoard(app);
+
   app.get('/reports/escalations', requireRole('viewer'), wrap(async (req, res) => {
     res.json(await service.report(parseQuery(reportQuerySchema, req.query as Record<string, unknown>)));
   }));
@@ -194,6 +198,24 @@ export async function receiveReply(service: EscalationService, raw: Buffer, emai
     throw err;
   }
   return { caseId: reply.caseId, matchedBy: reply.matchedBy };
+}
+
+/**
+ * The team's board (GET /board): a page and a small script over this JSON API, read once at start.
+ * Loading it needs no key; everything it shows or does is an API call with the key the person signs in with.
+ */
+function mountBoard(app: express.Express): void {
+  const file = (name: string) => readFileSync(join(__dirname, 'board', name), 'utf8');
+  const page = file('index.html');
+  const assets: Record<string, [string, string]> = { 'board.js': ['text/javascript', file('board.js')], 'board.css': ['text/css', file('board.css')] };
+  const html: RequestHandler = (_req, res) => void res.type('html').set('cache-control', 'no-cache').send(page);
+  app.get('/board', html);
+  app.get('/board/cases/:id', html);
+  app.get('/board/:asset', (req, res, next) => {
+    const asset = assets[String(req.params.asset)];
+    if (!asset) return next();
+    res.type(asset[0]).set('cache-control', 'no-cache').send(asset[1]);
+  });
 }
 
 /** An agent key, or a customer link token (`?token=`) for this case and one of these actions. */

@@ -1,0 +1,88 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { KEYS, eventually, openBody, startSystem, type System } from '../helpers/system';
+
+/** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
+/** Screenshots land here, beside the test output. */
+export const SCREENSHOTS = join(__dirname, '..', '..', '.data', 'screenshots');
+
+const describeWithBrowser = CHROMIUM ? describe : describe.skip;
+if (!CHROMIUM) console.warn('test/browser skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)');
+
+let sys: System;
+let browser: Browser;
+let page: Page;
+beforeAll(async () => {
+  if (!CHROMIUM) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  [sys, browser] = await Promise.all([startSystem(), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+  page = await browser.newPage({ timezoneId: 'Europe/Berlin', locale: 'en-US' });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await sys?.stop();
+});
+
+describeWithBrowser('the team board in Chromium (GET /board)', () => {
+  test('sign in with a key; open cases next deadline first, filtered; a case page with its deadlines and timeline; acknowledge; a lint refusal beside its field', async () => {
+    const slow = await sys.call('POST', '/escalations', { key: 'agent', body: openBody({ severity: 'low', title: 'Invoices look odd' }) });
+    const urgent = await sys.call('POST', '/escalations', { key: 'agent', body: openBody({ severity: 'critical', title: 'Payroll export down', csm: { name: 'Ana Ruiz', email: 'ana@vendor.example' } }) });
+    // Acknowledged, the low case's next deadline is its first update in 48h: the critical one comes first.
+    await sys.call('POST', `/escalations/${slow.body.id}/acknowledge`, { key: 'agent', body: {} });
+    await eventually(
+      () => sys.call('GET', '/escalations?status=open', { key: 'viewer' }),
+      (r) => r.body.items.length >= 2 && r.body.items.some((i: { id: string; stage: string }) => i.id === slow.body.id && i.stage === 'investigate'),
+      'both cases listed, the low one acknowledged',
+    );
+
+    await page.goto(`${sys.base}/board`);
+    await page.getByLabel('API key').fill(KEYS.agent);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Payroll export down' }).waitFor();
+    const titles = await page.locator('#rows tr td:first-child').allTextContents();
+    expect(titles.indexOf('Payroll export down')).toBeLessThan(titles.indexOf('Invoices look odd')); // soonest deadline first
+    await page.screenshot({ path: join(SCREENSHOTS, 'board-list.png'), fullPage: true });
+
+    await page.getByLabel('CSM (email)').fill('ana@vendor.example');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await eventually(() => page.locator('#rows tr').count(), (n) => n === 1, 'filtered to the one CSM');
+
+    await page.getByRole('link', { name: 'Payroll export down' }).click();
+    await page.getByRole('heading', { name: 'Payroll export down' }).waitFor();
+    expect(await page.locator('#case-state').textContent()).toContain('Stage: acknowledge');
+    expect(await page.locator('#case').textContent()).toMatch(/acknowledge: .*GMT\+1/); // the viewer's time zone
+    expect(await page.locator('#case').textContent()).not.toContain('null');
+    await page.screenshot({ path: join(SCREENSHOTS, 'board-case.png'), fullPage: true });
+
+    await page.locator('#form-acknowledge').getByRole('button', { name: 'Acknowledge' }).click();
+    await page.locator('#case-state', { hasText: 'Stage: investigate' }).waitFor();
+    expect(await page.locator('.timeline').textContent()).toContain('agent-user');
+
+    // The lint refuses a vague update: the reason shows beside the field, and nothing is sent.
+    await page.locator('#form-update-known').fill("I'll look into it");
+    await page.locator('#form-update').getByRole('button', { name: 'Send a progress update' }).click();
+    await page.locator('#form-update-known-error').filter({ hasText: /./ }).waitFor();
+    expect(await page.locator('#form-update-known-error').textContent()).toMatch(/look into it/i);
+    expect(await page.locator('#form-update-nextUpdateAt-error').textContent()).not.toBe('');
+    await page.screenshot({ path: join(SCREENSHOTS, 'board-lint.png'), fullPage: true });
+    const view = await sys.call('GET', `/escalations/${urgent.body.id}`, { key: 'viewer' });
+    expect(view.body.updates).toBe(0);
+    expect(slow.status).toBe(201);
+  });
+
+  test('a wrong key is refused on the page; the internal emails link to the case on the board', async () => {
+    const fresh = await browser.newPage();
+    await fresh.goto(`${sys.base}/board`);
+    await fresh.getByLabel('API key').fill('not-a-key-at-all-000000');
+    await fresh.getByRole('button', { name: 'Sign in' }).click();
+    await fresh.getByText('That key is not valid.').waitFor();
+    await fresh.close();
+
+    const opened = await sys.call('POST', '/escalations', { key: 'agent', body: openBody({ title: 'Linked from the email' }) });
+    const mail = await eventually(async () => sys.smtp.received.find((r) => r.mail.subject?.includes('Linked from the email') && r.mail.text?.includes('Case:')), (r) => r !== undefined, 'the internal email');
+    const link = /Case: (\S+)/.exec(mail!.mail.text!)![1];
+    expect(link).toBe(`http://localhost:3000/board/cases/${opened.body.id}`);
+  });
+});
