@@ -11,9 +11,15 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /** A real dev server (with visibility), the case's search attributes registered. */
-export function devServerEnv(): Promise<TestWorkflowEnvironment> {
+export function devServerEnv(o: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     // Its warnings (a task cancelled as a test ends, a slow call on a busy machine) are not the product's: errors only.
-    server: { executable: devServerExecutable(), searchAttributes: Object.values(SA), ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
+    server: {
+      executable: devServerExecutable(),
+      searchAttributes: Object.values(SA),
+      ip: '127.0.0.1',
+      log: { format: 'pretty', level: 'error' },
+      ...(o.uiPort ? { ui: true, uiPort: o.uiPort } : {}),
+    },
   });
 }

@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { chromium, type Browser } from 'playwright-core';
+import { eventually, openBody, startSystem, type System } from '../helpers/system';
+import { devServerEnv } from '../helpers/temporal';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
+const SCREENSHOTS = join(__dirname, '..', '..', '.data', 'screenshots');
+const describeWithBrowser = CHROMIUM ? describe : describe.skip;
+if (!CHROMIUM) console.warn('test/browser skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)');
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+let env: TestWorkflowEnvironment;
+let sys: System;
+let browser: Browser;
+let ui: string;
+beforeAll(async () => {
+  if (!CHROMIUM) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const uiPort = await freePort();
+  ui = `http://127.0.0.1:${uiPort}`;
+  env = await devServerEnv({ uiPort });
+  [sys, browser] = await Promise.all([startSystem({ env }), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+}, 120_000);
+afterAll(async () => {
+  if (CHROMIUM) console.log(`Temporal UI screenshots: ${join(SCREENSHOTS, 'temporal-ui-{list,timeline,details}.png')}`);
+  await browser?.close();
+  await sys?.stop();
+  await env?.teardown();
+});
+
+describeWithBrowser("a case in the Temporal UI (the dev server's UI in Chromium)", () => {
+  test('found by a search attribute under its readable id; its page names the timers after their deadlines, each send after its message, and its details lead with stage and next deadline', async () => {
+    const opened = await sys.call('POST', '/escalations', { key: 'agent', body: openBody({ severity: 'critical' }) });
+    const { id, workflowId } = opened.body as { id: string; workflowId: string };
+    expect(workflowId).toMatch(/^escalation-acme-[0-9a-f]{10}$/);
+    await sys.call('POST', `/escalations/${id}/acknowledge`, { key: 'agent', body: {} });
+    await eventually(() => sys.call('GET', `/escalations/${id}`, { key: 'viewer' }), (r) => r.body.messages.every((m: { status: string }) => m.status !== 'pending'), 'the sends done');
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // The README's link to a customer's open critical cases, on this server's UI.
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const link = /http:\/\/localhost:8233(\/namespaces\/default\/workflows\?query=EscalationCustomerId\S+)/.exec(readme)![1];
+    await page.goto(`${ui}${link}`);
+    await page.getByText(workflowId).filter({ visible: true }).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'temporal-ui-list.png') });
+
+    await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+    await page.getByText('warn before first progress update').filter({ visible: true }).first().waitFor({ timeout: 20_000 }); // the timer, named after its deadline
+    await page.getByText('Email acknowledgement (m3) to the customer').filter({ visible: true }).first().waitFor({ timeout: 20_000 }); // the send, named after its message
+    await page.screenshot({ path: join(SCREENSHOTS, 'temporal-ui-timeline.png') });
+
+    await page.getByRole('link', { name: 'User Metadata' }).or(page.getByRole('tab', { name: 'User Metadata' })).first().click();
+    // The UI renders summary and details (markdown) in sandboxed frames: read every frame's text.
+    const metadata = await eventually(
+      async () => (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n'),
+      (text) => text.includes('[Critical] Acme Corp — Data sync failing') && /Last action:/.test(text),
+      'the user metadata',
+      20_000,
+    );
+    expect(metadata).toContain('[Critical] Acme Corp — Data sync failing');
+    expect(metadata).toMatch(/Stage:\s*investigate \(open\)/);
+    expect(metadata).toMatch(/Next deadline:\s*first progress update — .* for the customer, .* for the CSM/);
+    expect(metadata).toMatch(/Last action:\s*Acknowledged; next update promised by .* — agent-user/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'temporal-ui-details.png') });
+    await page.close();
+  });
+});
