@@ -26,6 +26,8 @@ import { HttpError, UNAVAILABLE, notFound } from './errors';
 import type { ListQuery, OpenBody, ReportQuery } from './schemas';
 
 type ActionType = Action['type'];
+/** The case view as the API answers it: with its link to the Temporal UI. */
+export type LinkedView = CaseView & { temporalUiUrl: string | null };
 type ActionArgs<T extends ActionType> = Omit<Extract<Action, { type: T }>, 'type'>;
 
 /** The one place the API talks to Temporal, through the one client made at start. */
@@ -55,7 +57,7 @@ export class EscalationService {
   private readonly queries: WorkflowClient;
 
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
-  async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: CaseView }> {
+  async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: LinkedView }> {
     const caseId = caseIdFor(body.customer.id, idempotencyKey);
     const fingerprint = sha256(JSON.stringify(body));
     const { calendar: named, ...input } = body;
@@ -116,11 +118,11 @@ export class EscalationService {
    * does the API describe the workflow to say how it ended or to answer a case no worker has run yet.
    */
   /** The case view with its link to the Temporal UI (null when no UI address is known). */
-  async get(caseId: string): Promise<CaseView & { temporalUiUrl: string | null }> {
+  async get(caseId: string): Promise<LinkedView> {
     return this.linked(await this.view(caseId));
   }
 
-  private linked(view: CaseView): CaseView & { temporalUiUrl: string | null } {
+  private linked(view: CaseView): LinkedView {
     const base = this.temporalUiUrl?.replace(/\/$/, '');
     const url = base ? `${base}/namespaces/${encodeURIComponent(this.client.options.namespace)}/workflows/${encodeURIComponent(view.workflowId)}` : null;
     return { ...view, temporalUiUrl: url };

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { KEYS, eventually, openBody, startSystem, type System } from '../helpers/system';
+import { DEFAULT_POLICY } from '../../playbook';
 
 /** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
@@ -17,7 +18,8 @@ let page: Page;
 beforeAll(async () => {
   if (!CHROMIUM) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
-  [sys, browser] = await Promise.all([startSystem(), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+  // Acknowledging is due within 3 s here, so the list can show an overdue case.
+  [sys, browser] = await Promise.all([startSystem({ policy: { ...DEFAULT_POLICY, acknowledgeWithin: '3s' } }), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
   page = await browser.newPage({ timezoneId: 'Europe/Berlin', locale: 'en-US' });
 }, 120_000);
 afterAll(async () => {
@@ -44,6 +46,10 @@ describeWithBrowser('the team board in Chromium (GET /board)', () => {
     await page.getByRole('link', { name: 'Payroll export down' }).waitFor();
     const titles = await page.locator('#rows tr td:first-child').allTextContents();
     expect(titles.indexOf('Payroll export down')).toBeLessThan(titles.indexOf('Invoices look odd')); // soonest deadline first
+    // Past its 3-second acknowledge window, the critical case is marked overdue (the list reloads on Filter).
+    await new Promise((r) => setTimeout(r, 3_500));
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('#rows tr', { hasText: 'Payroll export down' }).locator('.overdue', { hasText: /overdue by/ }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'board-list.png'), fullPage: true });
 
     await page.getByLabel('CSM (email)').fill('ana@vendor.example');
