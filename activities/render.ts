@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { DEFAULT_TEMPLATES, TEMPLATE_IDS, type MessageTemplate, type TemplateId } from '../playbook';
+import { DEFAULT_TEMPLATES, TEMPLATE_IDS, duration, type MessageTemplate, type TemplateId } from '../playbook';
 
 /** The three forms a message takes. */
 export type Form = 'text' | 'html' | 'slack';
@@ -39,15 +39,6 @@ function formatTime(value: unknown, timeZone: string): string {
   }).format(d);
 }
 
-/** "2h 5m", "3d 4h", "12m": how long, for people. */
-export function span(ms: number): string {
-  const m = Math.max(0, Math.round(ms / 60_000));
-  const [d, h, min] = [Math.floor(m / 1440), Math.floor((m % 1440) / 60), m % 60];
-  if (d > 0) return `${d}d${h ? ` ${h}h` : ''}`;
-  if (h > 0) return `${h}h${min ? ` ${min}m` : ''}`;
-  return `${min}m`;
-}
-
 function environment(form: Form | 'subject') {
   const hb = Handlebars.create();
   // Slack data arrives escaped already (see render); HTML escapes here; text and subjects stay as written.
@@ -62,7 +53,7 @@ function environment(form: Form | 'subject') {
     if (Number.isNaN(at)) return String(value ?? '');
     const now = root.now ?? Date.now();
     const when = formatTime(value, root.timeZone);
-    return at < now ? `was due ${when} (overdue by ${span(now - at)})` : `due ${when} (in ${span(at - now)})`;
+    return at < now ? `was due ${when} (overdue by ${duration(now - at)})` : `due ${when} (in ${duration(at - now)})`;
   });
   hb.registerHelper('money', (n: unknown) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : String(n ?? '')));
   hb.registerHelper('list', (items: unknown, none: unknown) => {

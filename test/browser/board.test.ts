@@ -1,25 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, SCREENSHOTS, describeWithBrowser, launchBrowser } from '../helpers/browser';
 import { KEYS, eventually, openBody, startSystem, type System } from '../helpers/system';
 import { DEFAULT_POLICY } from '../../playbook';
 
-/** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
-/** Screenshots land here, beside the test output. */
-export const SCREENSHOTS = join(__dirname, '..', '..', '.data', 'screenshots');
-
-const describeWithBrowser = CHROMIUM ? describe : describe.skip;
-if (!CHROMIUM) console.warn('test/browser skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)');
 
 let sys: System;
 let browser: Browser;
 let page: Page;
 beforeAll(async () => {
   if (!CHROMIUM) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
   // Acknowledging is due within 3 s here, so the list can show an overdue case.
-  [sys, browser] = await Promise.all([startSystem({ policy: { ...DEFAULT_POLICY, acknowledgeWithin: '3s' } }), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+  [sys, browser] = await Promise.all([startSystem({ policy: { ...DEFAULT_POLICY, acknowledgeWithin: '3s' } }), launchBrowser()]);
   page = await browser.newPage({ timezoneId: 'Europe/Berlin', locale: 'en-US' });
 }, 120_000);
 afterAll(async () => {

@@ -1,23 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, SCREENSHOTS, describeWithBrowser, launchBrowser } from '../helpers/browser';
+import { freePort } from '../helpers/processes';
 import { eventually, openBody, startSystem, type System } from '../helpers/system';
 import { devServerEnv } from '../helpers/temporal';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
-const SCREENSHOTS = join(__dirname, '..', '..', '.data', 'screenshots');
-const describeWithBrowser = CHROMIUM ? describe : describe.skip;
-if (!CHROMIUM) console.warn('test/browser skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 let env: TestWorkflowEnvironment;
 let sys: System;
@@ -25,11 +13,10 @@ let browser: Browser;
 let ui: string;
 beforeAll(async () => {
   if (!CHROMIUM) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
   const uiPort = await freePort();
   ui = `http://127.0.0.1:${uiPort}`;
   env = await devServerEnv({ uiPort });
-  [sys, browser] = await Promise.all([startSystem({ env }), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+  [sys, browser] = await Promise.all([startSystem({ env }), launchBrowser()]);
 }, 120_000);
 afterAll(async () => {
   if (CHROMIUM) console.log(`Temporal UI screenshots: ${join(SCREENSHOTS, 'temporal-ui-{list,timeline,details}.png')}`);

@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -14,21 +13,13 @@ import { devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
 import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
-import { runToExit, spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
+import { freePort, runToExit, spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
 import { openBody } from '../helpers/system';
 import { startSmtp, type SmtpFixture } from '../helpers/smtp';
 
 const cli = devServerExecutable();
 const maybe = cli.type === 'existing-path' ? describe : describe.skip;
 if (cli.type !== 'existing-path') console.warn('skipping: no Temporal CLI found (run scripts/install-tools.sh)');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** `temporal server start-dev` as its own process, on a database file that outlives it. */
 function devServer(port: number, db: string): { proc: ChildProcess; kill: () => Promise<void> } {

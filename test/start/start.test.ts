@@ -5,17 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openBody } from '../helpers/system';
+import { freePort } from '../helpers/processes';
 
 const root = resolve(__dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => r(port));
-    });
-  });
-}
 
 /** `npm start`'s program, as a user runs it, with its own data folder and ports. */
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {

@@ -1,5 +1,5 @@
-import { Renderer, span } from '../../activities/render';
-import { TEMPLATE_IDS, type TemplateId } from '../../playbook';
+import { Renderer } from '../../activities/render';
+import { TEMPLATE_IDS, duration, type TemplateId } from '../../playbook';
 
 /** Free text as people write it: a clause, a question, a very long text, markup. */
 const AWKWARD = {
@@ -89,7 +89,7 @@ describe('deadlines as people read them', () => {
     expect(late.subject).toContain('(was due');
     const early = renderer.render('deadline_warning', { ...data('x'), dueAt: '2026-01-05T17:05:00Z' }, 'UTC');
     expect(early.text).toContain('due Mon, Jan 5, 5:05 PM UTC (in 2h 5m)');
-    expect([span(0), span(59 * 60_000), span(26 * 3_600_000)]).toEqual(['0m', '59m', '1d 2h']);
+    expect([duration(0), duration(59 * 60_000), duration(26 * 3_600_000)]).toEqual(['0m', '59m', '1d 2h']);
   });
 
   test('the leadership email is titled by its trigger', () => {
