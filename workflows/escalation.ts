@@ -192,7 +192,8 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     panelBusy = true;
     inflight++;
     panelShown = key;
-    void CancellationScope.nonCancellable(() => panels.refreshPanel({ caseId: state.id, case: kase, threadTs: ts }))
+    const summary = `Slack panel: ${kase.status === 'closed' ? 'closed' : `${kase.stage}${kase.paused ? ', paused' : ''}`}`;
+    void CancellationScope.nonCancellable(() => panels.refreshPanel.executeWithOptions({ summary }, [{ caseId: state.id, case: kase, threadTs: ts }]))
       .catch(() => undefined) // best effort: the thread has every change; the next change tries again
       .finally(() => {
         panelBusy = false;
