@@ -66,7 +66,7 @@ export function casePanel(c: MessageCase, intro?: string): { text: string; block
       type: 'static_select',
       action_id: PANEL_ACTIONS.escalate,
       placeholder: plain('Escalate internally'),
-      options: INTERNAL_TRIGGERS.map((t) => ({ text: plain(INTERNAL_ESCALATION_PATH[t].when.slice(0, 75)), value: `${c.id}|${t}` })),
+      options: INTERNAL_TRIGGERS.map((t) => ({ text: plain(INTERNAL_ESCALATION_PATH[t].topic), value: `${c.id}|${t}` })),
     });
   }
   if (elements.length > 0) blocks.push({ type: 'actions', block_id: `case:${c.id}`.slice(0, 255), elements });
