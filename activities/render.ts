@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { DEFAULT_TEMPLATES, TEMPLATE_IDS, duration, type MessageTemplate, type TemplateId } from '../playbook';
+import { DEFAULT_TEMPLATES, TEMPLATE_IDS, duration, localTime, type MessageTemplate, type TemplateId } from '../playbook';
 
 /** The three forms a message takes. */
 export type Form = 'text' | 'html' | 'slack';
@@ -25,18 +25,10 @@ function deepMap<T>(value: T, f: (s: string) => string): T {
   return value;
 }
 
+/** A time as the reader reads it (playbook's localTime); what is not a time is written as it came. */
 function formatTime(value: unknown, timeZone: string): string {
-  const d = new Date(String(value));
-  if (Number.isNaN(d.getTime())) return String(value ?? '');
-  return new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    weekday: 'short',
-    month: 'short',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  }).format(d);
+  const at = Date.parse(String(value));
+  return Number.isNaN(at) ? String(value ?? '') : localTime(at, timeZone);
 }
 
 function environment(form: Form | 'subject') {

@@ -17,7 +17,7 @@ import { linkDonePage, linkOutcomeMessage, linkOutcomePage, linkPage, type LinkO
 import { buildOpenApi } from './openapi';
 import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema, taskKindSchema } from './schemas';
 import type { EscalationService } from './service';
-import { INBOUND_LIMIT_BYTES, readReply, unmatched } from './inbound';
+import { INBOUND_LIMIT_BYTES, receiveReply } from './inbound';
 import { slackEvents, type SlackEventsDeps } from './slack-events';
 
 export interface AppDeps {
@@ -183,21 +183,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such endpoint')));
   app.use(errorMiddleware(logger));
   return app;
-}
-
-/**
- * A customer reply, from POST /inbound/email or the SMTP receiver: matched, recorded on its case once
- * (the Message-ID is the update's id, so a provider's retry records nothing twice).
- */
-export async function receiveReply(service: EscalationService, raw: Buffer, emailFrom: string): Promise<{ caseId: string; matchedBy: string }> {
-  const reply = await readReply(raw, emailFrom);
-  try {
-    await service.act(reply.caseId, 'reply', { from: reply.from, text: reply.text, subject: reply.subject, messageId: reply.messageId, by: reply.from }, reply.messageId);
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 404) throw unmatched(`it names case ${reply.caseId}, which does not exist`);
-    throw err;
-  }
-  return { caseId: reply.caseId, matchedBy: reply.matchedBy };
 }
 
 /**

@@ -7,6 +7,7 @@ import { simpleParser, type AddressObject } from 'mailparser';
 import EmailReplyParser from 'email-reply-parser';
 import { REPLY_CHARS } from '../playbook';
 import { HttpError } from './errors';
+import type { EscalationService } from './service';
 
 /** The largest raw message accepted (bytes): replies carry quoted history and sometimes attachments. */
 export const INBOUND_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -80,4 +81,19 @@ export async function readReply(raw: Buffer, fromAddress: string): Promise<Inbou
     ...(parsed.subject ? { subject: parsed.subject.slice(0, 998) } : {}),
     ...(parsed.messageId ? { messageId: parsed.messageId.slice(0, 998) } : {}),
   };
+}
+
+/**
+ * A customer reply, from POST /inbound/email or the SMTP receiver: matched, recorded on its case once
+ * (the Message-ID is the update's id, so a provider's retry records nothing twice).
+ */
+export async function receiveReply(service: EscalationService, raw: Buffer, emailFrom: string): Promise<{ caseId: string; matchedBy: string }> {
+  const reply = await readReply(raw, emailFrom);
+  try {
+    await service.act(reply.caseId, 'reply', { from: reply.from, text: reply.text, subject: reply.subject, messageId: reply.messageId, by: reply.from }, reply.messageId);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) throw unmatched(`it names case ${reply.caseId}, which does not exist`);
+    throw err;
+  }
+  return { caseId: reply.caseId, matchedBy: reply.matchedBy };
 }

@@ -94,6 +94,9 @@ function openModal(channel: string) {
   ]);
 }
 
+/** The fields of a modal, by block id: where a refusal of that field is shown. */
+const blockIds = (view: { blocks: object[] }) => view.blocks.map((b) => (b as { block_id: string }).block_id);
+
 const HELP = [
   '*/escalation open* — open a case (a form)',
   '*/escalation mine* — your open cases, soonest deadline first',
@@ -235,16 +238,15 @@ export function slackEvents(deps: SlackEventsDeps): express.Router {
     if (typeof x.selected_date_time === 'number') return new Date(x.selected_date_time * 1000).toISOString();
     return x.value ?? undefined;
   };
-  onSubmit('escalation.update', ['known', 'unknown', 'workaround', 'nextUpdateAt'], async (v, meta, user, client) => {
+  onSubmit('escalation.update', blockIds(updateModal('')), async (v, meta, user, client) => {
     const by = await actorOf(client, user, meta.caseId);
     await service.act(meta.caseId, 'update', { known: val(v, 'known')!, unknown: val(v, 'unknown'), workaround: val(v, 'workaround'), nextUpdateAt: val(v, 'nextUpdateAt'), by } as never);
   });
-  onSubmit('escalation.resolve', ['rootCause', 'fix', 'prevention'], async (v, meta, user, client) => {
+  onSubmit('escalation.resolve', blockIds(resolveModal('')), async (v, meta, user, client) => {
     const by = await actorOf(client, user, meta.caseId);
     await service.act(meta.caseId, 'resolve', { rootCause: val(v, 'rootCause')!, fix: val(v, 'fix')!, prevention: val(v, 'prevention')!, by } as never);
   });
-  const OPEN_BLOCKS = ['customer.id', 'customer.name', 'customer.segment', 'customer.arr', 'customer.healthScore', 'contact.name', 'contact.email', 'severity', 'category', 'trigger', 'title', 'impact'];
-  onSubmit('escalation.open', OPEN_BLOCKS, async (v, meta, user, client) => {
+  onSubmit('escalation.open', blockIds(openModal('')), async (v, meta, user, client) => {
     // The caller is the CSM of the case they open: their name and email from Slack.
     const info = await client.users.info({ user }).catch(() => undefined);
     const csm = { name: info?.user?.real_name || info?.user?.name || user, email: info?.user?.profile?.email ?? '' };

@@ -6,8 +6,7 @@
 import { SMTPServer } from 'smtp-server';
 import type { Logger } from '../config/logger';
 import { toHttpError } from './errors';
-import { INBOUND_LIMIT_BYTES } from './inbound';
-import { receiveReply } from './app';
+import { INBOUND_LIMIT_BYTES, receiveReply } from './inbound';
 import type { EscalationService } from './service';
 
 export async function startInboundSmtp(o: { port: number; service: EscalationService; emailFrom: string; logger: Logger; host?: string }): Promise<{ port: number; close: () => Promise<void> }> {

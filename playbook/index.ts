@@ -6,6 +6,7 @@ export * from './lint';
 export * from './messages';
 export * from './case';
 export * from './view';
+export * from './format';
 export * from './panel';
 export * from './metrics';
 export * from './templates';

@@ -4,6 +4,7 @@
  */
 import { INTERNAL_ESCALATION_PATH, routeTo, type InternalTrigger } from './routing';
 import { rulesOf, t, task, type CaseState, type Draft } from './state';
+import { duration } from './format';
 
 export function escalateInternally(d: Draft, a: { trigger: InternalTrigger; note: string; ask?: string; includeIfNeeded?: boolean; by?: string }): void {
   const route = INTERNAL_ESCALATION_PATH[a.trigger];
@@ -51,11 +52,10 @@ export function maybeAdvance(d: Draft): void {
 export function endPause(d: Draft, why: string, by?: string): void {
   const s = d.s;
   if (!s.pause) return;
-  const spans = [...(s.pauses ?? []), { from: s.pause.since, to: d.at }];
-  s.pauses = spans;
-  const seconds = Math.round((d.now - t(s.pause.since)) / 1000);
+  const since = s.pause.since;
+  s.pauses = [...(s.pauses ?? []), { from: since, to: d.at }];
   s.pause = null;
-  d.log('resumed', `Clocks running again after ${formatSeconds(seconds)} paused: ${why}`, by);
+  d.log('resumed', `Clocks running again after ${duration(d.now - t(since))} paused: ${why}`, by);
 }
 
 /** Seconds the case has spent paused, up to `now`. */
@@ -66,11 +66,6 @@ export function pausedSeconds(state: CaseState, now: number): number {
   return Math.round(ms / 1000);
 }
 
-export function formatSeconds(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.round((seconds % 3600) / 60);
-  return h > 0 ? `${h}h${m > 0 ? ` ${m}m` : ''}` : `${m}m`;
-}
 
 export function closeCase(d: Draft, reason: string, by?: string): void {
   endPause(d, 'the case closed', by);

@@ -1,5 +1,6 @@
 import { DEADLINE_LABELS, heldClocks, openDeadlines } from './deadlines';
 import { pausedSeconds } from './transitions';
+import { duration, localTime } from './format';
 import { actionsAllowed } from './stages';
 import { SUMMARY_CHARS, limitsOf, rulesOf, t, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { SEVERITY_TABLE } from './severity';
@@ -135,24 +136,6 @@ export function workflowIdFor(caseId: string): string {
 /** `[Critical] Acme Corp — Data sync failing`: the case's one-line summary in the Temporal UI. */
 export function caseSummary(input: { severity: CaseState['severity']; customer: { name: string }; title: string }): string {
   return `[${SEVERITY_TABLE[input.severity].label}] ${input.customer.name} — ${input.title}`;
-}
-
-/** A time as people read it in a zone ("Mon, Jan 5, 10:00 AM EST"); UTC when the zone is unknown. */
-export function localTime(ms: number, timeZone = 'UTC'): string {
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(ms);
-  } catch {
-    return new Date(ms).toISOString();
-  }
-}
-
-/** "2h 5m", "3d 4h": how long, for people. */
-export function duration(ms: number): string {
-  const m = Math.max(0, Math.round(ms / 60_000));
-  const [d, h, min] = [Math.floor(m / 1440), Math.floor((m % 1440) / 60), m % 60];
-  if (d > 0) return `${d}d${h ? ` ${h}h` : ''}`;
-  if (h > 0) return `${h}h${min ? ` ${min}m` : ''}`;
-  return `${min}m`;
 }
 
 /**

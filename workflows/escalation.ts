@@ -16,13 +16,13 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
+  type ActivityFunctionWithOptions,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
-import type { ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { DeliverInput, DeliveryResult, EscalationActivities } from '../activities/types';
 import {
   PlaybookError,

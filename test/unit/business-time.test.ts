@@ -193,6 +193,26 @@ describe('pause and resume', () => {
     expect(() => validate(c.state, { type: 'pause', reason: 'waiting_on_customer' }, c.T0 + HOUR)).toThrow(/already paused/);
   });
 
+  test('a case takes at most 100 pauses: the 101st is refused as limit_reached and changes nothing', () => {
+    const c = investigating();
+    let at = z('2026-01-05T15:00:00Z');
+    for (let i = 0; i < 100; i++) {
+      c.act(iso((at += MIN)), { type: 'pause', reason: 'waiting_on_customer' });
+      c.act(iso((at += MIN)), { type: 'resume' });
+    }
+    expect(c.state.pauses).toHaveLength(100);
+    const err = (() => {
+      try {
+        validate(c.state, { type: 'pause', reason: 'waiting_on_customer' }, at + MIN);
+      } catch (e) {
+        return e as PlaybookError;
+      }
+    })();
+    expect(err?.code).toBe('limit');
+    expect(err?.details).toMatchObject({ limit: 'pauses', max: 100, current: 100 });
+    expect(caseView(c.state, at).pausedSeconds).toBe(100 * 60);
+  });
+
   test('a pause given an end resumes by itself at that moment', () => {
     const c = investigating();
     c.act('2026-01-05T15:00:00Z', { type: 'pause', reason: 'waiting_on_third_party', until: '2026-01-05T19:00:00Z' });

@@ -1,0 +1,19 @@
+/** Times and spans as people read them: one place for the Temporal UI's details, the timeline and the templates. */
+
+/** A time as people read it in a zone ("Mon, Jan 5, 10:00 AM EST"); UTC when the zone is unknown. */
+export function localTime(ms: number, timeZone = 'UTC'): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(ms);
+  } catch {
+    return new Date(ms).toISOString();
+  }
+}
+
+/** "2h 5m", "3d 4h": how long, for people. */
+export function duration(ms: number): string {
+  const m = Math.max(0, Math.round(ms / 60_000));
+  const [d, h, min] = [Math.floor(m / 1440), Math.floor((m % 1440) / 60), m % 60];
+  if (d > 0) return `${d}d${h ? ` ${h}h` : ''}`;
+  if (h > 0) return `${h}h${min ? ` ${min}m` : ''}`;
+  return `${min}m`;
+}
