@@ -109,7 +109,7 @@ describe('opening a case', () => {
       'the new case listed',
     );
     expect(listed.items.find((i) => i.id === answered.id)).toMatchObject({ stage: 'acknowledge', status: 'open', severity: 'high', nextDeadline: answered.nextDeadline?.dueAt });
-    const worker = await Worker.create({ connection: sys.env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
+    const worker = await Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
     await worker.runUntil(async () => {
       const held = await sys.client.workflow.getHandle(answered.workflowId).query(getCaseQuery);
       const withoutDelivery = (v: typeof held) => ({ ...v, messages: v.messages.map((m) => ({ ...m, status: 'pending', to: [] })), messagesOmitted: 0 });
@@ -147,7 +147,7 @@ describe('opening a case', () => {
     const e = toHttpError(err);
     expect([e.status, e.code, e.headers['Retry-After']]).toEqual([503, 'temporal_unavailable', '5']);
     expect(waited).toBeLessThan(30_000); // the bound (15 s) with room for a loaded machine: it does not hang
-    const worker = await Worker.create({ connection: sys.env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
+    const worker = await Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
     await worker.runUntil(async () => {
       const again = await service.act(c.id, 'note', { text: 'while no worker runs', by: 'sam' }, 'note-1');
       expect(again.stage).toBe('acknowledge');
@@ -384,6 +384,20 @@ describe('lists and reports', () => {
       bySeverity: { low: { cases: 1 }, critical: { cases: 0 } },
     });
     expect((await sys.call('GET', '/reports/escalations?from=2026-02-01&to=2026-01-01', { key: 'viewer' })).status).toBe(400);
+  });
+
+  test('a period includes its start and excludes its end, to the millisecond, on every store', async () => {
+    // SQLite (the dev server) compares datetimes as text, PostgreSQL as timestamps: an exact-equal value
+    // fails `=` and `<=` on the first and passes them on the second. The report asks only `>=` from and
+    // `<` to, which both stores answer alike; this runs on both (npm test and npm run test:cluster).
+    const c = await open({ customer: { ...openBody().customer, id: 'boundary-co', segment: 'mid-market' }, severity: 'medium' });
+    const at = encodeURIComponent(c.openedAt as string);
+    const count = (q: string) => sys.call('GET', `/reports/escalations?segment=mid-market&severity=medium&${q}`, { key: 'viewer' }).then((r) => r.body.cases as number);
+    await eventually(() => count(`from=${at}`), (n) => n === 1, 'the case in a period that starts at its opening');
+    expect(await count(`to=${at}`)).toBe(0);
+    const after = encodeURIComponent(new Date(Date.parse(c.openedAt as string) + 1).toISOString());
+    expect(await count(`from=${after}`)).toBe(0);
+    expect(await count(`to=${after}`)).toBe(1);
   });
 });
 

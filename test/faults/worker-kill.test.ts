@@ -24,7 +24,7 @@ let config: string;
 
 beforeAll(async () => {
   [env, smtp, slack] = await Promise.all([devServerEnv(), startSmtp(), startSlack()]);
-  client = new Client({ connection: env.connection });
+  client = new Client({ connection: env.connection, namespace: env.namespace });
   config = writeConfig({
     slack: { channel: 'C0CASES' },
     roster: { supportLead: { name: 'Lee Park', email: 'lee@vendor.example' }, engineering: { name: 'Eng on-call', email: 'oncall@vendor.example' }, csmManager: { name: 'Ana Ruiz', email: 'ana@vendor.example' } },
@@ -39,7 +39,7 @@ afterAll(async () => {
 function worker(smtpUrl = smtp.url): Proc {
   const p = spawnProgram('worker/main.ts', {
     TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_URL: smtpUrl,
     SLACK_BOT_TOKEN: 'xoxb-good',

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { prepareNamespace } from '../../scripts/cluster/stack';
 import { devServerExecutable, testServerExecutable } from '../../config/temporal-binaries';
 import { SA } from '../../workflows/messages';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
@@ -10,8 +13,27 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-/** A real dev server (with visibility), the case's search attributes registered. */
+/**
+ * The Temporal server of `npm run test:cluster` (PostgreSQL, SQL visibility), when it set
+ * TEMPORAL_TEST_ADDRESS: a namespace of the caller's own, so its lists and reports see its cases alone,
+ * as on a dev server of its own.
+ */
+export const clusterAddress = process.env.TEMPORAL_TEST_ADDRESS || undefined;
+
+async function clusterEnv(address: string): Promise<TestWorkflowEnvironment> {
+  const namespace = `test-${randomBytes(5).toString('hex')}`;
+  const connection = await Connection.connect({ address });
+  try {
+    await prepareNamespace(connection, namespace, 1);
+  } finally {
+    await connection.close();
+  }
+  return TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
+}
+
+/** A real dev server (with visibility), the case's search attributes registered; the cluster's under `npm run test:cluster`. */
 export function devServerEnv(o: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+  if (clusterAddress && !o.uiPort) return clusterEnv(clusterAddress);
   return TestWorkflowEnvironment.createLocal({
     // Its warnings (a task cancelled as a test ends, a slow call on a busy machine) are not the product's: errors only.
     server: {
