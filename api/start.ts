@@ -5,14 +5,14 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { devServerExecutable } from '../config/temporal-binaries';
+import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
 import { ensurePortFree } from '../config/ports';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { createLogger } from '../config/logger';
 import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
-import { activitiesFromConfig, createEscalationWorker } from '../worker/worker';
+import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from '../worker/worker';
 import { SA } from '../workflows/messages';
 import { createMetrics } from '../config/metrics';
 import { apiOptionsFrom, startApi } from './server';
@@ -57,6 +57,7 @@ async function main() {
         ui: true,
         uiPort: env.TEMPORAL_UI_PORT,
         dbFilename: resolve(join(env.DATA_DIR, 'temporal.db')),
+        extraArgs: DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]),
         namespace: env.TEMPORAL_NAMESPACE ?? 'default',
         searchAttributes: Object.values(SA),
         // Its warnings are about itself (a dial error while Ctrl-C stops it before the worker): errors only.
@@ -72,6 +73,7 @@ async function main() {
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     activities: activitiesFromConfig(env, config, secrets.linkSecret, logger, metrics),
+    cache: cacheFromEnv(env),
     logger,
   });
   const running = worker.run();

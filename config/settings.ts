@@ -30,6 +30,10 @@ export const envSchema = z.object({
   API_KEYS: z.string().min(1).optional(),
   LINK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   PUBLIC_BASE_URL: z.url().optional(),
+  /** Cases a worker keeps in memory between their steps; one evicted is rebuilt from its history at its next step. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
+  /** How long a step waits for the worker holding its case before any worker takes it (milliseconds). */
+  WORKER_STICKY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof envSchema>;

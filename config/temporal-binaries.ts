@@ -49,3 +49,10 @@ export function devServerExecutable(env: NodeJS.ProcessEnv = process.env, tools 
 export function testServerExecutable(env: NodeJS.ProcessEnv = process.env, tools = toolsBin): ServerExecutable {
   return find('temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH', env, tools);
 }
+
+/**
+ * The embedded dev server's SQLite pragmas (`npm start`): write-ahead logging with full sync and a busy
+ * timeout, the values of Temporal's own SQLite config template (common/config/config_template_embedded.yaml),
+ * durable at every commit. Without them the dev server keeps SQLite's rollback journal.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=2', 'busy_timeout=10000'] as const;

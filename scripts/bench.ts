@@ -1,34 +1,55 @@
 /**
- * `npm run bench`: the product against the raw Temporal SDK on one dev server, in one run. The worker
- * and the API run as their own processes (`npm run worker`, `npm run api`), as users deploy them; this
- * process drives both sides: open (API POST /escalations vs `workflow.start` of the same workflow and
- * input) and get (API GET /escalations/{id} vs a raw query). Measures alternate in rounds, so a slow
- * moment of a shared machine lands on both sides alike. Prints p50, p99, throughput and their ratios; a
- * script that prints figures, never a test.
- *   BENCH_N (default 800) requests per side, BENCH_CONCURRENCY (default 8), BENCH_ROUNDS (default 10). Reads come first, on
- *   settled cases; the opens after.
- *   BENCH_PROFILE=<dir> writes the API process's CPU profile there.
+ * `npm run bench`: the product against the raw Temporal SDK on one dev server, in one run; a script that
+ * prints figures and ratios, never a test. The worker and the API run as their own processes (`npm run
+ * worker`, `npm run api`), as users deploy them; this process drives them and the raw SDK side.
+ *
+ * Parts (BENCH_PARTS, comma-separated; all by default):
+ *   requests   open (API POST /escalations vs `workflow.start` of the same workflow and input),
+ *              acknowledge (API vs a raw `executeUpdate`) and get (API vs a raw query): p50, p99,
+ *              throughput and ratios, the sides alternating in rounds so a slow moment lands on both.
+ *              BENCH_N (800) requests per side, BENCH_CONCURRENCY (8), BENCH_ROUNDS (10).
+ *   sustained  opens through the API for BENCH_SUSTAIN_S seconds (20) with the worker processing each
+ *              new case, against the same against a task queue no worker polls.
+ *   burst      BENCH_BURST_N cases (1000) whose acknowledge deadlines fall evenly over
+ *              BENCH_BURST_WINDOW_S seconds (10): lateness of each breach (p50/p99/max), time to drain,
+ *              and queries of a case during the burst (failures, slowest).
+ *   held       BENCH_HELD_N open cases (1000) with deadlines at BENCH_HELD_RATE per second (5.5):
+ *              lateness, and the worker's, the API's and the server's peak RSS.
+ *   case       events, bytes and replay time of a full case (the saved history of today's rules).
+ * BENCH_STORE: `tuned` (default: a database file with the pragmas `npm start` uses), `file` (a file,
+ * SQLite's defaults), `memory` (the dev server's in-memory database).
+ * BENCH_PROFILE=<dir> writes the API process's CPU profile there.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { EscalationService } from '../api/service';
 import { openSchema } from '../api/schemas';
-import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../playbook';
-import { ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../workflows/messages';
-import { devServerEnv } from '../test/helpers/temporal';
+import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
+import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Policy } from '../playbook';
+import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../workflows/messages';
 import { spawnProgram, waitUntil } from '../test/helpers/processes';
 import { openBody } from '../test/helpers/system';
 
-const N = Number(process.env.BENCH_N ?? 800);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const N = num('BENCH_N', 800);
+const CONCURRENCY = num('BENCH_CONCURRENCY', 8);
+const ROUNDS = num('BENCH_ROUNDS', 10);
+const SUSTAIN_S = num('BENCH_SUSTAIN_S', 20);
+const BURST_N = num('BENCH_BURST_N', 1000);
+const BURST_WINDOW_S = num('BENCH_BURST_WINDOW_S', 10);
+const HELD_N = num('BENCH_HELD_N', 1000);
+const HELD_RATE = num('BENCH_HELD_RATE', 5.5);
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,sustained,burst,held,case').split(','));
+const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory';
 const KEY = 'bench-agent-key-0123456789';
 /** Cases opened first and read by the get measure. */
 const GET_CASES = 50;
@@ -38,6 +59,8 @@ interface Figures {
   p99: number;
   perSecond: number;
 }
+
+const at = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function measure(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Figures> {
   const times: number[] = [];
@@ -54,11 +77,11 @@ async function measure(n: number, concurrency: number, op: (i: number) => Promis
   );
   const elapsed = (performance.now() - began) / 1000;
   times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
-  return { p50: at(50), p99: at(99), perSecond: n / elapsed };
+  return { p50: at(times, 50), p99: at(times, 99), perSecond: n / elapsed };
 }
 
 const fmt = (f: Figures) => `p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, ${f.perSecond.toFixed(1)}/s`;
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
 /** Runs the sides in rounds of n/rounds each, the order rotating every round, and pools each side's timings. */
 async function alternate(n: number, ...sides: ((i: number) => Promise<unknown>)[]): Promise<Figures[]> {
@@ -89,6 +112,48 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** Resident memory of a process in MiB, from /proc. */
+function rssMiB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The dev server's process: the one whose command line names its port. */
+function serverPid(port: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd.includes('start-dev') && cmd[cmd.indexOf('--port') + 1] === port) return Number(entry);
+    } catch {
+      /* gone */
+    }
+  }
+  return undefined;
+}
+
+/** Samples the peak RSS of each process every second until stopped. */
+function rssPeaks(pids: Record<string, number | undefined>) {
+  const peak: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
+  const timer = setInterval(() => {
+    for (const [k, pid] of Object.entries(pids)) peak[k] = Math.max(peak[k], rssMiB(pid) || 0);
+  }, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      for (const [k, pid] of Object.entries(pids)) peak[k] = Math.max(peak[k], rssMiB(pid) || 0);
+      return Object.entries(peak)
+        .map(([k, v]) => `${k} ${v.toFixed(0)} MiB`)
+        .join(', ');
+    },
+  };
+}
+
 /** The load generator's HTTP client: node:http with keep-alive, lighter than fetch on the shared cores. */
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function call(method: string, url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
@@ -112,16 +177,31 @@ const freePort = () =>
     });
   });
 
+/** One dev server, as `npm start` runs it (a database file, tuned) unless BENCH_STORE says otherwise. */
+async function devServer(dir: string): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: devServerExecutable(),
+      ip: '127.0.0.1',
+      searchAttributes: Object.values(SA),
+      log: { format: 'pretty', level: 'error' },
+      ...(STORE === 'memory' ? {} : { dbFilename: join(dir, 'temporal.db') }),
+      ...(STORE === 'tuned' ? { extraArgs: DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]) } : {}),
+    },
+  });
+}
+
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const env = await devServerEnv();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const env = await devServer(dir);
   const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const common = {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     LINK_SECRET: 'bench-link-secret-0123456789',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')),
+    DATA_DIR: dir,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
   const worker = spawnProgram('worker/main.ts', common);
@@ -131,12 +211,15 @@ async function main() {
   const idleQueue = `${taskQueue}-idle`;
   const idlePort = await freePort();
   const idleApi = spawnProgram('api/main.ts', { ...common, TEMPORAL_TASK_QUEUE: idleQueue, PORT: String(idlePort), API_KEYS: `bench:agent:${KEY}` });
+  const pids = { worker: worker.proc.pid, api: api.proc.pid, server: serverPid(env.address.split(':').at(-1)!) };
+  const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     await Promise.all([worker.waitFor(/worker running/), api.waitFor(/API on http/), idleApi.waitFor(/API on http/)]);
     const client = new Client({ connection: env.connection });
     const base = `http://127.0.0.1:${port}`;
     const body = openBody();
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+    out(`bench: one dev server (${STORE === 'memory' ? 'in memory' : `database file${STORE === 'tuned' ? `, ${DEV_SERVER_SQLITE_PRAGMAS.join(' ')}` : ', SQLite defaults'}`}), the worker and the API each their own process (LOG_LEVEL=${common.LOG_LEVEL}); ${process.arch}, node ${process.version}`);
 
     const ids: string[] = [];
     const opener = (url: string) => async () => {
@@ -144,58 +227,166 @@ async function main() {
       if (r.status !== 201) throw new Error(`open answered ${r.status}: ${r.text}`);
       ids.push((JSON.parse(r.text) as { id: string }).id);
     };
-    const starter = (queue: string) => () => {
-      const caseId = `bench-raw-${randomBytes(6).toString('hex')}`;
+    const start = (queue: string, o: { caseId?: string; policy?: Policy; openedAt?: string } = {}) => {
+      const caseId = o.caseId ?? `bench-raw-${randomBytes(6).toString('hex')}`;
       return client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, {
         taskQueue: queue,
         workflowId: workflowIdFor(caseId),
-        args: [{ caseId, input: body, policy: DEFAULT_POLICY, rulesVersion: RULES_VERSION }],
+        args: [{ caseId, input: body, policy: o.policy ?? DEFAULT_POLICY, rulesVersion: RULES_VERSION, ...(o.openedAt ? { openedAt: o.openedAt } : {}) }],
         staticSummary: caseSummary(body),
       });
     };
-    const apiOpen = opener(base);
-    const rawOpen = starter(taskQueue);
-    // The product's open without its HTTP edge (EscalationService in this process): edge or start.
-    const serviceOn = (queue: string) => {
-      const service = new EscalationService(client, queue, () => DEFAULT_POLICY);
-      return () => service.open(openSchema.parse(body));
-    };
-    // Warm both paths (connections, the workflow bundle, the server's caches). These cases are the
-    // ones read below, once the worker has delivered their opening messages: reads on a quiet system.
-    await measure(GET_CASES, CONCURRENCY, apiOpen);
-    await measure(40, CONCURRENCY, rawOpen);
-    await measure(40, CONCURRENCY, opener(`http://127.0.0.1:${idlePort}`)); // the second API warms too
-    const readIds = ids.splice(0, GET_CASES);
-    ids.length = 0;
-    await waitUntil(
-      () => Promise.all(readIds.map((id) => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery))),
-      (views) => views.every((v) => v.messages.length > 0 && v.messages.every((m) => m.status !== 'pending')),
-      'the opening messages of the cases read to be delivered',
-      120_000,
-    );
-    const apiGet = async (i: number) => {
-      const r = await call('GET', `${base}/escalations/${readIds[i % readIds.length]}`, headers);
-      if (r.status !== 200) throw new Error(`get answered ${r.status}`);
-      JSON.parse(r.text);
-    };
-    const rawGet = (i: number) => client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery);
-    // First on a quiet system: the open path alone, then reads, then opens with the worker busy on each.
-    const idleCpu = cpuMs(idleApi.proc.pid);
-    const [idleApiOpened, idleRawOpened, idleServiceOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue));
-    const idleCpuPerOpen = (cpuMs(idleApi.proc.pid) - idleCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
-    const getCpu = cpuMs(api.proc.pid);
-    const [apiGot, rawGot] = await alternate(N, apiGet, rawGet);
-    const getCpuPerGet = (cpuMs(api.proc.pid) - getCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
+    const starter = (queue: string) => () => start(queue);
+    /** Waits until the worker has taken every case's opening step (their opening messages delivered). */
+    const settled = (caseIds: string[], timeoutMs = 600_000) =>
+      waitUntil(
+        () => Promise.all(caseIds.map((id) => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery))),
+        (views) => views.every((v) => v.messages.length > 0 && v.messages.every((m) => m.status !== 'pending')),
+        'the opening messages to be delivered',
+        timeoutMs,
+      );
 
-    const [apiOpened, rawOpened, serviceOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue));
+    if (PARTS.has('requests')) {
+      const apiOpen = opener(base);
+      const rawOpen = starter(taskQueue);
+      // The product's open without its HTTP edge (EscalationService in this process): edge or start.
+      const serviceOn = (queue: string) => {
+        const service = new EscalationService(client, queue, () => DEFAULT_POLICY);
+        return () => service.open(openSchema.parse(body));
+      };
+      // Warm both paths (connections, the workflow bundle, the server's caches). These cases are the
+      // ones read below, once the worker has delivered their opening messages: reads on a quiet system.
+      await measure(GET_CASES, CONCURRENCY, apiOpen);
+      await measure(40, CONCURRENCY, rawOpen);
+      await measure(40, CONCURRENCY, opener(`http://127.0.0.1:${idlePort}`)); // the second API warms too
+      const readIds = ids.splice(0, GET_CASES);
+      ids.length = 0;
+      await settled(readIds);
+      const apiGet = async (i: number) => {
+        const r = await call('GET', `${base}/escalations/${readIds[i % readIds.length]}`, headers);
+        if (r.status !== 200) throw new Error(`get answered ${r.status}`);
+        JSON.parse(r.text);
+      };
+      const rawGet = (i: number) => client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery);
+      // First on a quiet system: the open path alone, then reads, then opens with the worker busy on each.
+      const idleCpu = cpuMs(idleApi.proc.pid);
+      const [idleApiOpened, idleRawOpened, idleServiceOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue));
+      const idleCpuPerOpen = (cpuMs(idleApi.proc.pid) - idleCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
+      const getCpu = cpuMs(api.proc.pid);
+      const [apiGot, rawGot] = await alternate(N, apiGet, rawGet);
+      const getCpuPerGet = (cpuMs(api.proc.pid) - getCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
+      const [apiOpened, rawOpened, serviceOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue));
 
-    const ratio = (a: number, b: number) => (a / b).toFixed(2);
-    console.log(`bench: N=${N} per side, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds; one dev server, worker and API each their own process (LOG_LEVEL=${common.LOG_LEVEL}), ${process.arch}`);
-    console.log(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);
-    console.log(`      the same open without HTTP (EscalationService in this process) ${fmt(serviceOpened)}`);
-    console.log(`open, the path alone (a task queue no worker polls): API ${fmt(idleApiOpened)} | raw workflow.start ${fmt(idleRawOpened)} | p50 ${ratio(idleApiOpened.p50, idleRawOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleRawOpened.perSecond)}×`);
-    console.log(`      the same open without HTTP ${fmt(idleServiceOpened)}; the API process spent ${idleCpuPerOpen.toFixed(2)} ms of CPU per open`);
-    console.log(`get, settled cases: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
+      // Acknowledge: each case once, API and raw on cases alike, opened and settled first.
+      const per = Math.ceil(N / ROUNDS) * ROUNDS;
+      const ackIds = Array.from({ length: 2 * per }, () => `bench-ack-${randomBytes(6).toString('hex')}`);
+      await measure(ackIds.length, CONCURRENCY, (i) => start(taskQueue, { caseId: ackIds[i] }));
+      await settled(ackIds);
+      const ackArgs = { note: 'Engineers are reproducing it.', nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString() };
+      const apiAck = async (i: number) => {
+        const r = await call('POST', `${base}/escalations/${ackIds[i]}/acknowledge`, headers, JSON.stringify(ackArgs));
+        if (r.status !== 200) throw new Error(`acknowledge answered ${r.status}: ${r.text}`);
+      };
+      const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[per + i])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
+      const [apiAcked, rawAcked] = await alternate(N, apiAck, rawAck);
+
+      out(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);
+      out(`      the same open without HTTP (EscalationService in this process) ${fmt(serviceOpened)}`);
+      out(`open, the path alone (a task queue no worker polls): API ${fmt(idleApiOpened)} | raw workflow.start ${fmt(idleRawOpened)} | p50 ${ratio(idleApiOpened.p50, idleRawOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleRawOpened.perSecond)}×`);
+      out(`      the same open without HTTP ${fmt(idleServiceOpened)}; the API process spent ${idleCpuPerOpen.toFixed(2)} ms of CPU per open`);
+      out(`acknowledge: API ${fmt(apiAcked)} | raw executeUpdate ${fmt(rawAcked)} | p50 ${ratio(apiAcked.p50, rawAcked.p50)}×, throughput ${ratio(apiAcked.perSecond, rawAcked.perSecond)}×`);
+      out(`get, settled cases: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
+    }
+
+    if (PARTS.has('sustained')) {
+      const sustain = async (url: string) => {
+        let n = 0;
+        const end = Date.now() + SUSTAIN_S * 1000;
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (Date.now() < end) {
+              await opener(url)();
+              n++;
+            }
+          }),
+        );
+        return n / SUSTAIN_S;
+      };
+      const cpu = { worker: cpuMs(pids.worker), server: cpuMs(pids.server) };
+      const withWorker = await sustain(base);
+      const opened = withWorker * SUSTAIN_S;
+      const perCase = { worker: (cpuMs(pids.worker) - cpu.worker) / opened, server: (cpuMs(pids.server) - cpu.server) / opened };
+      const idle = await sustain(`http://127.0.0.1:${idlePort}`);
+      out(`sustained opens for ${SUSTAIN_S} s each: with the worker processing each case ${withWorker.toFixed(1)}/s | a queue no worker polls ${idle.toFixed(1)}/s | ${ratio(withWorker, idle)}×; CPU per opened case: worker ${perCase.worker.toFixed(1)} ms, server ${perCase.server.toFixed(1)} ms`);
+    }
+
+    /**
+     * n cases whose acknowledge deadlines fall evenly over windowS seconds, the first `lead` seconds
+     * after the first open (time to open them all and for the worker to take their opening steps).
+     * Each case opens with its own policy (acknowledgeWithin reaching its deadline) and no reminders
+     * after the breach: the deadlines alone. Lateness: when the workflow recorded the breach, after its due time.
+     */
+    const deadlines = async (label: string, n: number, windowS: number) => {
+      const began = Date.now();
+      const lead = Math.max(30, Math.ceil(n / 12)) * 1000;
+      const t0 = began + lead;
+      const ids = Array.from({ length: n }, () => `bench-${label}-${randomBytes(6).toString('hex')}`);
+      const due = ids.map((_, i) => t0 + Math.round((i * windowS * 1000) / n));
+      const peaks = rssPeaks(pids);
+      await measure(n, CONCURRENCY, async (i) => {
+        const openedAt = Date.now();
+        await start(taskQueue, { caseId: ids[i], openedAt: new Date(openedAt).toISOString(), policy: { ...DEFAULT_POLICY, acknowledgeWithin: `${Math.max(1, due[i] - openedAt)}ms`, remindEvery: '24h' } });
+      });
+      const openedIn = (Date.now() - began) / 1000;
+      const late = Math.max(0, Date.now() - t0);
+      // Queries of one case while the deadlines fall: does a reader get an answer, and how fast?
+      const probe = ids[0];
+      const queries: number[] = [];
+      let failedQueries = 0;
+      const until = due[n - 1] + 5_000;
+      const querying = (async () => {
+        while (Date.now() < until) {
+          const t = performance.now();
+          try {
+            await client.connection.withDeadline(Date.now() + 10_000, () => client.workflow.getHandle(workflowIdFor(probe)).query(getCaseQuery));
+            queries.push(performance.now() - t);
+          } catch {
+            failedQueries++;
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      const breaches = await waitUntil(
+        async () => {
+          const views = [];
+          for (let i = 0; i < n; i += 50) views.push(...(await Promise.all(ids.slice(i, i + 50).map((id) => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery)))));
+          return views.map((v) => v.breaches.find((b) => b.kind === 'acknowledge'));
+        },
+        (bs) => Date.now() > due[n - 1] && bs.every((b) => b !== undefined),
+        `every ${label} case's acknowledge breach`,
+        Math.max(600_000, windowS * 2000),
+      );
+      await querying;
+      const lateness = breaches.map((b) => Date.parse(b!.at) - Date.parse(b!.dueAt)).sort((a, b) => a - b);
+      const drained = (Math.max(...breaches.map((b) => Date.parse(b!.at))) - due[n - 1]) / 1000;
+      queries.sort((a, b) => a - b);
+      out(
+        `${label}: ${n} acknowledge deadlines over ${windowS} s (${(n / windowS).toFixed(1)}/s; opened in ${openedIn.toFixed(0)} s${late ? `, ${(late / 1000).toFixed(0)} s after the first deadline: raise the lead` : ''}): lateness p50 ${at(lateness, 50)} ms, p99 ${at(lateness, 99)} ms, max ${lateness.at(-1)} ms; drained ${drained.toFixed(1)} s after the last deadline; queries during it: ${queries.length} answered (slowest ${(queries.at(-1) ?? 0).toFixed(0)} ms), ${failedQueries} failed; peak RSS: ${peaks.stop()}`,
+      );
+    };
+    if (PARTS.has('burst')) await deadlines('burst', BURST_N, BURST_WINDOW_S);
+    if (PARTS.has('held')) await deadlines('held', HELD_N, Math.round(HELD_N / HELD_RATE));
+
+    if (PARTS.has('case')) {
+      const file = join(__dirname, '..', 'test', 'histories', 'panel-full-case.json');
+      const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(file, 'utf8')));
+      const events = history.events ?? [];
+      const updates = events.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).length;
+      const t = performance.now();
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, 'bench-replay');
+      const replayMs = performance.now() - t;
+      out(`a full case (test/histories/panel-full-case.json, ${updates} updates): ${events.length} events, ${(statSync(file).size / 1024).toFixed(0)} KiB of history JSON, replayed in ${replayMs.toFixed(0)} ms (a worker's bundle included)`);
+    }
   } finally {
     agent.destroy();
     await Promise.all([api.kill('SIGTERM'), idleApi.kill('SIGTERM'), worker.kill('SIGTERM')]);

@@ -6,7 +6,7 @@ import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings'
 import { temporalConnectConfig } from '../config/temporal';
 import { quitIfStopped, stopSignal } from '../config/connect';
 import { createMetrics, serveMetrics } from '../config/metrics';
-import { activitiesFromConfig, createEscalationWorker } from './worker';
+import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from './worker';
 
 async function main() {
   const env = parseEnv();
@@ -23,6 +23,7 @@ async function main() {
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     activities: activitiesFromConfig(env, config, linkSecret, logger, metrics),
+    cache: cacheFromEnv(env),
     logger,
     signal: waiting.signal,
   }).catch(quitIfStopped(logger));
@@ -30,7 +31,7 @@ async function main() {
   const metricsServer = env.METRICS_PORT
     ? await serveMetrics({ port: env.METRICS_PORT, metrics, extra: [`http://${sdkMetrics}/metrics`], healthy: () => worker.getState() === 'RUNNING' })
     : undefined;
-  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace }, 'worker running; Ctrl-C to stop');
+  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace, maxCachedWorkflows: worker.options.maxCachedWorkflows, stickyTimeoutMs: worker.options.stickyQueueScheduleToStartTimeoutMs }, 'worker running; Ctrl-C to stop');
   await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   metricsServer?.close();
   await connection.close();

@@ -28,6 +28,11 @@ export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSec
   });
 }
 
+/** The worker's cache settings from the environment. */
+export function cacheFromEnv(env: Env) {
+  return { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, stickyTimeoutMs: env.WORKER_STICKY_TIMEOUT_MS };
+}
+
 /** Connects, registers missing search attributes and creates the worker (not yet running). */
 export async function createEscalationWorker(p: {
   connect: ClientConnectConfig & { namespace: string };
@@ -35,6 +40,8 @@ export async function createEscalationWorker(p: {
   activities: ReturnType<typeof createActivities>;
   logger: Logger;
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** The workflow cache and the sticky queue (WORKER_MAX_CACHED_WORKFLOWS, WORKER_STICKY_TIMEOUT_MS). */
+  cache?: { maxCachedWorkflows: number; stickyTimeoutMs: number };
   /** Stops waiting for Temporal (Ctrl-C before it answered). */
   signal?: AbortSignal;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -54,6 +61,14 @@ export async function createEscalationWorker(p: {
     namespace: p.connect.namespace,
     taskQueue: p.taskQueue,
     activities: p.activities,
+    ...(p.cache
+      ? {
+          maxCachedWorkflows: p.cache.maxCachedWorkflows,
+          // A step can't run in more cases at once than the cache holds (the SDK's rule; 0 turns caching off).
+          ...(p.cache.maxCachedWorkflows > 0 ? { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(40, p.cache.maxCachedWorkflows)) } : {}),
+          stickyQueueScheduleToStartTimeout: p.cache.stickyTimeoutMs,
+        }
+      : {}),
     ...(p.workflowBundle ? { workflowBundle: p.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
   return { worker, connection };

@@ -74,6 +74,8 @@ test('a worker killed mid-send: the email is sent again with the same Message-ID
 
   const first = worker();
   await first.waitFor(/worker running/);
+  // Its workflow cache is bounded (WORKER_MAX_CACHED_WORKFLOWS' default), not sized from the machine's memory.
+  expect(first.output()).toMatch(/"maxCachedWorkflows":500,"stickyTimeoutMs":10000/);
   const h = await openCase(caseId);
   // The case's first email and its first Slack post have reached their servers; neither has answered.
   await waitUntil(() => heldMail !== undefined && slackHeld, (x) => x, 'both sends held');

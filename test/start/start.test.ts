@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,6 +61,8 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   const key = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).adminKey as string;
   expect(first.output()).toContain(`Admin key    ${key}`);
   expect(first.output()).toContain(`Temporal UI  http://localhost:${env.TEMPORAL_UI_PORT}`);
+  // The embedded server's database runs with write-ahead logging (DEV_SERVER_SQLITE_PRAGMAS): its log file is there.
+  expect(existsSync(join(dataDir, 'temporal.db-wal'))).toBe(true);
 
   const tryIt = spawnSync('bash', ['-euo', 'pipefail', '-c', tryItScript()], { env: { ...process.env, API: api, KEY: key }, encoding: 'utf8', timeout: 60_000 });
   expect(tryIt.stderr).toBe('');

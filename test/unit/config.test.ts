@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_ROSTER, loadEscalationConfig, parseEnv } from '../../config/settings';
+import { cacheFromEnv } from '../../worker/worker';
 import { parseApiKeys, findKey } from '../../api/auth';
 import { redactTokens } from '../../api/app';
 import { LinkError, signLink, verifyLink } from '../../config/links';
@@ -46,6 +47,13 @@ describe('escalation config', () => {
     expect(parseEnv({}).PORT).toBe(3000);
     expect(parseEnv({ PORT: '' }).PORT).toBe(3000);
     expect(() => parseEnv({ PORT: 'eighty', SMTP_URL: 'http://mail' })).toThrow(/PORT[\s\S]*SMTP_URL/);
+  });
+
+  test('the worker cache is bounded by default and sized from the environment', () => {
+    expect(cacheFromEnv(parseEnv({}))).toEqual({ maxCachedWorkflows: 500, stickyTimeoutMs: 10_000 });
+    expect(cacheFromEnv(parseEnv({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_STICKY_TIMEOUT_MS: '2000' }))).toEqual({ maxCachedWorkflows: 0, stickyTimeoutMs: 2000 });
+    expect(() => parseEnv({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+    expect(() => parseEnv({ WORKER_STICKY_TIMEOUT_MS: '5' })).toThrow(/WORKER_STICKY_TIMEOUT_MS/);
   });
 });
 
