@@ -12,6 +12,7 @@ import { connectToTemporal } from '../config/connect';
 import { createLogger } from '../config/logger';
 import { temporalConnectConfig } from '../config/temporal';
 import { ESCALATION_WORKFLOW } from '../workflows/messages';
+import { WORKFLOW_SOURCE } from '../worker/workflow-source';
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -34,7 +35,7 @@ async function main() {
       yield h;
     }
   }
-  for await (const r of Worker.runReplayHistories({ workflowsPath: require.resolve('../workflows') }, upTo(limit))) {
+  for await (const r of Worker.runReplayHistories(WORKFLOW_SOURCE, upTo(limit))) {
     replayed++;
     if (r.error) failed.push({ workflowId: r.workflowId, runId: r.runId, error: r.error.message.split('\n')[0] });
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
 import { ensureSearchAttributes } from './search-attributes';
 import { connectToTemporal } from '../config/connect';
+import { WORKFLOW_SOURCE } from './workflow-source';
 
 /** The activities' clients, built from config: SMTP or the outbox, Slack or off. */
 export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string, logger?: Logger, metrics?: Metrics) {
@@ -69,7 +70,7 @@ export async function createEscalationWorker(p: {
           stickyQueueScheduleToStartTimeout: p.cache.stickyTimeoutMs,
         }
       : {}),
-    ...(p.workflowBundle ? { workflowBundle: p.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(p.workflowBundle ? { workflowBundle: p.workflowBundle } : WORKFLOW_SOURCE),
   });
   return { worker, connection };
 }

@@ -12,6 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { openSchema } from '../../api/schemas';
 import { toHttpError } from '../../api/errors';
 import { getCaseQuery } from '../../workflows/messages';
+import { WORKFLOW_SOURCE } from '../../worker/workflow-source';
 import { recordingActivities } from '../helpers/workflow-harness';
 import { KEYS, LINK_SECRET, eventually, openBody, startSystem, type System } from '../helpers/system';
 
@@ -109,7 +110,7 @@ describe('opening a case', () => {
       'the new case listed',
     );
     expect(listed.items.find((i) => i.id === answered.id)).toMatchObject({ stage: 'acknowledge', status: 'open', severity: 'high', nextDeadline: answered.nextDeadline?.dueAt });
-    const worker = await Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
+    const worker = await Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace, taskQueue, ...WORKFLOW_SOURCE, activities: recordingActivities().activities });
     await worker.runUntil(async () => {
       const held = await sys.client.workflow.getHandle(answered.workflowId).query(getCaseQuery);
       const withoutDelivery = (v: typeof held) => ({ ...v, messages: v.messages.map((m) => ({ ...m, status: 'pending', to: [] })), messagesOmitted: 0 });
@@ -147,7 +148,7 @@ describe('opening a case', () => {
     const e = toHttpError(err);
     expect([e.status, e.code, e.headers['Retry-After']]).toEqual([503, 'temporal_unavailable', '5']);
     expect(waited).toBeLessThan(30_000); // the bound (15 s) with room for a loaded machine: it does not hang
-    const worker = await Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities: recordingActivities().activities });
+    const worker = await Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace, taskQueue, ...WORKFLOW_SOURCE, activities: recordingActivities().activities });
     await worker.runUntil(async () => {
       const again = await service.act(c.id, 'note', { text: 'while no worker runs', by: 'sam' }, 'note-1');
       expect(again.stage).toBe('acknowledge');

@@ -17,6 +17,7 @@ import { caseInput, uniqueId } from './fixtures';
 import { startSlack } from './slack';
 import { startSmtp } from './smtp';
 import { devServerEnv } from './temporal';
+import { WORKFLOW_SOURCE } from '../../worker/workflow-source';
 
 export const KEYS = {
   viewer: 'viewer-key-0123456789abcdef',
@@ -63,7 +64,7 @@ export async function startSystem(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
+    ...WORKFLOW_SOURCE,
     activities,
   });
   const running = worker.run();

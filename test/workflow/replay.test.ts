@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { SCENARIOS } from '../histories/scenarios';
+import { WORKFLOW_SOURCE } from '../../worker/workflow-source';
 
 const dir = join(__dirname, '..', 'histories');
 const saved = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -14,5 +15,5 @@ test('every recorded scenario has a saved history', () => {
 test.each(saved)('%s replays against today’s workflow code', async (file) => {
   const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(join(dir, file), 'utf8')));
   expect(history.events!.length).toBeGreaterThan(20);
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, `escalation-replay-${file.replace(/\.json$/, '')}`);
+  await Worker.runReplayHistory(WORKFLOW_SOURCE, history, `escalation-replay-${file.replace(/\.json$/, '')}`);
 });
