@@ -25,8 +25,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
@@ -35,8 +33,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { EscalationService } from '../api/service';
 import { openSchema } from '../api/schemas';
+import { freePort } from '../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
-import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Breach, type Policy } from '../playbook';
+import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView, type Policy } from '../playbook';
 import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../workflows/messages';
 import { spawnProgram, waitUntil } from '../test/helpers/processes';
 import { openBody } from '../test/helpers/system';
@@ -173,13 +172,6 @@ function call(method: string, url: string, headers: Record<string, string>, body
   });
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** One dev server, as `npm start` runs it (a database file, tuned) unless BENCH_STORE says otherwise. */
 async function devServer(dir: string): Promise<TestWorkflowEnvironment> {
@@ -241,23 +233,29 @@ async function main() {
       });
     };
     const starter = (queue: string) => () => start(queue);
-    /** Waits until the worker has taken every case's opening step (their opening messages delivered); polls the rest each second, 50 at a time. */
-    const settled = async (caseIds: string[], timeoutMs = 600_000) => {
+    /**
+     * Reads each case's view until `pick` finds what is awaited in it: the rest polled each second, 50
+     * at a time (a burst of queries of our own would load the system being measured).
+     */
+    const eachCase = async <T>(caseIds: string[], pick: (v: CaseView) => T | undefined, what: string, timeoutMs = 600_000): Promise<T[]> => {
+      const found = new Map<string, T>();
       const end = Date.now() + timeoutMs;
-      let rest = [...caseIds];
-      while (rest.length > 0) {
-        if (Date.now() > end) throw new Error(`${rest.length} of ${caseIds.length} cases still had messages pending after ${timeoutMs / 1000} s`);
-        const still: string[] = [];
+      for (;;) {
+        const rest = caseIds.filter((id) => !found.has(id));
         for (let i = 0; i < rest.length; i += 50) {
           const views = await Promise.all(rest.slice(i, i + 50).map((id) => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery).catch(() => undefined)));
           views.forEach((v, k) => {
-            if (!v || v.messages.length === 0 || v.messages.some((m) => m.status === 'pending')) still.push(rest[i + k]);
+            const got = v && pick(v);
+            if (got !== undefined) found.set(rest[i + k], got);
           });
         }
-        rest = still;
-        if (rest.length > 0) await new Promise((r) => setTimeout(r, 1000));
+        if (found.size === caseIds.length) return caseIds.map((id) => found.get(id)!);
+        if (Date.now() > end) throw new Error(`${caseIds.length - found.size} of ${caseIds.length} cases: no ${what} after ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 1000));
       }
     };
+    /** Until the worker has taken every case's opening step (its opening messages delivered). */
+    const settled = (caseIds: string[]) => eachCase(caseIds, (v) => (v.messages.length > 0 && v.messages.every((m) => m.status !== 'pending') ? true : undefined), 'opening messages delivered');
 
     if (PARTS.has('requests')) {
       const apiOpen = opener(base);
@@ -376,24 +374,10 @@ async function main() {
       // Read the breaches once the deadlines have passed (reading during the burst would add load of our own),
       // each case until it has one.
       await new Promise((r) => setTimeout(r, Math.max(0, due[n - 1] + 2_000 - Date.now())));
-      const found = new Map<string, Breach>();
-      const end = Date.now() + Math.max(600_000, windowS * 2000);
-      while (found.size < n) {
-        if (Date.now() > end) throw new Error(`${n - found.size} ${label} cases never recorded their acknowledge breach`);
-        const rest = ids.filter((id) => !found.has(id));
-        for (let i = 0; i < rest.length; i += 50) {
-          const views = await Promise.all(rest.slice(i, i + 50).map((id) => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery).catch(() => undefined)));
-          views.forEach((v, k) => {
-            const b = v?.breaches.find((x) => x.kind === 'acknowledge');
-            if (b) found.set(rest[i + k], b);
-          });
-        }
-        if (found.size < n) await new Promise((r) => setTimeout(r, 1000));
-      }
-      const breaches = ids.map((id) => found.get(id));
+      const breaches = await eachCase(ids, (v) => v.breaches.find((b) => b.kind === 'acknowledge'), 'acknowledge breach', Math.max(600_000, windowS * 2000));
       await querying;
-      const lateness = breaches.map((b) => Date.parse(b!.at) - Date.parse(b!.dueAt)).sort((a, b) => a - b);
-      const drained = (Math.max(...breaches.map((b) => Date.parse(b!.at))) - due[n - 1]) / 1000;
+      const lateness = breaches.map((b) => Date.parse(b.at) - Date.parse(b.dueAt)).sort((a, b) => a - b);
+      const drained = (Math.max(...breaches.map((b) => Date.parse(b.at))) - due[n - 1]) / 1000;
       queries.sort((a, b) => a - b);
       out(
         `${label}: ${n} acknowledge deadlines over ${windowS} s (${(n / windowS).toFixed(1)}/s; opened in ${openedIn.toFixed(0)} s${late ? `, ${(late / 1000).toFixed(0)} s after the first deadline: raise the lead` : ''}): lateness p50 ${at(lateness, 50)} ms, p99 ${at(lateness, 99)} ms, max ${lateness.at(-1)} ms; drained ${drained.toFixed(1)} s after the last deadline; queries during it: ${queries.length} answered (slowest ${(queries.at(-1) ?? 0).toFixed(0)} ms), ${failedQueries} failed; peak RSS: ${peaks.stop()}`,

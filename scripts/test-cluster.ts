@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePortFree } from '../config/ports';
-import { ROOT, buildServer, freePort } from './cluster/stack';
+import { ensurePortFree, freePort } from '../config/ports';
+import { ROOT, buildServer } from './cluster/stack';
 
 const log = (line: string) => process.stdout.write(`test:cluster: ${line}\n`);
 const KEY = 'cluster-test-admin-key-0123456789';

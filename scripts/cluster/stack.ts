@@ -6,12 +6,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import YAML from 'yaml';
+import { freePort, portIsFree } from '../../config/ports';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { SA } from '../../workflows/messages';
 
@@ -107,33 +107,17 @@ function writable(path: string) {
  * A free port below 32768 on 127.0.0.1: the cluster_membership table keeps a member's port as a
  * smallint on PostgreSQL, so a membership port from the OS's ephemeral range (32768 up) fails the start.
  */
-export async function freeLowPort(taken: Set<number>): Promise<number> {
+async function freeLowPort(taken: Set<number>): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (taken.has(port)) continue;
-    const free = await new Promise<boolean>((r) => {
-      const s = createServer();
-      s.once('error', () => r(false));
-      s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => r(true)));
-    });
+    const free = await portIsFree(port);
     if (free) {
       taken.add(port);
       return port;
     }
   }
   throw new Error('no free port below 32768 for the server\'s membership');
-}
-
-/** A free TCP port on 127.0.0.1 (the OS's choice). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolvePort(port));
-    });
-  });
 }
 
 async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<T>): Promise<T> {
