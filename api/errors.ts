@@ -2,7 +2,8 @@ import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { isGrpcServiceError, ServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { FAILURE_TYPES, fieldErrors } from '../workflows/messages';
+import { FAILURE_TYPES } from '../workflows/messages';
+import { fieldErrors } from '../workflows/schemas';
 import type { Logger } from '../config/logger';
 
 /** An error with its HTTP status and the contract's `{ error: { code, message, details } }` body. */

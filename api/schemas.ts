@@ -1,13 +1,14 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { isoTime, segmentSchema, severitySchema, stageSchema } from '../workflows/messages';
+import { buildSchemas } from '../workflows/schemas';
 import { HttpError } from './errors';
 
 extendZodWithOpenApi(z);
 
 // The payload schemas live beside the workflow's messages: the workflow's validators check every
-// update with the same ones.
-export { actionSchemas, openSchema, severitySchema, stageSchema, taskKindSchema, type OpenBody } from '../workflows/messages';
+// update with the same ones (workflows/validation.ts).
+export const { actionSchemas, openSchema, severitySchema, stageSchema, taskKindSchema, segmentSchema, isoTime } = buildSchemas();
+export type { OpenBody } from '../workflows/schemas';
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 /** A query parameter's text: one value, no control characters (they never reach a visibility query). */

@@ -11,9 +11,8 @@ import type { WebClient } from '@slack/web-api';
 import { CATEGORIES, INTERNAL_TRIGGERS, PANEL_ACTIONS, PAUSE_REASONS, SEGMENTS, SEVERITIES, type Action, type InternalTrigger, type PauseReason } from '../playbook';
 import type { Logger } from '../config/logger';
 import type { Roster } from '../config/settings';
-import { openSchema } from '../workflows/schemas';
 import { toHttpError } from './errors';
-import { listQuerySchema, parseQuery } from './schemas';
+import { listQuerySchema, openSchema, parseQuery } from './schemas';
 import type { EscalationService } from './service';
 
 export interface SlackEventsDeps {

@@ -18,6 +18,9 @@
  *   held       BENCH_HELD_N open cases (1000) with deadlines at BENCH_HELD_RATE per second (5.5):
  *              lateness, and the worker's, the API's and the server's peak RSS.
  *   case       events, bytes and replay time of a full case (the saved history of today's rules).
+ *   heap       the workflow thread's heap per cached case: BENCH_HEAP_N cases (200) held by a worker in this
+ *              process (debug mode runs the workflows on this thread, so its heap is theirs), with
+ *              the shared modules preloaded as every worker runs them, against the same without.
  * BENCH_STORE: `tuned` (default: a database file with the pragmas `npm start` uses), `file` (a file,
  * SQLite's defaults), `memory` (the dev server's in-memory database).
  * BENCH_PROFILE=<dir> writes the API process's CPU profile there.
@@ -40,6 +43,10 @@ import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type Escalati
 import { spawnProgram, waitUntil } from '../test/helpers/processes';
 import { openBody } from '../test/helpers/system';
 import { WORKFLOW_SOURCE } from '../worker/workflow-source';
+import { activitiesFromConfig } from '../worker/worker';
+import { loadEscalationConfig, parseEnv } from '../config/settings';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const N = num('BENCH_N', 800);
@@ -51,7 +58,8 @@ const BURST_N = num('BENCH_BURST_N', 1000);
 const BURST_WINDOW_S = num('BENCH_BURST_WINDOW_S', 10);
 const HELD_N = num('BENCH_HELD_N', 1000);
 const HELD_RATE = num('BENCH_HELD_RATE', 5.5);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,sustained,burst,held,case').split(','));
+const HEAP_N = num('BENCH_HEAP_N', 200);
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,sustained,burst,held,case,heap').split(','));
 const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory';
 const KEY = 'bench-agent-key-0123456789';
 /** Cases opened first and read by the get measure. */
@@ -412,6 +420,41 @@ async function main() {
       });
       out(`a full case (test/histories/panel-full-case.json, ${updates} updates): ${events.length} events, ${(total / 1024).toFixed(0)} KiB as Temporal stores them (${(statSync(file).size / 1024).toFixed(0)} KiB of JSON), replayed in ${replayMs.toFixed(0)} ms (a worker's bundle included)`);
       out(`      where the events go: ${profile.join(', ')}`);
+    }
+
+    if (PARTS.has('heap')) {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const heapMiB = () => {
+        gc();
+        gc();
+        return process.memoryUsage().heapUsed / 1048576;
+      };
+      const activities = activitiesFromConfig(parseEnv({ ...process.env, ...common }), loadEscalationConfig(undefined), common.LINK_SECRET);
+      const perCase = async (source: typeof WORKFLOW_SOURCE | { workflowsPath: string }) => {
+        const queue = `${taskQueue}-heap-${randomBytes(3).toString('hex')}`;
+        const w = await Worker.create({ connection: env.nativeConnection, taskQueue: queue, debugMode: true, maxCachedWorkflows: HEAP_N + 50, activities, ...source });
+        const running = w.run();
+        try {
+          const open = (caseId: string) =>
+            client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, { taskQueue: queue, workflowId: workflowIdFor(caseId), args: [{ caseId, input: body, policy: DEFAULT_POLICY, rulesVersion: RULES_VERSION }] });
+          // The first cases load the bundle and warm the thread; then the heap before and after HEAP_N more.
+          const warm = Array.from({ length: 5 }, () => `bench-heap-${randomBytes(6).toString('hex')}`);
+          await measure(warm.length, CONCURRENCY, (i) => open(warm[i]));
+          await settled(warm);
+          const before = heapMiB();
+          const held = Array.from({ length: HEAP_N }, () => `bench-heap-${randomBytes(6).toString('hex')}`);
+          await measure(held.length, CONCURRENCY, (i) => open(held[i]));
+          await settled(held);
+          return ((heapMiB() - before) * 1024) / HEAP_N;
+        } finally {
+          w.shutdown();
+          await running;
+        }
+      };
+      const shared = await perCase(WORKFLOW_SOURCE);
+      const own = await perCase({ workflowsPath: WORKFLOW_SOURCE.workflowsPath });
+      out(`heap per cached case (${HEAP_N} cases held by one worker): ${shared.toFixed(0)} KiB with the shared modules preloaded | ${own.toFixed(0)} KiB with every module evaluated per case | ${ratio(shared, own)}×`);
     }
   } finally {
     agent.destroy();

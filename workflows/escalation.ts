@@ -47,7 +47,7 @@ import {
   type Transition,
 } from '../playbook';
 import { ACTION_UPDATES, SA, getCaseQuery, openingOf, type EscalationInput } from './messages';
-import { actionSchemas, fieldErrors } from './schemas';
+import { checkAction } from './validation';
 import { FAILURE_TYPES } from './escalation-failures';
 
 /**
@@ -125,9 +125,9 @@ function asFailure(err: unknown): never {
 
 /** The update's payload checked by the API's own schema: a client that skips the API gets the same 400. */
 function parseAction(type: Action['type'], args: unknown): Action {
-  const parsed = actionSchemas[type].safeParse(args ?? {});
-  if (!parsed.success) {
-    const details = fieldErrors(parsed.error);
+  const checked = checkAction(type, args);
+  if (!checked.ok) {
+    const { details } = checked;
     throw ApplicationFailure.create({
       type: FAILURE_TYPES.invalid,
       message: `Invalid ${type}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
@@ -135,7 +135,7 @@ function parseAction(type: Action['type'], args: unknown): Action {
       nonRetryable: true,
     });
   }
-  return { ...parsed.data, type } as Action;
+  return checked.action;
 }
 
 export async function escalationWorkflow(params: EscalationInput): Promise<CaseView> {

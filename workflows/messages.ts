@@ -9,7 +9,6 @@ import type { Action, ActionSummary, Calendar, CaseInput, CaseState, CaseView, L
 /** The workflow type; test/unit checks it names the exported workflow function. */
 export const ESCALATION_WORKFLOW = 'escalationWorkflow' as const;
 export { FAILURE_TYPES } from './escalation-failures';
-export * from './schemas';
 
 export interface EscalationInput {
   caseId: string;

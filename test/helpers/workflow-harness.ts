@@ -7,7 +7,7 @@ import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
 import { uniqueId } from './fixtures';
 import { timeSkippingEnv } from './temporal';
-import { WORKFLOW_SOURCE } from '../../worker/workflow-source';
+import { WORKFLOW_BUNDLE_SOURCE } from '../../worker/workflow-source';
 
 /** A time-skipping server and the workflow bundle for one test file, torn down after it. */
 export function timeSkippingSuite(): { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap } {
@@ -20,7 +20,7 @@ export function timeSkippingSuite(): { env: TestWorkflowEnvironment; code: Workf
 }
 
 export function bundle(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ ...WORKFLOW_SOURCE, logger: quietLogger });
+  return bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, logger: quietLogger });
 }
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;

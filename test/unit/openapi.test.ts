@@ -1,5 +1,5 @@
 import { EXAMPLES, buildOpenApi } from '../../api/openapi';
-import { actionSchemas, openSchema } from '../../workflows/schemas';
+import { actionSchemas, openSchema } from '../../api/schemas';
 import type { ActionType } from '../../playbook';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
