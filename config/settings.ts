@@ -34,6 +34,11 @@ export const envSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
   /** How long a step waits for the worker holding its case before any worker takes it (milliseconds). */
   WORKER_STICKY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * The V8 heap limit of the worker's workflow thread (MiB): garbage is collected before the heap passes
+   * it, where V8's default lets it grow to about 4 GB on a large machine.
+   */
+  WORKER_WORKFLOW_HEAP_MB: z.coerce.number().int().min(128).max(65_536).default(512),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof envSchema>;

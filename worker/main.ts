@@ -19,7 +19,7 @@ async function main() {
   const { linkSecret } = loadSecrets(env.DATA_DIR, { LINK_SECRET: env.LINK_SECRET, API_KEYS: 'n/a' });
   const connect = temporalConnectConfig();
   const waiting = stopSignal();
-  const { worker, connection } = await createEscalationWorker({
+  const { worker, connection, threadHeapLimitMb } = await createEscalationWorker({
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     activities: activitiesFromConfig(env, config, linkSecret, logger, metrics),
@@ -31,7 +31,7 @@ async function main() {
   const metricsServer = env.METRICS_PORT
     ? await serveMetrics({ port: env.METRICS_PORT, metrics, extra: [`http://${sdkMetrics}/metrics`], healthy: () => worker.getState() === 'RUNNING' })
     : undefined;
-  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace, maxCachedWorkflows: worker.options.maxCachedWorkflows, stickyTimeoutMs: worker.options.stickyQueueScheduleToStartTimeoutMs }, 'worker running; Ctrl-C to stop');
+  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace, maxCachedWorkflows: worker.options.maxCachedWorkflows, stickyTimeoutMs: worker.options.stickyQueueScheduleToStartTimeoutMs, workflowThreadHeapLimitMb: threadHeapLimitMb }, 'worker running; Ctrl-C to stop');
   await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   metricsServer?.close();
   await connection.close();

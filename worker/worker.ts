@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { Worker as Thread } from 'node:worker_threads';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import { createActivities } from '../activities';
@@ -31,7 +33,7 @@ export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSec
 
 /** The worker's cache settings from the environment. */
 export function cacheFromEnv(env: Env) {
-  return { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, stickyTimeoutMs: env.WORKER_STICKY_TIMEOUT_MS };
+  return { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, stickyTimeoutMs: env.WORKER_STICKY_TIMEOUT_MS, workflowHeapMb: env.WORKER_WORKFLOW_HEAP_MB };
 }
 
 /** Connects, registers missing search attributes and creates the worker (not yet running). */
@@ -41,11 +43,14 @@ export async function createEscalationWorker(p: {
   activities: ReturnType<typeof createActivities>;
   logger: Logger;
   workflowBundle?: WorkflowBundleWithSourceMap;
-  /** The workflow cache and the sticky queue (WORKER_MAX_CACHED_WORKFLOWS, WORKER_STICKY_TIMEOUT_MS). */
-  cache?: { maxCachedWorkflows: number; stickyTimeoutMs: number };
+  /**
+   * The workflow cache, the sticky queue and the workflow thread's heap limit (WORKER_MAX_CACHED_WORKFLOWS,
+   * WORKER_STICKY_TIMEOUT_MS, WORKER_WORKFLOW_HEAP_MB).
+   */
+  cache?: { maxCachedWorkflows: number; stickyTimeoutMs: number; workflowHeapMb?: number };
   /** Stops waiting for Temporal (Ctrl-C before it answered). */
   signal?: AbortSignal;
-}): Promise<{ worker: Worker; connection: NativeConnection }> {
+}): Promise<{ worker: Worker; connection: NativeConnection; threadHeapLimitMb: number }> {
   // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
   const client = await connectToTemporal(p.connect, p.logger, { signal: p.signal });
   try {
@@ -57,6 +62,10 @@ export async function createEscalationWorker(p: {
     await client.close();
   }
   const connection = await NativeConnection.connect(p.connect.connectionOptions);
+  // The workflow thread is created by Worker.create and takes V8's flags as they are then; the SDK has
+  // no option for a thread's heap. A process-wide flag, read only by isolates made after this line.
+  if (p.cache?.workflowHeapMb) setFlagsFromString(`--max-old-space-size=${p.cache.workflowHeapMb}`);
+  const threadHeapLimitMb = await newThreadHeapLimitMb();
   const worker = await Worker.create({
     connection,
     namespace: p.connect.namespace,
@@ -72,5 +81,17 @@ export async function createEscalationWorker(p: {
       : {}),
     ...(p.workflowBundle ? { workflowBundle: p.workflowBundle } : WORKFLOW_SOURCE),
   });
-  return { worker, connection };
+  return { worker, connection, threadHeapLimitMb };
+}
+
+/** The heap limit a thread made now gets (MiB, V8's old and young spaces), read by making one. */
+function newThreadHeapLimitMb(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = new Thread("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit)", { eval: true });
+    probe.once('message', (limit: number) => {
+      resolve(Math.round(limit / 1048576));
+      void probe.terminate();
+    });
+    probe.once('error', reject);
+  });
 }

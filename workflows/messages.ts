@@ -1,6 +1,6 @@
 /**
  * The escalation workflow's public interface: its input, updates, query and search attributes.
- * The API imports this module and nothing else from workflows/.
+ * The API imports this module and the payload schemas (workflows/schemas.ts), nothing else from workflows/.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';

@@ -76,6 +76,10 @@ test('a worker killed mid-send: the email is sent again with the same Message-ID
   await first.waitFor(/worker running/);
   // Its workflow cache is bounded (WORKER_MAX_CACHED_WORKFLOWS' default), not sized from the machine's memory.
   expect(first.output()).toMatch(/"maxCachedWorkflows":500,"stickyTimeoutMs":10000/);
+  // Its workflow thread's heap is bounded (WORKER_WORKFLOW_HEAP_MB, 512, plus V8's young space), not V8's ~4 GB.
+  const heapLimit = Number(/"workflowThreadHeapLimitMb":(\d+)/.exec(first.output())?.[1]);
+  expect(heapLimit).toBeGreaterThanOrEqual(512);
+  expect(heapLimit).toBeLessThan(640);
   const h = await openCase(caseId);
   // The case's first email and its first Slack post have reached their servers; neither has answered.
   await waitUntil(() => heldMail !== undefined && slackHeld, (x) => x, 'both sends held');
