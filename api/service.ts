@@ -30,6 +30,24 @@ type ActionType = Action['type'];
 export type LinkedView = CaseView & { temporalUiUrl: string | null };
 type ActionArgs<T extends ActionType> = Omit<Extract<Action, { type: T }>, 'type'>;
 
+/**
+ * The start request of a case: its input, memo (what the list shows), search attributes (listed and
+ * filtered from the first moment, before or without any worker running it) and the UI's summary.
+ */
+export function caseStartOptions(taskQueue: string, params: EscalationInput, body: OpenBody, opening: CaseState, fingerprint: string) {
+  return {
+    taskQueue,
+    workflowId: workflowIdFor(params.caseId),
+    args: [params] as [EscalationInput],
+    // A closed case keeps its key: the same key never opens a second case.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    memo: { title: body.title, customerName: body.customer.name, fingerprint, openedAt: params.openedAt },
+    typedSearchAttributes: searchAttributesOf(opening),
+    staticSummary: caseSummary(body),
+    staticDetails: `Customer ${body.customer.name} (${body.customer.segment}), contact ${body.contact.name}, CSM ${body.csm.name}.\n\nImpact: ${body.impact}`,
+  };
+}
+
 /** The one place the API talks to Temporal, through the one client made at start. */
 export class EscalationService {
   constructor(
@@ -81,18 +99,7 @@ export class EscalationService {
     const opening = openCase(openingOf(params)).state;
     const opened = () => ({ created: true, case: this.linked(caseView(opening)) });
     try {
-      await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, {
-        taskQueue: this.taskQueue,
-        workflowId: workflowIdFor(caseId),
-        args: [params],
-        // A closed case keeps its key: the same key never opens a second case.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { title: body.title, customerName: body.customer.name, fingerprint, openedAt: params.openedAt },
-        // Listed and filtered from the first moment, before (or without) any worker running it.
-        typedSearchAttributes: searchAttributesOf(opening),
-        staticSummary: caseSummary(body),
-        staticDetails: `Customer ${body.customer.name} (${body.customer.segment}), contact ${body.contact.name}, CSM ${body.csm.name}.\n\nImpact: ${body.impact}`,
-      });
+      await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, caseStartOptions(this.taskQueue, params, body, opening, fingerprint));
       return opened();
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {

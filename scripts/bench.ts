@@ -4,7 +4,8 @@
  * worker`, `npm run api`), as users deploy them; this process drives them and the raw SDK side.
  *
  * Parts (BENCH_PARTS, comma-separated; all by default):
- *   requests   open (API POST /escalations vs `workflow.start` of the same workflow and input),
+ *   requests   open (API POST /escalations vs `workflow.start` of the same workflow and input, and vs
+ *              `workflow.start` of the product's whole start request: memo, search attributes, summary),
  *              acknowledge (API vs a raw `executeUpdate`) and get (API vs a raw query): p50, p99,
  *              throughput and ratios, the sides alternating in rounds so a slow moment lands on both.
  *              BENCH_N (800) requests per side (BENCH_ACK_N, 300, for acknowledge: each needs a case of
@@ -34,12 +35,13 @@ import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { EscalationService } from '../api/service';
+import { EscalationService, caseStartOptions } from '../api/service';
+import { createHash } from 'node:crypto';
 import { openSchema } from '../api/schemas';
 import { freePort } from '../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
-import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView, type Policy } from '../playbook';
-import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../workflows/messages';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, openCase, workflowIdFor, type CaseView, type Policy } from '../playbook';
+import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, openingOf, type EscalationInput } from '../workflows/messages';
 import { spawnProgram, waitUntil } from '../test/helpers/processes';
 import { openBody } from '../test/helpers/system';
 import { WORKFLOW_SOURCE } from '../worker/workflow-source';
@@ -242,6 +244,22 @@ async function main() {
     };
     const starter = (queue: string) => () => start(queue);
     /**
+     * The raw SDK sending the product's very start request (memo, search attributes, summary and details,
+     * built as the API builds them, before the clock starts): what Temporal charges for what a case
+     * carries at open, apart from what the API adds.
+     */
+    const sameRequestStarter = (queue: string) => {
+      const parsed = openSchema.parse(body);
+      const { calendar: _none, ...input } = parsed;
+      const fingerprint = createHash('sha256').update(JSON.stringify(parsed)).digest('hex');
+      const ready = Array.from({ length: N + 50 }, () => {
+        const params: EscalationInput = { caseId: `bench-same-${randomBytes(6).toString('hex')}`, input, policy: DEFAULT_POLICY, rulesVersion: RULES_VERSION, limits: { ...DEFAULT_LIMITS }, openedAt: new Date().toISOString() };
+        return caseStartOptions(queue, params, parsed, openCase(openingOf(params)).state, fingerprint);
+      });
+      let next = 0;
+      return () => client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, ready[next++]);
+    };
+    /**
      * Reads each case's view until `pick` finds what is awaited in it: the rest polled each second, 50
      * at a time (a burst of queries of our own would load the system being measured).
      */
@@ -289,12 +307,12 @@ async function main() {
       const rawGet = (i: number) => client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery);
       // First on a quiet system: the open path alone, then reads, then opens with the worker busy on each.
       const idleCpu = cpuMs(idleApi.proc.pid);
-      const [idleApiOpened, idleRawOpened, idleServiceOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue));
+      const [idleApiOpened, idleRawOpened, idleServiceOpened, idleSameOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue), sameRequestStarter(idleQueue));
       const idleCpuPerOpen = (cpuMs(idleApi.proc.pid) - idleCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
       const getCpu = cpuMs(api.proc.pid);
       const [apiGot, rawGot] = await alternate(N, apiGet, rawGet);
       const getCpuPerGet = (cpuMs(api.proc.pid) - getCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
-      const [apiOpened, rawOpened, serviceOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue));
+      const [apiOpened, rawOpened, serviceOpened, sameOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue), sameRequestStarter(taskQueue));
 
       // Acknowledge: each case once, API and raw on cases alike, opened and settled first.
       const per = Math.ceil(ACK_N / ROUNDS) * ROUNDS;
@@ -311,8 +329,10 @@ async function main() {
 
       out(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);
       out(`      the same open without HTTP (EscalationService in this process) ${fmt(serviceOpened)}`);
+      out(`      raw workflow.start of the product's request (memo, search attributes, summary) ${fmt(sameOpened)} | API p50 ${ratio(apiOpened.p50, sameOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, sameOpened.perSecond)}×`);
       out(`open, the path alone (a task queue no worker polls): API ${fmt(idleApiOpened)} | raw workflow.start ${fmt(idleRawOpened)} | p50 ${ratio(idleApiOpened.p50, idleRawOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleRawOpened.perSecond)}×`);
       out(`      the same open without HTTP ${fmt(idleServiceOpened)}; the API process spent ${idleCpuPerOpen.toFixed(2)} ms of CPU per open`);
+      out(`      raw workflow.start of the product's request ${fmt(idleSameOpened)} | API p50 ${ratio(idleApiOpened.p50, idleSameOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleSameOpened.perSecond)}×`);
       out(`acknowledge: API ${fmt(apiAcked)} | raw executeUpdate ${fmt(rawAcked)} | p50 ${ratio(apiAcked.p50, rawAcked.p50)}×, throughput ${ratio(apiAcked.perSecond, rawAcked.perSecond)}×`);
       out(`get, settled cases: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
     }
