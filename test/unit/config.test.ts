@@ -50,7 +50,7 @@ describe('escalation config', () => {
   });
 
   test('the worker cache is bounded by default and sized from the environment', () => {
-    expect(cacheFromEnv(parseEnv({}))).toEqual({ maxCachedWorkflows: 500, stickyTimeoutMs: 10_000 });
+    expect(cacheFromEnv(parseEnv({}))).toEqual({ maxCachedWorkflows: 500, stickyTimeoutMs: 10_000, workflowHeapMb: 512 });
     expect(cacheFromEnv(parseEnv({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_STICKY_TIMEOUT_MS: '2000' }))).toEqual({ maxCachedWorkflows: 0, stickyTimeoutMs: 2000, workflowHeapMb: 512 });
     expect(cacheFromEnv(parseEnv({ WORKER_WORKFLOW_HEAP_MB: '1024' })).workflowHeapMb).toBe(1024);
     expect(() => parseEnv({ WORKER_WORKFLOW_HEAP_MB: '16' })).toThrow(/WORKER_WORKFLOW_HEAP_MB/);
