@@ -31,13 +31,27 @@ export type LinkedView = CaseView & { temporalUiUrl: string | null };
 type ActionArgs<T extends ActionType> = Omit<Extract<Action, { type: T }>, 'type'>;
 
 /**
- * The start request of a case: its input, memo (what the list shows), search attributes (listed and
- * filtered from the first moment, before or without any worker running it) and the UI's summary.
+ * A case's start: its input, the case as the workflow will open it (the state machine is pure, so the
+ * API answers without a worker), and the start request with its memo (what the list shows), search
+ * attributes (listed and filtered from the first moment, before or without any worker running it) and
+ * the UI's summary.
  */
-export function caseStartOptions(taskQueue: string, params: EscalationInput, body: OpenBody, opening: CaseState, fingerprint: string) {
-  return {
+export function prepareStart(taskQueue: string, body: OpenBody, o: { caseId: string; policy: Policy; limits: Limits; calendar?: Calendar }) {
+  const { calendar: _named, ...input } = body;
+  const params: EscalationInput = {
+    caseId: o.caseId,
+    input: input satisfies CaseInput,
+    policy: o.policy,
+    rulesVersion: RULES_VERSION,
+    limits: o.limits,
+    openedAt: new Date().toISOString(),
+    ...(o.calendar ? { calendar: o.calendar } : {}),
+  };
+  const opening = openCase(openingOf(params)).state;
+  const fingerprint = sha256(JSON.stringify(body));
+  const options = {
     taskQueue,
-    workflowId: workflowIdFor(params.caseId),
+    workflowId: workflowIdFor(o.caseId),
     args: [params] as [EscalationInput],
     // A closed case keeps its key: the same key never opens a second case.
     workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
@@ -46,6 +60,7 @@ export function caseStartOptions(taskQueue: string, params: EscalationInput, bod
     staticSummary: caseSummary(body),
     staticDetails: `Customer ${body.customer.name} (${body.customer.segment}), contact ${body.contact.name}, CSM ${body.csm.name}.\n\nImpact: ${body.impact}`,
   };
+  return { params, opening, fingerprint, options };
 }
 
 /** The one place the API talks to Temporal, through the one client made at start. */
@@ -77,29 +92,17 @@ export class EscalationService {
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: LinkedView }> {
     const caseId = caseIdFor(body.customer.id, idempotencyKey);
-    const fingerprint = sha256(JSON.stringify(body));
-    const { calendar: named, ...input } = body;
     const policy = this.policy();
-    const calendarName = named ?? policy.calendar;
+    const calendarName = body.calendar ?? policy.calendar;
     const calendar = calendarName ? this.calendars()[calendarName] : undefined;
     if (calendarName && !calendar) {
       const known = Object.keys(this.calendars());
       throw new HttpError(400, 'invalid', `Unknown calendar "${calendarName}"`, [{ field: 'calendar', message: `no such calendar (known: ${known.join(', ') || 'none'})` }]);
     }
-    const params: EscalationInput = {
-      caseId,
-      input: input satisfies CaseInput,
-      policy,
-      rulesVersion: RULES_VERSION,
-      limits: this.limits(),
-      openedAt: new Date().toISOString(),
-      ...(calendar ? { calendar } : {}),
-    };
-    // The case as the workflow will open it: the state machine is pure, so the answer needs no worker.
-    const opening = openCase(openingOf(params)).state;
+    const { params, opening, fingerprint, options } = prepareStart(this.taskQueue, body, { caseId, policy, limits: this.limits(), calendar });
     const opened = () => ({ created: true, case: this.linked(caseView(opening)) });
     try {
-      await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, caseStartOptions(this.taskQueue, params, body, opening, fingerprint));
+      await this.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, options);
       return opened();
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {

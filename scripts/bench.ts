@@ -35,13 +35,12 @@ import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { EscalationService, caseStartOptions } from '../api/service';
-import { createHash } from 'node:crypto';
+import { EscalationService, prepareStart } from '../api/service';
 import { openSchema } from '../api/schemas';
 import { freePort } from '../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
-import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, openCase, workflowIdFor, type CaseView, type Policy } from '../playbook';
-import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, openingOf, type EscalationInput } from '../workflows/messages';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView, type Policy } from '../playbook';
+import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../workflows/messages';
 import { spawnProgram, waitUntil } from '../test/helpers/processes';
 import { openBody } from '../test/helpers/system';
 import { WORKFLOW_SOURCE } from '../worker/workflow-source';
@@ -250,12 +249,7 @@ async function main() {
      */
     const sameRequestStarter = (queue: string) => {
       const parsed = openSchema.parse(body);
-      const { calendar: _none, ...input } = parsed;
-      const fingerprint = createHash('sha256').update(JSON.stringify(parsed)).digest('hex');
-      const ready = Array.from({ length: N + 50 }, () => {
-        const params: EscalationInput = { caseId: `bench-same-${randomBytes(6).toString('hex')}`, input, policy: DEFAULT_POLICY, rulesVersion: RULES_VERSION, limits: { ...DEFAULT_LIMITS }, openedAt: new Date().toISOString() };
-        return caseStartOptions(queue, params, parsed, openCase(openingOf(params)).state, fingerprint);
-      });
+      const ready = Array.from({ length: N + 50 }, () => prepareStart(queue, parsed, { caseId: `bench-same-${randomBytes(6).toString('hex')}`, policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).options);
       let next = 0;
       return () => client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, ready[next++]);
     };

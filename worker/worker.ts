@@ -50,7 +50,7 @@ export async function createEscalationWorker(p: {
   cache?: { maxCachedWorkflows: number; stickyTimeoutMs: number; workflowHeapMb?: number };
   /** Stops waiting for Temporal (Ctrl-C before it answered). */
   signal?: AbortSignal;
-}): Promise<{ worker: Worker; connection: NativeConnection; threadHeapLimitMb: number }> {
+}): Promise<{ worker: Worker; connection: NativeConnection; threadHeapLimitMb?: number }> {
   // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
   const client = await connectToTemporal(p.connect, p.logger, { signal: p.signal });
   try {
@@ -64,8 +64,11 @@ export async function createEscalationWorker(p: {
   const connection = await NativeConnection.connect(p.connect.connectionOptions);
   // The workflow thread is created by Worker.create and takes V8's flags as they are then; the SDK has
   // no option for a thread's heap. A process-wide flag, read only by isolates made after this line.
-  if (p.cache?.workflowHeapMb) setFlagsFromString(`--max-old-space-size=${p.cache.workflowHeapMb}`);
-  const threadHeapLimitMb = await newThreadHeapLimitMb();
+  let threadHeapLimitMb: number | undefined;
+  if (p.cache?.workflowHeapMb) {
+    setFlagsFromString(`--max-old-space-size=${p.cache.workflowHeapMb}`);
+    threadHeapLimitMb = await newThreadHeapLimitMb();
+  }
   const worker = await Worker.create({
     connection,
     namespace: p.connect.namespace,
@@ -84,7 +87,7 @@ export async function createEscalationWorker(p: {
   return { worker, connection, threadHeapLimitMb };
 }
 
-/** The heap limit a thread made now gets (MiB, V8's old and young spaces), read by making one. */
+/** The heap limit a thread made now gets (MiB, V8's old and young spaces), read by making one: what the worker logs is what its workflow thread got. */
 function newThreadHeapLimitMb(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = new Thread("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit)", { eval: true });
