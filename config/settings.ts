@@ -15,6 +15,8 @@ export const envSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   /** Prometheus metrics on their own port (and SDK metrics on loopback at the port after it); unset: the API serves /metrics. */
   METRICS_PORT: z.coerce.number().int().min(1).max(65534).optional(),
+  /** The loopback port of the worker's Temporal SDK metrics, merged into METRICS_PORT's /metrics; unset: METRICS_PORT + 1. */
+  WORKER_SDK_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('escalations'),
   /** The Temporal UI's address (e.g. https://cloud.temporal.io or http://localhost:8080): case views link to it. */
   TEMPORAL_UI_URL: z.url().optional(),

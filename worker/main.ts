@@ -6,12 +6,19 @@ import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings'
 import { temporalConnectConfig } from '../config/temporal';
 import { quitIfStopped, stopSignal } from '../config/connect';
 import { createMetrics, serveMetrics } from '../config/metrics';
+import { ensurePortFree } from '../config/ports';
 import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from './worker';
 
 async function main() {
   const env = parseEnv();
-  // With METRICS_PORT, the SDK's own metrics are served on loopback at the port after it and merged into /metrics.
-  const sdkMetrics = env.METRICS_PORT ? `127.0.0.1:${env.METRICS_PORT + 1}` : undefined;
+  // With METRICS_PORT, the SDK's own metrics are served on loopback (WORKER_SDK_METRICS_PORT, else the port
+  // after METRICS_PORT) and merged into /metrics. Both are checked first: the SDK's own error names neither.
+  const sdkPort = env.METRICS_PORT ? (env.WORKER_SDK_METRICS_PORT ?? env.METRICS_PORT + 1) : undefined;
+  if (env.METRICS_PORT && sdkPort) {
+    await ensurePortFree('METRICS_PORT', env.METRICS_PORT);
+    await ensurePortFree('WORKER_SDK_METRICS_PORT', sdkPort, '127.0.0.1');
+  }
+  const sdkMetrics = sdkPort ? `127.0.0.1:${sdkPort}` : undefined;
   Runtime.install({ logger: new DefaultLogger('WARN'), ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}) });
   const metrics = createMetrics();
   const logger = createLogger(env.LOG_LEVEL, 'worker');

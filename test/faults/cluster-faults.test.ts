@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -13,7 +14,7 @@ import { devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
 import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
-import { freePort, runToExit, spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
+import { freePort, portIsFree, runToExit, spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
 import { openBody } from '../helpers/system';
 import { startSmtp, type SmtpFixture } from '../helpers/smtp';
 
@@ -48,6 +49,18 @@ async function connect(address: string): Promise<Client> {
     60_000,
   );
   return new Client({ connection });
+}
+
+/** A server listening on a port whose predecessor is free (so METRICS_PORT can be set to it). */
+async function squatOnPortAfterAFreeOne(): Promise<{ server: Server; port: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    if (port > 1 && (await portIsFree(port - 1))) return { server, port };
+    await new Promise((r) => server.close(r));
+  }
+  throw new Error('no port with a free predecessor in 50 tries');
 }
 
 /** A dev server of its own on a fresh port and database, killed after the tests; with a client on it. */
@@ -269,8 +282,17 @@ maybe('running it: setup, metrics', () => {
   test('Prometheus scrapes: the API counts requests and opens and reads open cases by stage; the worker counts messages and carries the SDK metrics', async () => {
     const { address, server } = await freshServer('metrics');
     const taskQueue = uniqueId('metrics');
-    const [apiPort, metricsPort] = [await freePort(), await freePort()];
-    const w = worker(address, taskQueue, { METRICS_PORT: String(metricsPort) });
+    // The SDK's metrics port (unset: METRICS_PORT + 1) taken: the worker stops at once and names it.
+    const squatter = await squatOnPortAfterAFreeOne();
+    try {
+      const refused = await runToExit('worker/main.ts', { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dataDir, METRICS_PORT: String(squatter.port - 1) });
+      expect(refused.code).toBe(1);
+      expect(refused.out).toContain(`WORKER_SDK_METRICS_PORT=${squatter.port} cannot be used: another process listens on 127.0.0.1`);
+    } finally {
+      await new Promise((r) => squatter.server.close(r));
+    }
+    const [apiPort, metricsPort, sdkMetricsPort] = [await freePort(), await freePort(), await freePort()];
+    const w = worker(address, taskQueue, { METRICS_PORT: String(metricsPort), WORKER_SDK_METRICS_PORT: String(sdkMetricsPort) });
     const a = api(address, taskQueue, apiPort);
     await Promise.all([w.waitFor(/worker running/), a.waitFor(/API on http/)]);
     const r = await fetch(`http://127.0.0.1:${apiPort}/escalations`, { method: 'POST', headers: { authorization: `Bearer ${AGENT}`, 'content-type': 'application/json' }, body: JSON.stringify(openBody({ severity: 'high' })) });

@@ -89,4 +89,4 @@ export async function waitUntil<T>(read: () => Promise<T> | T, pred: (v: T) => b
 }
 
 /** A port nobody listens on right now (on loopback). */
-export { freePort } from '../../config/ports';
+export { freePort, portIsFree } from '../../config/ports';
