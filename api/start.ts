@@ -4,7 +4,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
 import { ensurePortFree } from '../config/ports';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
@@ -16,6 +15,7 @@ import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from '../w
 import { SA } from '../workflows/messages';
 import { createMetrics } from '../config/metrics';
 import { apiOptionsFrom, startApi } from './server';
+import { startDevServer, type EmbeddedDevServer } from './dev-server';
 
 /** The SDK's log, with warnings dropped once `quiet` (the embedded dev server is stopping with us). */
 class ShutdownQuietLogger extends DefaultLogger {
@@ -44,27 +44,22 @@ async function main() {
     await ensurePortFree('TEMPORAL_UI_PORT', env.TEMPORAL_UI_PORT, '127.0.0.1');
   }
 
-  let devServer: TestWorkflowEnvironment | undefined;
+  let devServer: EmbeddedDevServer | undefined;
   let address = env.TEMPORAL_ADDRESS;
   if (!address) {
     const executable = devServerExecutable();
     logger.info({ executable: executable.type === 'existing-path' ? executable.path : 'SDK download' }, 'starting the embedded Temporal dev server');
-    devServer = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable,
-        ip: '127.0.0.1',
-        port: env.TEMPORAL_DEV_PORT,
-        ui: true,
-        uiPort: env.TEMPORAL_UI_PORT,
-        dbFilename: resolve(join(env.DATA_DIR, 'temporal.db')),
-        extraArgs: DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]),
-        namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-        searchAttributes: Object.values(SA),
-        // Its warnings are about itself (a dial error while Ctrl-C stops it before the worker): errors only.
-        log: { format: 'pretty', level: 'error' },
-      },
+    devServer = await startDevServer({
+      executable,
+      ip: '127.0.0.1',
+      port: env.TEMPORAL_DEV_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+      dbFilename: resolve(join(env.DATA_DIR, 'temporal.db')),
+      sqlitePragmas: DEV_SERVER_SQLITE_PRAGMAS,
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      searchAttributes: Object.values(SA),
     });
-    address = `127.0.0.1:${env.TEMPORAL_DEV_PORT}`;
+    address = devServer.address;
   }
   const connect = temporalConnectConfig({ address });
   const metrics = createMetrics(); // one registry: the worker's messages and the API's requests on one /metrics
@@ -101,18 +96,20 @@ async function main() {
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('stopping');
-      // A terminal's Ctrl-C reaches the embedded dev server too, at the same moment: the worker's last
-      // calls then retry against a server already gone. Expected, and nothing is lost (the server kept
-      // the task in its database and hands it out again at the next start): no warning for it.
-      runtimeLog.quiet = devServer !== undefined;
+      // Only with the SDK's downloaded dev server (no CLI here) does a terminal's Ctrl-C reach it too, at
+      // the same moment: the worker's last calls then retry against a server already gone. Expected, and
+      // nothing is lost (the server kept the task in its database and hands it out again at the next
+      // start): no warning for it.
+      runtimeLog.quiet = devServer?.sharesOurSignals === true;
       await api.close();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
       await connection.close();
-      await devServer?.teardown();
+      await devServer?.stop();
       logger.info('stopped');
     })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop().then(() => process.exit(0)));
+  // SIGHUP too (the terminal closed): the dev server, in a session of its own, would outlive us otherwise.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop().then(() => process.exit(0)));
   await running.catch(async (err) => {
     logger.error({ err }, 'worker failed');
     await stop();

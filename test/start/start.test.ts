@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openBody } from '../helpers/system';
-import { freePort } from '../helpers/processes';
+import { freePort, portIsFree } from '../helpers/processes';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -32,9 +32,10 @@ async function start(env: Record<string, string>): Promise<{ child: ChildProcess
   return { child, output: () => out };
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
+/** Ctrl-C (SIGINT to the group, as a terminal sends it) or the terminal closed (SIGHUP to the group). */
+async function stop(child: ChildProcess, signal: 'SIGINT' | 'SIGHUP' = 'SIGINT'): Promise<number | null> {
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  process.kill(-child.pid!, 'SIGINT'); // Ctrl-C
+  process.kill(-child.pid!, signal);
   return exited;
 }
 
@@ -88,6 +89,8 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   const stopping = first.output().slice(before);
   expect(stopping).not.toMatch(/WARN|network dial error|"level":(40|50)/);
   expect(stopping.trim()).toBe('');
+  // The embedded dev server (in a session of its own, so the Ctrl-C reached npm start alone) went with it.
+  expect(await portIsFree(Number(env.TEMPORAL_DEV_PORT))).toBe(true);
 
   // Started again with the built-in SMTP receiver: a customer's reply arrives with no mail provider.
   const smtpPort = await freePort();
@@ -103,7 +106,9 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
     const view = (await (await fetch(`${api}/escalations/${id}`, { headers: auth })).json()) as { replies: { text: string }[] };
     expect(view.replies.map((r) => r.text)).toEqual(['Thanks, the sync ran fine last night.']);
   } finally {
-    expect(await stop(second.child)).toBe(0);
+    // The terminal closed: its dev server goes too.
+    expect(await stop(second.child, 'SIGHUP')).toBe(0);
+    expect(await portIsFree(Number(env.TEMPORAL_DEV_PORT))).toBe(true);
   }
 }, 240_000);
 
