@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
-import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { z } from 'zod';
 import { BODY_LIMIT_BYTES, type Action, type CaseView } from '../playbook';
@@ -15,6 +14,7 @@ import { authenticate, requireRole, type ApiKey, type ApiRole } from './auth';
 import { HttpError, errorMiddleware, notFound, redactTokens, toHttpError } from './errors';
 import { linkDonePage, linkOutcomeMessage, linkOutcomePage, linkPage, type LinkOutcome } from './link-pages';
 import { buildOpenApi } from './openapi';
+import { requestLog } from './request-log';
 import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema, taskKindSchema } from './schemas';
 import type { EscalationService } from './service';
 import { INBOUND_LIMIT_BYTES, receiveReply } from './inbound';
@@ -74,22 +74,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   if (deps.metrics) app.use(requestMetrics(deps.metrics));
-  app.use(
-    pinoHttp({
-      logger,
-      // Every request line carries the case it touched.
-      customProps: (req, res) => ({ caseId: (res as express.Response).locals?.caseId ?? (req as Request).params?.id }),
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
-      // One line per change at info; successful reads (the bulk of the traffic) at debug; failures as errors.
-      customLogLevel: (req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode < 400 && (req.method === 'GET' || req.method === 'HEAD') ? 'debug' : 'info'),
-      // Link tokens are credentials: never in the logs.
-      serializers: {
-        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: redactTokens(req.url) }),
-        // The status only: the response headers are the same security headers on every line.
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(logger));
   // Upgrading requests to https only where the service is served over https: over plain HTTP behind a
   // proxy (the compose setup) the upgrade would break /docs and the link pages' buttons.
   const https = (deps.publicBaseUrl ?? '').startsWith('https:');

@@ -57,12 +57,23 @@ export function registerCaseGauges(m: Metrics, count: (query: string) => Promise
 
 /** Express middleware: counts each request under its route pattern (never the raw path: ids stay out of labels). */
 export function requestMetrics(m: Metrics): RequestHandler {
+  // Each label set's child, made once: prom-client otherwise hashes the labels object at every request.
+  // Bounded: the methods Node accepts, the routes, the statuses.
+  const counted = new Map<string, { inc(): void }>();
+  const timed = new Map<string, { observe(seconds: number): void }>();
   return (req, res, next) => {
-    const end = m.requestSeconds.startTimer();
+    const began = performance.now();
     res.once('finish', () => {
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      m.requests.inc({ method: req.method, route, status: String(res.statusCode) });
-      end({ method: req.method, route });
+      const status = String(res.statusCode);
+      const timer = `${req.method} ${route}`;
+      const counter = `${timer} ${status}`;
+      let c = counted.get(counter);
+      if (!c) counted.set(counter, (c = m.requests.labels({ method: req.method, route, status })));
+      let t = timed.get(timer);
+      if (!t) timed.set(timer, (t = m.requestSeconds.labels({ method: req.method, route })));
+      c.inc();
+      t.observe((performance.now() - began) / 1000);
     });
     next();
   };
