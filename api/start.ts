@@ -64,7 +64,7 @@ async function main() {
   const connect = temporalConnectConfig({ address });
   const metrics = createMetrics(); // one registry: the worker's messages and the API's requests on one /metrics
 
-  const { worker, connection } = await createEscalationWorker({
+  const { worker, connection, threadHeapLimitMb } = await createEscalationWorker({
     connect,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     activities: activitiesFromConfig(env, config, secrets.linkSecret, logger, metrics),
@@ -72,6 +72,7 @@ async function main() {
     logger,
   });
   const running = worker.run();
+  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, maxCachedWorkflows: worker.options.maxCachedWorkflows, workflowThreadHeapLimitMb: threadHeapLimitMb }, 'worker running');
   const options = apiOptionsFrom({ env, config, secrets, connect, logger });
   // The embedded dev server's UI, unless TEMPORAL_UI_URL says otherwise: each case view links to its workflow.
   if (devServer && !options.temporalUiUrl) options.temporalUiUrl = `http://localhost:${env.TEMPORAL_UI_PORT}`;

@@ -5,16 +5,16 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openBody } from '../helpers/system';
-import { freePort, portIsFree } from '../helpers/processes';
+import { freePort, portIsFree, waitUntil } from '../helpers/processes';
 
 const root = resolve(__dirname, '..', '..');
 
 /** `npm start`'s program, as a user runs it, with its own data folder and ports. */
-async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+async function start(env: Record<string, string>, logLevel = 'warn'): Promise<{ child: ChildProcess; output: () => string }> {
   // Its own process group, so Ctrl-C can be sent as a terminal sends it: to the whole group.
   // As package.json runs it: one node process with tsx as a loader (tsx's CLI wrapper would SIGKILL
   // its child if it did not acknowledge a signal within 30 ms).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/start.ts'], { cwd: root, detached: true, env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/start.ts'], { cwd: root, detached: true, env: { ...process.env, ...env, LOG_LEVEL: logLevel } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -94,8 +94,15 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
 
   // Started again with the built-in SMTP receiver: a customer's reply arrives with no mail provider.
   const smtpPort = await freePort();
-  const second = await start({ ...env, INBOUND_SMTP_PORT: String(smtpPort) });
+  const second = await start({ ...env, INBOUND_SMTP_PORT: String(smtpPort) }, 'info');
   try {
+    // At info, the worker says what it runs with: its cache and its workflow thread's heap limit (512 MB by default).
+    await waitUntil(() => second.output(), (o) => o.includes('"worker running"'), 'the worker running line', 10_000);
+    const running = second.output().split('\n').filter((l) => l.includes('"worker running"')).map((l) => JSON.parse(l) as { maxCachedWorkflows: number; workflowThreadHeapLimitMb: number });
+    expect(running).toHaveLength(1);
+    expect(running[0].maxCachedWorkflows).toBe(500);
+    expect(running[0].workflowThreadHeapLimitMb).toBeGreaterThanOrEqual(512);
+    expect(running[0].workflowThreadHeapLimitMb).toBeLessThanOrEqual(640);
     expect(second.output()).toContain(`Replies      smtp://localhost:${smtpPort}`);
     const got = await fetch(`${api}/escalations/${id}`, { headers: auth });
     expect(((await got.json()) as { stage: string }).stage).toBe('acknowledge');
