@@ -13,7 +13,7 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-  /** Prometheus metrics on their own port (and SDK metrics on loopback at the port after it); unset: the API serves /metrics. */
+  /** Prometheus metrics on their own port (the worker adds its SDK metrics, served on WORKER_SDK_METRICS_PORT); unset: the API serves /metrics. */
   METRICS_PORT: z.coerce.number().int().min(1).max(65534).optional(),
   /** The loopback port of the worker's Temporal SDK metrics, merged into METRICS_PORT's /metrics; unset: METRICS_PORT + 1. */
   WORKER_SDK_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
