@@ -10,6 +10,9 @@
  *              throughput and ratios, the sides alternating in rounds so a slow moment lands on both.
  *              BENCH_N (800) requests per side (BENCH_ACK_N, 300, for acknowledge: each needs a case of
  *              its own), BENCH_CONCURRENCY (8), BENCH_ROUNDS (10).
+ *   edge       what the HTTP edge adds in CPU: the API's CPU per get (BENCH_N × 4) and per open (BENCH_N, on
+ *              the queue no worker polls) with the load from a process of its own, against the CPU the raw
+ *              SDK spends in this process on the same query and the same start request.
  *   sustained  opens through the API for BENCH_SUSTAIN_S seconds (20) with the worker processing each
  *              new case, against the same against a task queue no worker polls.
  *   burst      BENCH_BURST_N cases (1000) whose acknowledge deadlines fall evenly over
@@ -28,6 +31,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +64,7 @@ const BURST_WINDOW_S = num('BENCH_BURST_WINDOW_S', 10);
 const HELD_N = num('BENCH_HELD_N', 1000);
 const HELD_RATE = num('BENCH_HELD_RATE', 5.5);
 const HEAP_N = num('BENCH_HEAP_N', 200);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,sustained,burst,held,case,heap').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap').split(','));
 const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory';
 const KEY = 'bench-agent-key-0123456789';
 /** Cases opened first and read by the get measure. */
@@ -332,6 +336,81 @@ async function main() {
       out(`      raw workflow.start of the product's request ${fmt(idleSameOpened)} | API p50 ${ratio(idleApiOpened.p50, idleSameOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleSameOpened.perSecond)}×`);
       out(`acknowledge: API ${fmt(apiAcked)} | raw executeUpdate ${fmt(rawAcked)} | p50 ${ratio(apiAcked.p50, rawAcked.p50)}×, throughput ${ratio(apiAcked.perSecond, rawAcked.perSecond)}×`);
       out(`get, settled cases: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
+    }
+
+    if (PARTS.has('edge')) {
+      // What the HTTP edge adds, in CPU: the API's CPU per request with the load from a process of its
+      // own, against the CPU the raw SDK spends in this process on the same call (the part of the API's
+      // CPU that is the call itself). Less noisy than latency ratios on shared cores.
+      const readIds: string[] = [];
+      for (let i = 0; i < GET_CASES; i++) {
+        const r = await call('POST', `${base}/escalations`, headers, JSON.stringify(body));
+        if (r.status !== 201) throw new Error(`open answered ${r.status}: ${r.text}`);
+        readIds.push((JSON.parse(r.text) as { id: string }).id);
+      }
+      await settled(readIds);
+      const cpuPer = async (pid: number | undefined, n: number, run: () => Promise<void>) => {
+        const before = cpuMs(pid);
+        const began = performance.now();
+        await run();
+        return { ms: (cpuMs(pid) - before) / n, perSecond: n / ((performance.now() - began) / 1000) };
+      };
+      const ownCpuPer = async (n: number, run: () => Promise<void>) => {
+        const before = process.cpuUsage();
+        const began = performance.now();
+        await run();
+        const used = process.cpuUsage(before);
+        return { ms: (used.user + used.system) / 1000 / n, perSecond: n / ((performance.now() - began) / 1000) };
+      };
+      const reads = N * 4;
+      const fromAnotherProcess = (method: 'GET' | 'POST', urls: string[], n: number, payload?: string) =>
+        new Promise<void>((resolve, reject) => {
+          const script = `
+            const http = require('node:http');
+            const agent = new http.Agent({ keepAlive: true, maxSockets: ${CONCURRENCY} });
+            const [urls, n, method, payload, auth] = JSON.parse(process.argv[1]);
+            let next = 0;
+            const one = (i) => new Promise((ok, fail) => {
+              const headers = { authorization: auth, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) };
+              const req = http.request(urls[i % urls.length], { method, agent, headers }, (res) => {
+                res.resume();
+                res.on('end', () => (res.statusCode < 300 ? ok() : fail(new Error(method + ' answered ' + res.statusCode))));
+              });
+              req.on('error', fail);
+              req.end(payload);
+            });
+            Promise.all(Array.from({ length: ${CONCURRENCY} }, async () => { for (let i = next++; i < n; i = next++) await one(i); }))
+              .then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); });`;
+          const child = spawn(process.execPath, ['-e', script, JSON.stringify([urls, n, method, payload ?? null, headers.authorization])], { stdio: ['ignore', 'ignore', 'inherit'] });
+          child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the load process exited ${code}`))));
+        });
+      const getUrls = readIds.map((id) => `${base}/escalations/${id}`);
+      const query = async (n: number) => {
+        let next = 0;
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          for (let i = next++; i < n; i = next++) await client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery);
+        }));
+      };
+      await fromAnotherProcess('GET', getUrls, 500); // warm alike
+      await query(500);
+      const apiRead = await cpuPer(pids.api, reads, () => fromAnotherProcess('GET', getUrls, reads));
+      const rawRead = await ownCpuPer(reads, () => query(reads));
+      out(`edge, ${reads} reads from a load process: the API spent ${apiRead.ms.toFixed(2)} ms of CPU per get (${apiRead.perSecond.toFixed(0)}/s) | the raw SDK's query ${rawRead.ms.toFixed(2)} ms in its process (${rawRead.perSecond.toFixed(0)}/s) | the edge adds ${(apiRead.ms - rawRead.ms).toFixed(2)} ms per get`);
+      const opens = N;
+      const parsed = openSchema.parse(body);
+      const prepared = Array.from({ length: opens }, () => prepareStart(idleQueue, parsed, { caseId: `bench-edge-${randomBytes(6).toString('hex')}`, policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).options);
+      const startAll = async (ready: typeof prepared) => {
+        let next = 0;
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          for (let i = next++; i < ready.length; i = next++) await client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, ready[i]);
+        }));
+      };
+      const idleUrl = [`http://127.0.0.1:${idlePort}/escalations`];
+      await fromAnotherProcess('POST', idleUrl, 100, JSON.stringify(body)); // warm alike
+      await startAll(Array.from({ length: 100 }, () => prepareStart(idleQueue, parsed, { caseId: `bench-edge-${randomBytes(6).toString('hex')}`, policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).options));
+      const apiOpen = await cpuPer(idleApi.proc.pid, opens, () => fromAnotherProcess('POST', idleUrl, opens, JSON.stringify(body)));
+      const rawOpen = await ownCpuPer(opens, () => startAll(prepared));
+      out(`edge, ${opens} opens from a load process (a queue no worker polls): the API spent ${apiOpen.ms.toFixed(2)} ms of CPU per open (${apiOpen.perSecond.toFixed(0)}/s) | the raw SDK's start of the same request ${rawOpen.ms.toFixed(2)} ms in its process (${rawOpen.perSecond.toFixed(0)}/s) | the edge adds ${(apiOpen.ms - rawOpen.ms).toFixed(2)} ms per open`);
     }
 
     if (PARTS.has('sustained')) {
