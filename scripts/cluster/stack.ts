@@ -11,7 +11,7 @@ import { delimiter, join, relative, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import YAML from 'yaml';
-import { freePort, portIsFree } from '../../config/ports';
+import { freePort } from '../../config/ports';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { SA } from '../../workflows/messages';
 
@@ -104,20 +104,14 @@ function writable(path: string) {
 }
 
 /**
- * A free port below 32768 on 127.0.0.1: the cluster_membership table keeps a member's port as a
- * smallint on PostgreSQL, so a membership port from the OS's ephemeral range (32768 up) fails the start.
+ * A free port below 32768 on 127.0.0.1 (freePort's range): the cluster_membership table keeps a
+ * member's port as a smallint on PostgreSQL, so a membership port from the OS's ephemeral range (32768
+ * up) fails the start.
  */
 async function freeLowPort(taken: Set<number>): Promise<number> {
-  for (let tries = 0; tries < 200; tries++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (taken.has(port)) continue;
-    const free = await portIsFree(port);
-    if (free) {
-      taken.add(port);
-      return port;
-    }
-  }
-  throw new Error('no free port below 32768 for the server\'s membership');
+  const port = await freePort(taken);
+  taken.add(port);
+  return port;
 }
 
 async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<T>): Promise<T> {
