@@ -36,7 +36,7 @@ export interface EmbeddedDevServer {
 }
 
 /** The CLI's arguments for `server start-dev` (the SDK's, plus a database, the UI port and the pragmas). */
-export function devServerArgs(o: DevServerOptions): string[] {
+function devServerArgs(o: DevServerOptions): string[] {
   return [
     'server', 'start-dev',
     '--ip', o.ip,

@@ -31,8 +31,12 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** The first port of the OS's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range), else 32768. */
+/** The first port of the OS's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range), else 32768; read once. */
+let ephemeralLowRead: number | undefined;
 function ephemeralLow(): number {
+  return (ephemeralLowRead ??= readEphemeralLow());
+}
+function readEphemeralLow(): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(low) && low > 1024 ? low : 32_768;

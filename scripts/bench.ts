@@ -251,9 +251,9 @@ async function main() {
      * built as the API builds them, before the clock starts): what Temporal charges for what a case
      * carries at open, apart from what the API adds.
      */
-    const sameRequestStarter = (queue: string) => {
+    const sameRequestStarter = (queue: string, n = N + 50) => {
       const parsed = openSchema.parse(body);
-      const ready = Array.from({ length: N + 50 }, () => prepareStart(queue, parsed, { caseId: `bench-same-${randomBytes(6).toString('hex')}`, policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).options);
+      const ready = Array.from({ length: n }, () => prepareStart(queue, parsed, { caseId: `bench-same-${randomBytes(6).toString('hex')}`, policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).options);
       let next = 0;
       return () => client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, ready[next++]);
     };
@@ -342,25 +342,20 @@ async function main() {
       // What the HTTP edge adds, in CPU: the API's CPU per request with the load from a process of its
       // own, against the CPU the raw SDK spends in this process on the same call (the part of the API's
       // CPU that is the call itself). Less noisy than latency ratios on shared cores.
-      const readIds: string[] = [];
-      for (let i = 0; i < GET_CASES; i++) {
-        const r = await call('POST', `${base}/escalations`, headers, JSON.stringify(body));
-        if (r.status !== 201) throw new Error(`open answered ${r.status}: ${r.text}`);
-        readIds.push((JSON.parse(r.text) as { id: string }).id);
-      }
+      ids.length = 0;
+      await measure(GET_CASES, CONCURRENCY, opener(base));
+      const readIds = ids.splice(0);
       await settled(readIds);
-      const cpuPer = async (pid: number | undefined, n: number, run: () => Promise<void>) => {
-        const before = cpuMs(pid);
+      /** CPU milliseconds per request of `run`'s n requests, read by `cpu` (a process's, or this one's), and the rate. */
+      const cpuPer = async (cpu: () => number, n: number, run: () => Promise<unknown>) => {
+        const before = cpu();
         const began = performance.now();
         await run();
-        return { ms: (cpuMs(pid) - before) / n, perSecond: n / ((performance.now() - began) / 1000) };
+        return { ms: (cpu() - before) / n, perSecond: n / ((performance.now() - began) / 1000) };
       };
-      const ownCpuPer = async (n: number, run: () => Promise<void>) => {
-        const before = process.cpuUsage();
-        const began = performance.now();
-        await run();
-        const used = process.cpuUsage(before);
-        return { ms: (used.user + used.system) / 1000 / n, perSecond: n / ((performance.now() - began) / 1000) };
+      const ownCpu = () => {
+        const used = process.cpuUsage();
+        return (used.user + used.system) / 1000;
       };
       const reads = N * 4;
       const fromAnotherProcess = (method: 'GET' | 'POST', urls: string[], n: number, payload?: string) =>
@@ -385,31 +380,19 @@ async function main() {
           child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the load process exited ${code}`))));
         });
       const getUrls = readIds.map((id) => `${base}/escalations/${id}`);
-      const query = async (n: number) => {
-        let next = 0;
-        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-          for (let i = next++; i < n; i = next++) await client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery);
-        }));
-      };
+      const query = (n: number) => measure(n, CONCURRENCY, (i) => client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery));
       await fromAnotherProcess('GET', getUrls, 500); // warm alike
       await query(500);
-      const apiRead = await cpuPer(pids.api, reads, () => fromAnotherProcess('GET', getUrls, reads));
-      const rawRead = await ownCpuPer(reads, () => query(reads));
+      const apiRead = await cpuPer(() => cpuMs(pids.api), reads, () => fromAnotherProcess('GET', getUrls, reads));
+      const rawRead = await cpuPer(ownCpu, reads, () => query(reads));
       out(`edge, ${reads} reads from a load process: the API spent ${apiRead.ms.toFixed(2)} ms of CPU per get (${apiRead.perSecond.toFixed(0)}/s) | the raw SDK's query ${rawRead.ms.toFixed(2)} ms in its process (${rawRead.perSecond.toFixed(0)}/s) | the edge adds ${(apiRead.ms - rawRead.ms).toFixed(2)} ms per get`);
       const opens = N;
-      const parsed = openSchema.parse(body);
-      const prepared = Array.from({ length: opens }, () => prepareStart(idleQueue, parsed, { caseId: `bench-edge-${randomBytes(6).toString('hex')}`, policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).options);
-      const startAll = async (ready: typeof prepared) => {
-        let next = 0;
-        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-          for (let i = next++; i < ready.length; i = next++) await client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, ready[i]);
-        }));
-      };
       const idleUrl = [`http://127.0.0.1:${idlePort}/escalations`];
       await fromAnotherProcess('POST', idleUrl, 100, JSON.stringify(body)); // warm alike
-      await startAll(Array.from({ length: 100 }, () => prepareStart(idleQueue, parsed, { caseId: `bench-edge-${randomBytes(6).toString('hex')}`, policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).options));
-      const apiOpen = await cpuPer(idleApi.proc.pid, opens, () => fromAnotherProcess('POST', idleUrl, opens, JSON.stringify(body)));
-      const rawOpen = await ownCpuPer(opens, () => startAll(prepared));
+      await measure(100, CONCURRENCY, sameRequestStarter(idleQueue, 100));
+      const starts = sameRequestStarter(idleQueue, opens); // built before the clock starts, as the API's is not
+      const apiOpen = await cpuPer(() => cpuMs(idleApi.proc.pid), opens, () => fromAnotherProcess('POST', idleUrl, opens, JSON.stringify(body)));
+      const rawOpen = await cpuPer(ownCpu, opens, () => measure(opens, CONCURRENCY, starts));
       out(`edge, ${opens} opens from a load process (a queue no worker polls): the API spent ${apiOpen.ms.toFixed(2)} ms of CPU per open (${apiOpen.perSecond.toFixed(0)}/s) | the raw SDK's start of the same request ${rawOpen.ms.toFixed(2)} ms in its process (${rawOpen.perSecond.toFixed(0)}/s) | the edge adds ${(apiOpen.ms - rawOpen.ms).toFixed(2)} ms per open`);
     }
 
