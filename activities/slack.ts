@@ -118,6 +118,8 @@ function classify(err: WebAPICallError): Error {
         type: 'SlackRateLimited',
         message: `Slack rate limited: retry after ${err.retryAfter}s`,
         nextRetryDelay: `${Math.max(1, err.retryAfter)}s`,
+        // The delay again, where a workflow can read it: the SDK drops nextRetryDelay from a failure it decodes.
+        details: [{ retryAfterMs: Math.max(1, err.retryAfter) * 1000 }],
       });
     case ErrorCode.PlatformError: {
       const code = String(err.data?.error ?? 'unknown_error');

@@ -6,6 +6,11 @@ export interface DeliverInput {
   case: MessageCase;
   /** Slack only: the case's thread, once it has one. */
   threadTs?: string | null;
+  /**
+   * Slack only: an earlier try may have posted (a local try, or one whose worker died), so the post
+   * looks for itself by its metadata before posting. Retried attempts always look.
+   */
+  lookFirst?: boolean;
 }
 
 export interface DeliveryResult {

@@ -32,8 +32,10 @@ export const SEGMENT_LABELS: Readonly<Record<Segment, string>> = { smb: 'SMB', '
  *    and visibility carry no patch bookkeeping.
  * 4: the case keeps the calendar it opened with and counts the policy's business windows in it.
  *    (Pausing and customer replies are new actions: no earlier history holds one, so every case takes them.)
+ * 5: the playbook's decisions of 4; the workflow tries each send first as a local activity (inside the
+ *    step's workflow task) and runs every patch without a marker (workflows/escalation.ts).
  */
-export const RULES_VERSION = 4;
+export const RULES_VERSION = 5;
 
 export interface CaseInput {
   customer: {

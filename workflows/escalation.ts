@@ -100,6 +100,8 @@ const BUILT_IN_AT_RULES_3: ReadonlySet<Patch> = new Set([
   PATCHES.deliverAfterClose,
   PATCHES.publishKnown,
 ]);
+/** Cases of rules 5 and later run every patch above without a marker, the panel and Slack-off ones included. */
+const BUILT_IN_AT_RULES_5: ReadonlySet<Patch> = new Set(Object.values(PATCHES));
 
 /**
  * Updating the panel is one short call and best effort: a local activity (one marker in the history,
@@ -109,6 +111,16 @@ const panels = proxyLocalActivities<EscalationActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
+
+/**
+ * Rules 5: a send's first try is a local activity, run by the worker inside the step's workflow task
+ * (one marker in the history instead of an activity's three events and the workflow task its result
+ * wakes). It is tried once, within QUICK_SEND_BOUND, below the workflow task's heartbeat (8 s): an
+ * action's answer waits for it no longer than that. If it fails for a reason a retry can fix, the
+ * send goes on as the activity above, with its retries, heartbeats and the Slack root's bound.
+ */
+export const QUICK_SEND_BOUND = '5s';
+const quick = proxyLocalActivities<EscalationActivities>({ startToCloseTimeout: QUICK_SEND_BOUND, retry: { maximumAttempts: 1 } });
 
 /**
  * Continue-as-new well inside Temporal's limits (50k events / 50 MB of history, 2,000 updates per
@@ -141,7 +153,8 @@ function parseAction(type: Action['type'], args: unknown): Action {
 export async function escalationWorkflow(params: EscalationInput): Promise<CaseView> {
   const opened = params.carried ? undefined : openCase(openingOf(params));
   let state: CaseState = params.carried ?? opened!.state;
-  const has = (patch: Patch) => (rulesOf(state) >= 3 && BUILT_IN_AT_RULES_3.has(patch)) || patched(patch);
+  const has = (patch: Patch) =>
+    (rulesOf(state) >= 3 && BUILT_IN_AT_RULES_3.has(patch)) || (rulesOf(state) >= 5 && BUILT_IN_AT_RULES_5.has(patch)) || patched(patch);
   let version = 0;
   let inflight = 0;
   let updatesThisRun = 0;
@@ -218,13 +231,33 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
       // Named in the Temporal UI: which message, by which channel, to whom.
       const summary = `${m.channel === 'email' ? 'Email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id}) to ${m.audience === 'customer' ? 'the customer' : m.to.join(', ')}`;
       // Sends are not cancelled with the case: what it asked for is delivered and recorded.
-      const result = await CancellationScope.nonCancellable(() => send.executeWithOptions({ summary }, [input]));
+      const result = await CancellationScope.nonCancellable(() => (rulesOf(state) >= 5 ? quickFirst(m, input, summary, send) : send.executeWithOptions({ summary }, [input])));
       if (m.channel === 'slack' && result.status === 'skipped' && result.off) slackOff = { until: Date.now() + 3_600_000, reason: result.reason ?? 'Slack is off' };
       commit(recordDelivery(state, { id: m.id, ...result }, Date.now())); // `state` read after the send completes
     } catch (err) {
       commit(recordDelivery(state, { id: m.id, status: 'failed', reason: failureReason(err) }, Date.now()));
     } finally {
       inflight--;
+    }
+  };
+
+  /**
+   * Rules 5: the local try, then the activity. A Slack post tried locally always looks for itself first
+   * (by its metadata): a worker that dies mid-try has its workflow task run again elsewhere, and the
+   * try with it. An email tried again is the same message (its Message-ID), as with any retried send.
+   */
+  const quickFirst = async (m: Outbound, input: DeliverInput, summary: string, send: ActivityFunctionWithOptions<(input: DeliverInput) => Promise<DeliveryResult>>) => {
+    const local = m.channel === 'email' ? quick.sendEmail : quick.postSlack;
+    try {
+      return await local.executeWithOptions({ summary }, [{ ...input, lookFirst: true }]);
+    } catch (err) {
+      // A local activity's failure reaches the workflow as the activity's own error, not wrapped.
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      if (cause instanceof ApplicationFailure && cause.nonRetryable) throw err;
+      // Slack's Retry-After (a 429, in the failure's details) is waited out before the activity's first attempt.
+      const retryAfterMs = cause instanceof ApplicationFailure ? Number((cause.details?.[0] as { retryAfterMs?: unknown } | undefined)?.retryAfterMs) : NaN;
+      if (retryAfterMs > 0) await sleep(Math.min(retryAfterMs, 3_600_000));
+      return send.executeWithOptions({ summary }, [{ ...input, lookFirst: true }]);
     }
   };
 

@@ -36,14 +36,14 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function worker(smtpUrl = smtp.url): Proc {
+function worker(smtpUrl = smtp.url, slackUrl = slack.apiUrl): Proc {
   const p = spawnProgram('worker/main.ts', {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_NAMESPACE: env.namespace ?? 'default',
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_URL: smtpUrl,
     SLACK_BOT_TOKEN: 'xoxb-good',
-    SLACK_API_URL: slack.apiUrl,
+    SLACK_API_URL: slackUrl,
     ESCALATION_CONFIG: config,
     EMAIL_FROM: 'escalations@vendor.example',
     LINK_SECRET: 'fault-test-link-secret-0123456789',
@@ -53,24 +53,56 @@ function worker(smtpUrl = smtp.url): Proc {
   return p;
 }
 
-async function openCase(caseId: string) {
+async function openCase(caseId: string, rulesVersion = RULES_VERSION) {
   const input = caseInput();
   return client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, {
     taskQueue,
     workflowId: workflowIdFor(caseId),
-    args: [{ caseId, input, policy: DEFAULT_POLICY, rulesVersion: RULES_VERSION }],
+    args: [{ caseId, input, policy: DEFAULT_POLICY, rulesVersion }],
     staticSummary: caseSummary(input),
   });
 }
 
-test('a worker killed mid-send: the email is sent again with the same Message-ID and the Slack thread is not started twice', async () => {
+/** Holds the case's first email and its first Slack post at their servers, unanswered. */
+function holdFirstSends(caseId: string) {
+  const held: { mail?: ParsedMail; slack: boolean } = { slack: false };
+  smtp.state.holdWhen = (m) => !held.mail && String(m.messageId).includes(caseId);
+  smtp.state.onHeld = (m) => (held.mail = m);
+  slack.state.holdPostsWhen = (m) => !held.slack && m.metadata?.event_payload.case_id === caseId;
+  slack.state.onHeld = () => (held.slack = true);
+  return held;
+}
+
+function release() {
+  smtp.state.holdWhen = undefined;
+  slack.state.holdPostsWhen = undefined;
+  slack.releaseHeld();
+}
+
+/** What must hold once the killed worker's sends were taken over: each email once per Message-ID, one thread. */
+async function survivedTheKill(caseId: string, h: Awaited<ReturnType<typeof openCase>>, heldMail: ParsedMail, killedAt: number, what: string) {
+  const resent = await waitUntil(
+    () => smtp.received.find((r) => r.mail.messageId === heldMail.messageId),
+    (r) => r !== undefined,
+    'the held email sent again',
+    60_000,
+  );
+  const resendSeconds = (smtp.arrived.find((a) => a.mail.messageId === heldMail.messageId && a.at > killedAt)!.at - killedAt) / 1000;
+  console.log(`worker SIGKILL → the lost email sent again in ${resendSeconds.toFixed(1)} s (${what})`);
+  expect(resent!.mail.subject).toBe(heldMail.subject);
+  const c = await waitUntil(() => h.query(getCaseQuery), (x) => x.messages.every((m) => m.status === 'sent'), 'every message of the case sent', 60_000);
+  expect(slack.roots(caseId)).toHaveLength(1);
+  expect(c.messages.filter((m) => m.channel === 'slack')).toHaveLength(1);
+  // The same email twice at the server (the lost attempt and the retry), one Message-ID: mail clients show one.
+  expect(new Set(smtp.arrived.filter((a) => String(a.mail.messageId).includes(caseId)).map((a) => a.mail.messageId)).size).toBe(
+    c.messages.filter((m) => m.channel === 'email').length,
+  );
+  return c;
+}
+
+test('a worker killed mid-send (rules 4, sends as activities): the email is sent again with the same Message-ID and the Slack thread is not started twice', async () => {
   const caseId = uniqueId('kill');
-  let heldMail: ParsedMail | undefined;
-  let slackHeld = false;
-  smtp.state.holdWhen = (m) => !heldMail && String(m.messageId).includes(caseId);
-  smtp.state.onHeld = (m) => (heldMail = m);
-  slack.state.holdPostsWhen = (m) => !slackHeld && m.metadata?.event_payload.case_id === caseId;
-  slack.state.onHeld = () => (slackHeld = true);
+  const held = holdFirstSends(caseId);
 
   const first = worker();
   await first.waitFor(/worker running/);
@@ -80,44 +112,56 @@ test('a worker killed mid-send: the email is sent again with the same Message-ID
   const heapLimit = Number(/"workflowThreadHeapLimitMb":(\d+)/.exec(first.output())?.[1]);
   expect(heapLimit).toBeGreaterThanOrEqual(512);
   expect(heapLimit).toBeLessThan(640);
-  const h = await openCase(caseId);
+  const h = await openCase(caseId, 4);
   // The case's first email and its first Slack post have reached their servers; neither has answered.
-  await waitUntil(() => heldMail !== undefined && slackHeld, (x) => x, 'both sends held');
+  await waitUntil(() => held.mail !== undefined && held.slack, (x) => x, 'both sends held');
   const second = worker();
   await second.waitFor(/worker running/);
 
   await first.kill('SIGKILL');
   const killedAt = Date.now();
-  smtp.state.holdWhen = undefined;
-  slack.state.holdPostsWhen = undefined;
-  slack.releaseHeld();
-
-  const resent = await waitUntil(
-    () => smtp.received.find((r) => r.mail.messageId === heldMail!.messageId),
-    (r) => r !== undefined,
-    'the held email sent again',
-    60_000,
-  );
-  const resendSeconds = (smtp.arrived.find((a) => a.mail.messageId === heldMail!.messageId && a.at > killedAt)!.at - killedAt) / 1000;
-  console.log(`worker SIGKILL → the lost email sent again in ${resendSeconds.toFixed(1)} s (heartbeat timeout 5 s + retry 1 s)`);
-  expect(resent!.mail.subject).toBe(heldMail!.subject);
-
-  const c = await waitUntil(() => h.query(getCaseQuery), (x) => x.messages.every((m) => m.status === 'sent'), 'every message of the case sent', 60_000);
+  release();
+  const c = await survivedTheKill(caseId, h, held.mail!, killedAt, 'heartbeat timeout 5 s + retry 1 s');
+  expect(c.rulesVersion).toBe(4);
   // The lost attempts were found by their missed heartbeats, not by the send's whole timeout.
   const history = await h.fetchHistory();
   const retried = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes).filter((a) => a && (a.attempt ?? 1) > 1);
   expect(retried.length).toBeGreaterThanOrEqual(2); // the email and the Slack post
   for (const a of retried) expect(a!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
-  expect(slack.roots(caseId)).toHaveLength(1);
-  expect(c.messages.filter((m) => m.channel === 'slack')).toHaveLength(1);
-  // The same email twice at the server (the lost attempt and the retry), one Message-ID: mail clients show one.
-  expect(new Set(smtp.arrived.filter((a) => String(a.mail.messageId).includes(caseId)).map((a) => a.mail.messageId)).size).toBe(
-    c.messages.filter((m) => m.channel === 'email').length,
-  );
 
   // The surviving worker carries on: an acknowledgement goes out.
   await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString(), by: 'sam' }] });
   await waitUntil(() => smtp.received.filter((r) => String(r.mail.messageId).includes(caseId)).length, (n) => n >= 2, 'the acknowledgement email');
+  await second.kill();
+}, 180_000);
+
+test('a worker killed mid-send (rules 5, sends tried locally): its workflow task runs again on the other worker; the email goes again with the same Message-ID and the Slack post is found, not posted twice', async () => {
+  const caseId = uniqueId('kill5');
+  const held = holdFirstSends(caseId);
+  // Two workers, each calling Slack by its own URL: the held post names the worker that runs the case.
+  const workers = { one: worker(smtp.url, slack.apiUrlVia('one')), two: worker(smtp.url, slack.apiUrlVia('two')) };
+  await Promise.all(Object.values(workers).map((w) => w.waitFor(/worker running/)));
+  const h = await openCase(caseId, 5);
+  await waitUntil(() => held.mail !== undefined && held.slack, (x) => x, 'both sends held');
+  const via = slack.calls.find((c) => c.method === 'chat.postMessage' && (c.args.metadata as { event_payload?: { case_id?: string } } | undefined)?.event_payload?.case_id === caseId)?.via;
+  expect(via === 'one' || via === 'two').toBe(true);
+  // Killed within the local try's bound (QUICK_SEND_BOUND, 5 s): the sends die with the worker, untold.
+  await workers[via as 'one' | 'two'].kill('SIGKILL');
+  const killedAt = Date.now();
+  release();
+  const c = await survivedTheKill(caseId, h, held.mail!, killedAt, 'workflow task timeout 10 s, then the local tries again');
+  expect(c.rulesVersion).toBe(5);
+  // The lost tries were found by the workflow task's timeout; the other worker tried them again, locally.
+  const events = (await h.fetchHistory()).events ?? [];
+  expect(events.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+  expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+  // The retried post looked for itself in the channel, found the held one and did not post again.
+  const surviving = via === 'one' ? 'two' : 'one';
+  expect(slack.calls.filter((x) => x.via === surviving && x.method === 'conversations.history').length).toBeGreaterThanOrEqual(1);
+
+  await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString(), by: 'sam' }] });
+  await waitUntil(() => smtp.received.filter((r) => String(r.mail.messageId).includes(caseId)).length, (n) => n >= 2, 'the acknowledgement email');
+  await workers[surviving].kill();
 }, 180_000);
 
 test('the mail server down and back: the email waits and arrives once; Slack answering 429 holds a post for its Retry-After, once', async () => {

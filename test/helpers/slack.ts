@@ -7,6 +7,8 @@ export interface SlackCall {
   method: string;
   token: string | undefined;
   args: Record<string, unknown>;
+  /** Which caller: the name in the URL the call came by (`apiUrlVia(name)`), if any. */
+  via?: string;
 }
 
 /** A message as the channel holds it. */
@@ -67,10 +69,11 @@ export async function startSlack() {
   };
   const server = createServer((req, res) => {
     void (async () => {
-      const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
+      const via = /^\/via-([\w-]+)\//.exec(req.url ?? '')?.[1];
+      const method = (req.url ?? '').replace(/^\/via-[\w-]+/, '').replace(/^\/api\//, '').split('?')[0];
       const args = await body(req);
       const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || (args.token as string | undefined);
-      const call: SlackCall = { at: Date.now(), method, token, args };
+      const call: SlackCall = { at: Date.now(), method, token, args, ...(via ? { via } : {}) };
       calls.push(call);
       const reply = (status: number, payload: object, headers: Record<string, string> = {}) => {
         call.status = status;
@@ -145,6 +148,8 @@ export async function startSlack() {
   const port = (server.address() as AddressInfo).port;
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
+    /** The same API at a URL that names its caller: each call it takes records `via: name`. */
+    apiUrlVia: (name: string) => `http://127.0.0.1:${port}/via-${name}/api/`,
     calls,
     messages,
     ephemeral,

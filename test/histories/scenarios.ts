@@ -107,8 +107,9 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records),
-  // by rules 3 (the workflow's patches built in: no markers) and by rules 4 (calendars): the same plays under each.
-  ...[2, 3, 4].flatMap((rulesVersion): Scenario[] => [
+  // by rules 3 (the workflow's patches built in: no markers), by rules 4 (calendars) and by rules 5 (sends
+  // tried first as local activities, every patch built in): the same plays under each.
+  ...[2, 3, 4, 5].flatMap((rulesVersion): Scenario[] => [
     {
       name: `rules-${rulesVersion}-full-case`,
       rulesVersion,
@@ -125,6 +126,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'panel-business-hours-case', rulesVersion: 4, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
   // Slack off: after the first post says so, posts are recorded as skipped without an activity (PATCHES.slackOff).
   { name: 'slack-off-case', rulesVersion: 4, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
+  { name: 'rules-5-business-hours-case', rulesVersion: 5, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
+  { name: 'rules-5-slack-off-case', rulesVersion: 5, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
 ];
 
 async function unattendedCase(h: Handle, env: TestWorkflowEnvironment) {

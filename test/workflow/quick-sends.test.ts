@@ -1,0 +1,78 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
+import { PERMANENT_FAILURE } from '../../activities/types';
+import { DEFAULT_POLICY } from '../../playbook';
+import { acknowledgeUpdate, getCaseQuery } from '../../workflows/messages';
+import { caseInput } from '../helpers/fixtures';
+import { recordingActivities, runCase, timeSkippingSuite, until } from '../helpers/workflow-harness';
+
+const t = timeSkippingSuite();
+
+type Events = temporal.api.history.v1.IHistoryEvent[];
+const count = (events: Events, key: keyof temporal.api.history.v1.IHistoryEvent) => events.filter((e) => e[key]).length;
+
+/** Which activity functions ran as local activities, and which as activities, per message. */
+function tracked(base: EscalationActivities, fail: (i: DeliverInput, local: boolean) => Error | undefined = () => undefined) {
+  const runs: { id: string; channel: string; local: boolean; lookFirst: boolean }[] = [];
+  const wrap =
+    (send: (i: DeliverInput) => Promise<DeliveryResult>) =>
+    async (i: DeliverInput): Promise<DeliveryResult> => {
+      const { Context } = await import('@temporalio/activity');
+      const local = Context.current().info.isLocal;
+      runs.push({ id: i.message.id, channel: i.message.channel, local, lookFirst: i.lookFirst === true });
+      const err = fail(i, local);
+      if (err) throw err;
+      return send(i);
+    };
+  return { runs, activities: { ...base, sendEmail: wrap(base.sendEmail), postSlack: wrap(base.postSlack) } satisfies EscalationActivities };
+}
+
+test('rules 5: every send is tried once as a local activity inside its step; no activity task, one workflow task per step', async () => {
+  const { activities: base } = recordingActivities();
+  const { runs, activities } = tracked(base);
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy: DEFAULT_POLICY, activities, rulesVersion: 5 }, async (h) => {
+    // Read from the history, not by query: the time-skipping server answers a query with a workflow task of its own.
+    const history = async () => (await h.fetchHistory()).events ?? [];
+    await until(history, (e) => count(e, 'workflowTaskCompletedEventAttributes') === 1, 'the opening step');
+    // An action's answer comes with its step's workflow task: the local sends have finished by then.
+    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString(), by: 'sam' }] });
+    const events = await history();
+    const c = await h.query(getCaseQuery);
+    expect(c.messages.length).toBeGreaterThanOrEqual(3);
+    expect(c.messages.every((m) => m.status === 'sent')).toBe(true);
+    expect(runs.length).toBe(c.messages.length);
+    expect(runs.every((r) => r.local && r.lookFirst)).toBe(true);
+    expect(count(events, 'activityTaskScheduledEventAttributes')).toBe(0);
+    // The opening and the acknowledgement: two steps, two workflow tasks, each send one marker.
+    expect(count(events, 'workflowTaskCompletedEventAttributes')).toBe(2);
+    expect(count(events, 'markerRecordedEventAttributes')).toBeGreaterThanOrEqual(c.messages.length);
+    // No patch bookkeeping: rules 5 runs every patch without a marker.
+    expect(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(false);
+  });
+});
+
+test('rules 5: a local try that fails for a reason a retry can fix goes on as the activity, which delivers it', async () => {
+  const { activities: base } = recordingActivities();
+  const { runs, activities } = tracked(base, (i, local) => (local && i.message.channel === 'email' ? new Error('SMTP ECONNRESET: socket hang up') : undefined));
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy: DEFAULT_POLICY, activities, rulesVersion: 5 }, async (h) => {
+    const c = await until(() => h.query(getCaseQuery), (x) => x.messages.length > 0 && x.messages.every((m) => m.status === 'sent'), 'the opening sent');
+    const email = c.messages.find((m) => m.channel === 'email')!;
+    expect(runs.filter((r) => r.id === email.id).map((r) => r.local)).toEqual([true, false]);
+    const events = (await h.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name)).toEqual(['sendEmail']);
+  });
+});
+
+test('rules 5: a local try refused for good (SMTP 550) is recorded failed with its reason; no activity repeats it', async () => {
+  const { activities: base } = recordingActivities();
+  const { runs, activities } = tracked(base, (i) => (i.message.channel === 'email' ? ApplicationFailure.nonRetryable('SMTP 550: no such user', PERMANENT_FAILURE) : undefined));
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy: DEFAULT_POLICY, activities, rulesVersion: 5 }, async (h) => {
+    const c = await until(() => h.query(getCaseQuery), (x) => x.messages.some((m) => m.channel === 'email' && m.status === 'failed'), 'the email recorded failed');
+    const email = c.messages.find((m) => m.channel === 'email' && m.status === 'failed')!;
+    expect(email.reason).toMatch(/SMTP 550: no such user/);
+    expect(runs.filter((r) => r.id === email.id)).toHaveLength(1);
+    const events = (await h.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendEmail')).toHaveLength(0);
+  });
+});
