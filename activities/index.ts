@@ -8,7 +8,8 @@ import { messageIdFor, replyAddressFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
 import type { Renderer } from './render';
 import type { SlackPoster } from './slack';
-import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput } from './types';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput, SendActivities, StepInput, StepOutcome, StepResult } from './types';
 
 export interface ActivityDeps {
   mailer: Mailer;
@@ -77,7 +78,7 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       }
     };
 
-  return {
+  return withStepTries({
     sendEmail: logged('email', async (input: DeliverInput): Promise<DeliveryResult> => {
       const { case: kase, message } = input;
       const { found, missing } = resolveRecipients(message.to, kase, deps.roster);
@@ -133,7 +134,59 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       await deps.slack.update({ channel: deps.slackChannel, ts: input.threadTs, text: panel.text, blocks: panel.blocks });
       deps.logger?.debug({ caseId: input.caseId, stage: input.case.stage }, 'slack panel updated');
     },
+  });
+}
+
+/** The sends, and the step's local try made of them (so a test's own sends are what the try runs). */
+export function withStepTries(activities: SendActivities): EscalationActivities {
+  return {
+    ...activities,
+    tryStep: async (input: StepInput): Promise<StepResult> => {
+      const outcomes: StepOutcome[] = new Array(input.messages.length);
+      const one = async (i: number, threadTs: string | null | undefined): Promise<StepOutcome> => {
+        const message = input.messages[i];
+        const deliver: DeliverInput = { caseId: input.caseId, message, case: input.case, threadTs, lookFirst: true };
+        try {
+          outcomes[i] = { result: await (message.channel === 'email' ? activities.sendEmail(deliver) : activities.postSlack(deliver)) };
+        } catch (err) {
+          outcomes[i] = { failure: failureOf(err) };
+        }
+        return outcomes[i];
+      };
+      const emails = input.messages.flatMap((m, i) => (m.channel === 'email' ? [one(i, undefined)] : []));
+      const posts = (async () => {
+        const slack = input.messages.flatMap((m, i) => (m.channel === 'slack' ? [i] : []));
+        let threadTs = input.threadTs;
+        if (!threadTs && slack.length > 0) {
+          // The thread's first post, alone; the replies need its ts.
+          const first = await one(slack.shift()!, undefined);
+          threadTs = 'result' in first ? (first.result.threadTs ?? null) : null;
+          if (!threadTs) {
+            for (const i of slack) outcomes[i] = { untried: "the thread's first post did not go out" };
+            return;
+          }
+        }
+        await Promise.all(slack.map((i) => one(i, threadTs)));
+        return threadTs;
+      })();
+      const [, threadTs] = await Promise.all([Promise.all(emails), posts]);
+      if (!input.panel || !threadTs) return { outcomes };
+      try {
+        await activities.refreshPanel({ caseId: input.caseId, case: input.case, threadTs });
+        return { outcomes, panel: 'updated' };
+      } catch {
+        return { outcomes, panel: 'failed' }; // best effort: the next change tries again
+      }
+    },
   };
+}
+
+/** A failed send as the workflow reads it: retryable or not, and Slack's Retry-After where it gave one. */
+function failureOf(err: unknown): { message: string; permanent: boolean; retryAfterMs?: number } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!(err instanceof ApplicationFailure)) return { message, permanent: false };
+  const retryAfterMs = Number((err.details?.[0] as { retryAfterMs?: unknown } | undefined)?.retryAfterMs);
+  return { message, permanent: err.nonRetryable === true, ...(retryAfterMs > 0 ? { retryAfterMs } : {}) };
 }
 
 /** Which attempt this is (1 outside an activity, e.g. in a unit test). */

@@ -27,7 +27,6 @@ export interface DeliveryResult {
   rejected?: { address: string; reason: string }[];
 }
 
-/** The workflow's activities. Workflow code imports this type only. */
 export interface PanelInput {
   caseId: string;
   case: MessageCase;
@@ -35,11 +34,45 @@ export interface PanelInput {
   threadTs: string;
 }
 
-export interface EscalationActivities {
+/** Rules 5: what one step of a case asks for, tried once, locally, in one call. */
+export interface StepInput {
+  caseId: string;
+  case: MessageCase;
+  /** The case's thread, once it has one; else the step's first Slack post starts it. */
+  threadTs?: string | null;
+  messages: Outbound[];
+  /** Also bring the root post's panel up to date, after the posts. */
+  panel?: boolean;
+}
+
+/** One message's outcome in a step: sent or skipped, failed, or not tried (its thread's first post failed). */
+export type StepOutcome =
+  | { result: DeliveryResult }
+  | { failure: { message: string; permanent: boolean; retryAfterMs?: number } }
+  | { untried: string };
+
+export interface StepResult {
+  /** In the order of the step's messages. */
+  outcomes: StepOutcome[];
+  panel?: 'updated' | 'failed';
+}
+
+/** The sends themselves; `withStepTries` (activities/index.ts) adds the step's local try made of them. */
+export interface SendActivities {
   sendEmail(input: DeliverInput): Promise<DeliveryResult>;
   postSlack(input: DeliverInput): Promise<DeliveryResult>;
   /** Updates the root post's panel in place (stage, next deadline, buttons). */
   refreshPanel(input: PanelInput): Promise<void>;
+}
+
+/** The workflow's activities. Workflow code imports this type only. */
+export interface EscalationActivities extends SendActivities {
+  /**
+   * Rules 5: a step's messages (and its panel) tried once, as one local activity: emails side by side;
+   * the thread's first post, then the replies side by side. It never throws for a message: each has
+   * its outcome, and the workflow sends what failed again as the activities above.
+   */
+  tryStep(input: StepInput): Promise<StepResult>;
 }
 
 /** Failure types the activities throw for faults that retrying cannot fix. */

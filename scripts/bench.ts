@@ -21,7 +21,7 @@
  *              the burst (failures, slowest), and the processes' peak RSS.
  *   held       BENCH_HELD_N open cases (1000) with deadlines at BENCH_HELD_RATE per second (5.5):
  *              lateness, and the worker's, the API's and the server's peak RSS.
- *   case       events, bytes and replay time of a full case (the saved history of today's rules).
+ *   case       events, bytes and replay time of saved cases (the same plays as rules 4 ran them and as today's rules do).
  *   heap       the workflow thread's heap per cached case: BENCH_HEAP_N cases (200) held by a worker in this
  *              process (debug mode runs the workflows on this thread, so its heap is theirs), with
  *              the shared modules preloaded as every worker runs them, against the same without.
@@ -474,8 +474,9 @@ async function main() {
     if (PARTS.has('held')) await deadlines('held', HELD_N, Math.round(HELD_N / HELD_RATE));
 
     if (PARTS.has('case')) {
-      // The same full case (the same plays) as rules 4 ran it and as today's rules run it.
-      for (const name of ['panel-full-case', `rules-${RULES_VERSION}-full-case`]) {
+      // The same cases (the same plays) as rules 4 ran them and as today's rules run them: the playbook's
+      // path in ten actions, open to closed, and a longer case with sixteen.
+      for (const name of ['rules-4-ten-actions-case', `rules-${RULES_VERSION}-ten-actions-case`, 'panel-full-case', `rules-${RULES_VERSION}-full-case`]) {
         const file = join(__dirname, '..', 'test', 'histories', `${name}.json`);
         const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(file, 'utf8')));
         const events = history.events ?? [];
@@ -500,7 +501,7 @@ async function main() {
           return `${kind} ${mine.length} (${((100 * mine.reduce((t, e) => t + size(e), 0)) / total).toFixed(0)}% of bytes)`;
         });
         const rules = Number(/"rulesVersion":(\d+)/.exec(Buffer.from(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data ?? []).toString())?.[1] ?? 0);
-        out(`a full case (test/histories/${name}.json, rules ${rules}, ${updates} updates): ${events.length} events (${(events.length / updates).toFixed(1)} per update), ${(total / 1024).toFixed(0)} KiB as Temporal stores them (${(statSync(file).size / 1024).toFixed(0)} KiB of JSON), replayed in ${replayMs.toFixed(0)} ms (a worker's bundle included)`);
+        out(`a case (test/histories/${name}.json, rules ${rules}, ${updates} updates): ${events.length} events (${(events.length / updates).toFixed(1)} per update), ${(total / 1024).toFixed(0)} KiB as Temporal stores them (${(statSync(file).size / 1024).toFixed(0)} KiB of JSON), replayed in ${replayMs.toFixed(0)} ms (a worker's bundle included)`);
         out(`      where the events go: ${profile.join(', ')}`);
       }
     }

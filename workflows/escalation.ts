@@ -218,22 +218,31 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   // When the worker said Slack is off, and until when posts skip the activity (PATCHES.slackOff).
   let slackOff: { until: number; reason: string } | undefined;
 
-  /** Sends one message and records the result; `inflight` was counted when the case asked for it (deliver). */
-  const record = async (m: Outbound, send: ActivityFunctionWithOptions<(input: DeliverInput) => Promise<DeliveryResult>>) => {
+  /** Records what became of a send: the thread it started, Slack found off, the message's status. */
+  const recordResult = (m: Outbound, result: DeliveryResult) => {
+    if (m.channel === 'slack' && result.status === 'skipped' && result.off) slackOff = { until: Date.now() + 3_600_000, reason: result.reason ?? 'Slack is off' };
+    commit(recordDelivery(state, { id: m.id, ...result }, Date.now()));
+  };
+
+  /**
+   * Sends one message as an activity and records the result; `inflight` was counted when the case asked
+   * for it (deliver, deliverStep). After a failed local try (rules 5), a Slack post looks for itself
+   * first and Slack's Retry-After is waited out before the first attempt.
+   */
+  const record = async (m: Outbound, send: ActivityFunctionWithOptions<(input: DeliverInput) => Promise<DeliveryResult>>, after?: { retryAfterMs?: number }) => {
     try {
       if (m.channel === 'slack' && slackOff && slackOff.until > Date.now() && has(PATCHES.slackOff)) {
         commit(recordDelivery(state, { id: m.id, status: 'skipped', to: [], reason: slackOff.reason }, Date.now()));
         return;
       }
-      const input = { caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs };
+      if (after?.retryAfterMs) await sleep(Math.min(after.retryAfterMs, 3_600_000));
+      const input: DeliverInput = { caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs, ...(after ? { lookFirst: true } : {}) };
       // The post that starts the thread shows the case as it is now: its panel needs no update until it changes.
       if (m.channel === 'slack' && !state.slackThreadTs) panelShown = panelKey(input.case);
       // Named in the Temporal UI: which message, by which channel, to whom.
       const summary = `${m.channel === 'email' ? 'Email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id}) to ${m.audience === 'customer' ? 'the customer' : m.to.join(', ')}`;
       // Sends are not cancelled with the case: what it asked for is delivered and recorded.
-      const result = await CancellationScope.nonCancellable(() => (rulesOf(state) >= 5 ? quickFirst(m, input, summary, send) : send.executeWithOptions({ summary }, [input])));
-      if (m.channel === 'slack' && result.status === 'skipped' && result.off) slackOff = { until: Date.now() + 3_600_000, reason: result.reason ?? 'Slack is off' };
-      commit(recordDelivery(state, { id: m.id, ...result }, Date.now())); // `state` read after the send completes
+      recordResult(m, await CancellationScope.nonCancellable(() => send.executeWithOptions({ summary }, [input]))); // `state` read after the send completes
     } catch (err) {
       commit(recordDelivery(state, { id: m.id, status: 'failed', reason: failureReason(err) }, Date.now()));
     } finally {
@@ -241,29 +250,14 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     }
   };
 
-  /**
-   * Rules 5: the local try, then the activity. A Slack post tried locally always looks for itself first
-   * (by its metadata): a worker that dies mid-try has its workflow task run again elsewhere, and the
-   * try with it. An email tried again is the same message (its Message-ID), as with any retried send.
-   */
-  const quickFirst = async (m: Outbound, input: DeliverInput, summary: string, send: ActivityFunctionWithOptions<(input: DeliverInput) => Promise<DeliveryResult>>) => {
-    const local = m.channel === 'email' ? quick.sendEmail : quick.postSlack;
-    try {
-      return await local.executeWithOptions({ summary }, [{ ...input, lookFirst: true }]);
-    } catch (err) {
-      // A local activity's failure reaches the workflow as the activity's own error, not wrapped.
-      const cause = err instanceof ActivityFailure ? err.cause : err;
-      if (cause instanceof ApplicationFailure && cause.nonRetryable) throw err;
-      // Slack's Retry-After (a 429, in the failure's details) is waited out before the activity's first attempt.
-      const retryAfterMs = cause instanceof ApplicationFailure ? Number((cause.details?.[0] as { retryAfterMs?: unknown } | undefined)?.retryAfterMs) : NaN;
-      if (retryAfterMs > 0) await sleep(Math.min(retryAfterMs, 3_600_000));
-      return send.executeWithOptions({ summary }, [{ ...input, lookFirst: true }]);
-    }
-  };
-
   // Slack: the first post starts the case's thread, so posts wait for it; once the thread exists they
   // go out side by side and a failing one holds no other.
   let slackChain: Promise<void> = Promise.resolve();
+  /** Rules 5: a step's local try is starting the thread; Slack posts of later steps queue behind it. */
+  let rootInStep = false;
+  const postBehindRoot = (m: Outbound, after?: { retryAfterMs?: number }) => {
+    slackChain = slackChain.then(() => record(m, state.slackThreadTs ? senders.postSlack : slackRoot.postSlack, after));
+  };
   const deliver = (m: Outbound) => {
     // Counted now, not when a post queued behind the thread's first one starts: closing and
     // continue-as-new wait for every message asked for, queued ones included.
@@ -274,12 +268,67 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
       return;
     }
     if (state.slackThreadTs) return void record(m, senders.postSlack);
-    slackChain = slackChain.then(() => {
-      if (state.slackThreadTs) return void record(m, senders.postSlack);
-      return record(m, slackRoot.postSlack);
-    });
+    postBehindRoot(m);
   };
 
+  /** A message whose local try failed for a reason a retry can fix, or was not tried: the activity. */
+  const sendAgain = (m: Outbound, after: { retryAfterMs?: number }) => {
+    if (m.channel === 'email') return void record(m, senders.sendEmail, after);
+    if (state.slackThreadTs) return void record(m, senders.postSlack, after);
+    postBehindRoot(m, after);
+  };
+
+  /**
+   * What one step asked for. Rules 5: the messages that can go now (and the panel, if what it shows
+   * changed) are tried once in one local activity, inside the step's workflow task: one marker in the
+   * history. Whatever that try could not deliver goes on as the activities, with their retries.
+   * Earlier rules: one activity per message.
+   */
+  const deliverStep = (ms: Outbound[]) => {
+    if (rulesOf(state) < 5) return ms.forEach(deliver);
+    const now: Outbound[] = [];
+    for (const m of ms) {
+      if (m.channel === 'slack' && ((slackOff && slackOff.until > Date.now()) || (!state.slackThreadTs && rootInStep))) deliver(m);
+      else now.push(m);
+    }
+    if (now.length === 0) return;
+    inflight += now.length;
+    const threadTs = state.slackThreadTs;
+    const kase = messageCase(state);
+    const key = panelKey(kase);
+    const startsThread = !threadTs && now.some((m) => m.channel === 'slack');
+    const panel = !!threadTs && !panelBusy && key !== panelShown;
+    // The post that starts the thread shows the case as it is now, as does a refreshed panel.
+    if (startsThread || panel) panelShown = key;
+    if (panel) panelBusy = true;
+    rootInStep ||= startsThread;
+    const summary = `Sends: ${now.map((m) => `${m.channel === 'email' ? 'email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id})`).join(', ')}${panel ? ', Slack panel' : ''}`;
+    const step = CancellationScope.nonCancellable(() =>
+      quick.tryStep.executeWithOptions({ summary }, [{ caseId: state.id, case: kase, threadTs, messages: now, ...(panel ? { panel } : {}) }]),
+    ).then(
+      (r) => r,
+      () => undefined, // the try timed out, or its worker failed: every message goes on as its activity
+    );
+    const done = step.then((r) => {
+      if (startsThread) rootInStep = false;
+      if (panel) panelBusy = false;
+      version++; // look again: the case may have moved on during the try
+      now.forEach((m, i) => {
+        const o = r?.outcomes[i];
+        if (o && 'result' in o) {
+          recordResult(m, o.result);
+          inflight--;
+        } else if (o && 'failure' in o && o.failure.permanent) {
+          commit(recordDelivery(state, { id: m.id, status: 'failed', reason: o.failure.message }, Date.now()));
+          inflight--;
+        } else {
+          sendAgain(m, o && 'failure' in o ? { retryAfterMs: o.failure.retryAfterMs } : {}); // still counted: `record` uncounts it
+        }
+      });
+    });
+    // Posts of later steps that need the thread wait for this try to start it.
+    if (startsThread) slackChain = slackChain.then(() => done);
+  };
   /** How a value compares: unset, null and an empty list are all "no value" to Temporal. */
   const visible = (value: unknown) => JSON.stringify(value === undefined || (Array.isArray(value) && value.length === 0) ? null : value);
   let published: Record<string, string> = {};
@@ -340,7 +389,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   /** Sends what is pending and waits for every send in flight (which may produce more, e.g. a failure notice). */
   const drain = async () => {
     for (;;) {
-      pending.splice(0).forEach(deliver);
+      deliverStep(pending.splice(0));
       publish();
       await condition(() => allHandlersFinished() && (inflight === 0 || pending.length > 0));
       if (pending.length === 0 && inflight === 0) return;
@@ -349,7 +398,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
 
   try {
     for (;;) {
-      pending.splice(0).forEach(deliver);
+      deliverStep(pending.splice(0));
       publish();
       if (state.status === 'closed') break;
       if (runFull()) {

@@ -1,7 +1,8 @@
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput } from '../../activities/types';
+import type { DeliverInput, DeliveryResult, SendActivities, PanelInput } from '../../activities/types';
+import { withStepTries } from '../../activities';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Calendar, type CaseInput, type CaseView, type Limits, type Policy } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
@@ -25,7 +26,7 @@ export function bundle(): Promise<WorkflowBundleWithSourceMap> {
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
-/** Activities as jest.fn wrappers that record every message and answer like the real senders. */
+/** Activities as jest.fn wrappers that record every message and answer like the real senders (and the step's try of them). */
 export function recordingActivities() {
   const sent: DeliverInput[] = [];
   /** Every in-place update of a case's root post, in order. */
@@ -42,8 +43,9 @@ export function recordingActivities() {
     refreshPanel: jest.fn(async (i: PanelInput): Promise<void> => {
       panels.push(i);
     }),
-  } satisfies EscalationActivities;
-  return { sent, panels, activities };
+  } satisfies SendActivities;
+  // With the step's local try (rules 5) made of them, as a worker registers them.
+  return { sent, panels, activities: withStepTries(activities) };
 }
 
 export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWorkflow>;
@@ -52,7 +54,7 @@ export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWork
 export async function runCase<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
-  opts: { input: CaseInput; policy?: Policy; activities: EscalationActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar },
+  opts: { input: CaseInput; policy?: Policy; activities: SendActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar },
   fn: (handle: Handle) => Promise<T>,
 ): Promise<T> {
   const taskQueue = uniqueId('tq');
@@ -62,7 +64,8 @@ export async function runCase<T>(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
-    activities: opts.activities,
+    // The step's local try (rules 5) is made of the sends given, a test's own included.
+    activities: withStepTries(opts.activities),
   });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start(escalationWorkflow, {

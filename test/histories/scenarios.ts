@@ -128,6 +128,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'slack-off-case', rulesVersion: 4, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
   { name: 'rules-5-business-hours-case', rulesVersion: 5, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
   { name: 'rules-5-slack-off-case', rulesVersion: 5, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
+  // The playbook's whole path in ten actions, open to closed: what the cost issue counts a case's events by.
+  ...[4, 5].map((rulesVersion): Scenario => ({ name: `rules-${rulesVersion}-ten-actions-case`, rulesVersion, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: tenActionsCase })),
 ];
 
 async function unattendedCase(h: Handle, env: TestWorkflowEnvironment) {
@@ -167,6 +169,17 @@ async function fullCase(h: Handle, env: TestWorkflowEnvironment) {
   await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
   await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
   await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
+  await confirmedThroughRecovery(h, env);
+}
+
+/** Ten actions, open to closed: a promise missed once (a breach), one resolution confirmed, the follow-through done. */
+async function tenActionsCase(h: Handle, env: TestWorkflowEnvironment) {
+  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
+  await h.executeUpdate(addNoteUpdate, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
+  await h.executeUpdate(progressUpdate, { args: [{ known: 'found it', nextUpdateAt: await inHours(env, 2) }] });
+  await env.sleep('3h'); // the promise is missed: a breach
+  await h.executeUpdate(progressUpdate, { args: [{ known: 'fix in review', nextUpdateAt: await inHours(env, 4) }] });
+  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
   await confirmedThroughRecovery(h, env);
 }
 

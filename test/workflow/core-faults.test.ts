@@ -1,6 +1,6 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
+import type { DeliverInput, DeliveryResult, SendActivities } from '../../activities/types';
 import { DEFAULT_POLICY } from '../../playbook';
 import { acknowledgeUpdate, closeUpdate, getCaseQuery, progressUpdate } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
@@ -66,7 +66,7 @@ test('while continue-as-new waits for a send in flight, deadlines still fire; th
   const blocked = gate();
   const { activities: base } = recordingActivities();
   let held = 0;
-  const activities: EscalationActivities = {
+  const activities: SendActivities = {
     ...base,
     async sendEmail(i: DeliverInput): Promise<DeliveryResult> {
       if (i.message.kind === 'case_opened') {
@@ -94,7 +94,7 @@ test('while continue-as-new waits for a send in flight, deadlines still fire; th
 test('a send that fails after the case closed still gets its failure notice out', async () => {
   const blocked = gate();
   const { activities: base, sent } = recordingActivities();
-  const activities: EscalationActivities = {
+  const activities: SendActivities = {
     ...base,
     async sendEmail(i: DeliverInput): Promise<DeliveryResult> {
       if (i.message.kind === 'acknowledgement') {

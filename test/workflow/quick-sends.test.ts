@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
+import type { DeliverInput, DeliveryResult, SendActivities } from '../../activities/types';
 import { PERMANENT_FAILURE } from '../../activities/types';
 import { DEFAULT_POLICY } from '../../playbook';
 import { acknowledgeUpdate, getCaseQuery } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
+import { Worker } from '@temporalio/worker';
 import { recordingActivities, runCase, timeSkippingSuite, until } from '../helpers/workflow-harness';
 
 const t = timeSkippingSuite();
@@ -13,7 +14,7 @@ type Events = temporal.api.history.v1.IHistoryEvent[];
 const count = (events: Events, key: keyof temporal.api.history.v1.IHistoryEvent) => events.filter((e) => e[key]).length;
 
 /** Which activity functions ran as local activities, and which as activities, per message. */
-function tracked(base: EscalationActivities, fail: (i: DeliverInput, local: boolean) => Error | undefined = () => undefined) {
+function tracked(base: SendActivities, fail: (i: DeliverInput, local: boolean) => Error | undefined = () => undefined) {
   const runs: { id: string; channel: string; local: boolean; lookFirst: boolean }[] = [];
   const wrap =
     (send: (i: DeliverInput) => Promise<DeliveryResult>) =>
@@ -25,10 +26,10 @@ function tracked(base: EscalationActivities, fail: (i: DeliverInput, local: bool
       if (err) throw err;
       return send(i);
     };
-  return { runs, activities: { ...base, sendEmail: wrap(base.sendEmail), postSlack: wrap(base.postSlack) } satisfies EscalationActivities };
+  return { runs, activities: { ...base, sendEmail: wrap(base.sendEmail), postSlack: wrap(base.postSlack) } satisfies SendActivities };
 }
 
-test('rules 5: every send is tried once as a local activity inside its step; no activity task, one workflow task per step', async () => {
+test('rules 5: a step\'s sends are tried once, together, as one local activity inside the step; no activity task, one workflow task and one marker per step', async () => {
   const { activities: base } = recordingActivities();
   const { runs, activities } = tracked(base);
   await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy: DEFAULT_POLICY, activities, rulesVersion: 5 }, async (h) => {
@@ -44,9 +45,11 @@ test('rules 5: every send is tried once as a local activity inside its step; no 
     expect(runs.length).toBe(c.messages.length);
     expect(runs.every((r) => r.local && r.lookFirst)).toBe(true);
     expect(count(events, 'activityTaskScheduledEventAttributes')).toBe(0);
-    // The opening and the acknowledgement: two steps, two workflow tasks, each send one marker.
+    // The opening and the acknowledgement: two steps, two workflow tasks, one local activity (one marker)
+    // each, with every message of the step (and the acknowledgement's panel refresh) in it.
     expect(count(events, 'workflowTaskCompletedEventAttributes')).toBe(2);
-    expect(count(events, 'markerRecordedEventAttributes')).toBeGreaterThanOrEqual(c.messages.length);
+    expect(count(events, 'markerRecordedEventAttributes')).toBe(2);
+    expect(events.filter((e) => e.markerRecordedEventAttributes).every((e) => e.markerRecordedEventAttributes!.markerName === 'core_local_activity')).toBe(true);
     // No patch bookkeeping: rules 5 runs every patch without a marker.
     expect(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(false);
   });
@@ -61,6 +64,8 @@ test('rules 5: a local try that fails for a reason a retry can fix goes on as th
     expect(runs.filter((r) => r.id === email.id).map((r) => r.local)).toEqual([true, false]);
     const events = (await h.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name)).toEqual(['sendEmail']);
+    // The step's try, its failure and the activity after it replay as they ran.
+    await Worker.runReplayHistory({ workflowBundle: t.code }, await h.fetchHistory());
   });
 });
 
@@ -74,5 +79,29 @@ test('rules 5: a local try refused for good (SMTP 550) is recorded failed with i
     expect(runs.filter((r) => r.id === email.id)).toHaveLength(1);
     const events = (await h.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendEmail')).toHaveLength(0);
+    await Worker.runReplayHistory({ workflowBundle: t.code }, await h.fetchHistory());
   });
 });
+
+test('rules 5: a local try that outlasts its bound (a hung mail server) gives its messages to the activities; the history replays', async () => {
+  const { activities: base } = recordingActivities();
+  const { runs, activities } = tracked(base);
+  const slow = {
+    ...activities,
+    async sendEmail(i: DeliverInput): Promise<DeliveryResult> {
+      const { Context } = await import('@temporalio/activity');
+      // Locally, the mail server takes longer than the try's bound (QUICK_SEND_BOUND, 5 s).
+      if (Context.current().info.isLocal) await new Promise((r) => setTimeout(r, 7_000));
+      return activities.sendEmail(i);
+    },
+  };
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy: DEFAULT_POLICY, activities: slow, rulesVersion: 5 }, async (h) => {
+    const c = await until(() => h.query(getCaseQuery), (x) => x.messages.length > 0 && x.messages.every((m) => m.status === 'sent'), 'the opening sent');
+    const email = c.messages.find((m) => m.channel === 'email')!;
+    // Sent by the activity: the hung local try may finish too (the same Message-ID: the documented window).
+    expect(runs.filter((r) => r.id === email.id && !r.local)).toHaveLength(1);
+    const history = await h.fetchHistory();
+    expect((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name)).toContain('sendEmail');
+    await Worker.runReplayHistory({ workflowBundle: t.code }, history);
+  });
+}, 60_000);

@@ -1,4 +1,4 @@
-import type { DeliverInput, DeliveryResult, EscalationActivities } from '../../activities/types';
+import type { DeliverInput, DeliveryResult, SendActivities } from '../../activities/types';
 import { DEFAULT_POLICY } from '../../playbook';
 import { getCaseQuery } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
@@ -21,7 +21,7 @@ async function skip(duration: Parameters<typeof t.env.sleep>[0]): Promise<void> 
 test('a failing Slack post holds no other: replies go out beside it, and a failing first post holds the rest for its bound only', async () => {
   const { activities: base, sent } = recordingActivities();
   let failRoot = true;
-  const activities: EscalationActivities = {
+  const activities: SendActivities = {
     ...base,
     async postSlack(i: DeliverInput): Promise<DeliveryResult> {
       // Slack answers 500 to the case's first post for a while, and to the acknowledgement reply forever.
