@@ -239,8 +239,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
       const input: DeliverInput = { caseId: state.id, message: m, case: messageCase(state), threadTs: state.slackThreadTs, ...(after ? { lookFirst: true } : {}) };
       // The post that starts the thread shows the case as it is now: its panel needs no update until it changes.
       if (m.channel === 'slack' && !state.slackThreadTs) panelShown = panelKey(input.case);
-      // Named in the Temporal UI: which message, by which channel, to whom.
-      const summary = `${m.channel === 'email' ? 'Email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id}) to ${m.audience === 'customer' ? 'the customer' : m.to.join(', ')}`;
+      const summary = sendSummary(m);
       // Sends are not cancelled with the case: what it asked for is delivered and recorded.
       recordResult(m, await CancellationScope.nonCancellable(() => send.executeWithOptions({ summary }, [input]))); // `state` read after the send completes
     } catch (err) {
@@ -302,7 +301,8 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     if (startsThread || panel) panelShown = key;
     if (panel) panelBusy = true;
     rootInStep ||= startsThread;
-    const summary = `Sends: ${now.map((m) => `${m.channel === 'email' ? 'email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id})`).join(', ')}${panel ? ', Slack panel' : ''}`;
+    // Named in the Temporal UI as its sends are one by one: each message, by which channel, to whom.
+    const summary = `${now.map(sendSummary).join('; ')}${panel ? '; Slack panel' : ''}`;
     const step = CancellationScope.nonCancellable(() =>
       quick.tryStep.executeWithOptions({ summary }, [{ caseId: state.id, case: kase, threadTs, messages: now, ...(panel ? { panel } : {}) }]),
     ).then(
@@ -440,6 +440,11 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
     });
     throw err;
   }
+}
+
+/** A send as the Temporal UI names it: which message, by which channel, to whom. */
+function sendSummary(m: Outbound): string {
+  return `${m.channel === 'email' ? 'Email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id}) to ${m.audience === 'customer' ? 'the customer' : m.to.join(', ')}`;
 }
 
 function failureReason(err: unknown): string {

@@ -43,8 +43,10 @@ describeWithBrowser("a case in the Temporal UI (the dev server's UI in Chromium)
 
     await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
     await page.getByText('warn before first progress update').filter({ visible: true }).first().waitFor({ timeout: 20_000 }); // the timer, named after its deadline
-    await page.getByText('Email acknowledgement (m3) to the customer').filter({ visible: true }).first().waitFor({ timeout: 20_000 }); // the send, named after its message
     await page.screenshot({ path: join(SCREENSHOTS, 'temporal-ui-timeline.png') });
+    // The step's sends (one local activity, rules 5), named in the event history after each message.
+    await page.getByRole('link', { name: /Event History/ }).or(page.getByRole('tab', { name: /Event History/ })).first().click();
+    await page.getByText('Email acknowledgement (m3) to the customer').filter({ visible: true }).first().waitFor({ timeout: 20_000 });
 
     await page.getByRole('link', { name: 'User Metadata' }).or(page.getByRole('tab', { name: 'User Metadata' })).first().click();
     // The UI renders summary and details (markdown) in sandboxed frames: read every frame's text.
