@@ -7,7 +7,7 @@ import { linkUrl, signLink } from '../config/links';
 import { messageIdFor, replyAddressFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
 import type { Renderer } from './render';
-import type { SlackPoster } from './slack';
+import { retryAfterMsOf, type SlackPoster } from './slack';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput, SendActivities, StepInput, StepOutcome, StepResult } from './types';
 
@@ -185,8 +185,8 @@ export function withStepTries(activities: SendActivities): EscalationActivities 
 function failureOf(err: unknown): { message: string; permanent: boolean; retryAfterMs?: number } {
   const message = err instanceof Error ? err.message : String(err);
   if (!(err instanceof ApplicationFailure)) return { message, permanent: false };
-  const retryAfterMs = Number((err.details?.[0] as { retryAfterMs?: unknown } | undefined)?.retryAfterMs);
-  return { message, permanent: err.nonRetryable === true, ...(retryAfterMs > 0 ? { retryAfterMs } : {}) };
+  const retryAfterMs = retryAfterMsOf(err);
+  return { message, permanent: err.nonRetryable === true, ...(retryAfterMs ? { retryAfterMs } : {}) };
 }
 
 /** Which attempt this is (1 outside an activity, e.g. in a unit test). */

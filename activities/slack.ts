@@ -25,6 +25,13 @@ export interface SlackPoster {
   find(p: { channel: string; threadTs?: string | null; key: PostKey }): Promise<{ ts: string; channel: string } | undefined>;
 }
 
+/** Where a rate-limited call's failure carries Slack's Retry-After (its details), and how to read it. */
+const RETRY_AFTER_MS = 'retryAfterMs';
+export function retryAfterMsOf(err: ApplicationFailure): number | undefined {
+  const ms = Number((err.details?.[0] as Record<string, unknown> | undefined)?.[RETRY_AFTER_MS]);
+  return ms > 0 ? ms : undefined;
+}
+
 /** The metadata event type of the service's posts. */
 export const METADATA_EVENT = 'escalation_message';
 /** How far back a retried post looks for itself. */
@@ -119,7 +126,7 @@ function classify(err: WebAPICallError): Error {
         message: `Slack rate limited: retry after ${err.retryAfter}s`,
         nextRetryDelay: `${Math.max(1, err.retryAfter)}s`,
         // The delay again, where a workflow can read it: the SDK drops nextRetryDelay from a failure it decodes.
-        details: [{ retryAfterMs: Math.max(1, err.retryAfter) * 1000 }],
+        details: [{ [RETRY_AFTER_MS]: Math.max(1, err.retryAfter) * 1000 }],
       });
     case ErrorCode.PlatformError: {
       const code = String(err.data?.error ?? 'unknown_error');

@@ -113,11 +113,12 @@ const panels = proxyLocalActivities<EscalationActivities>({
 });
 
 /**
- * Rules 5: a send's first try is a local activity, run by the worker inside the step's workflow task
- * (one marker in the history instead of an activity's three events and the workflow task its result
- * wakes). It is tried once, within QUICK_SEND_BOUND, below the workflow task's heartbeat (8 s): an
- * action's answer waits for it no longer than that. If it fails for a reason a retry can fix, the
- * send goes on as the activity above, with its retries, heartbeats and the Slack root's bound.
+ * Rules 5: a step's sends are tried first as one local activity (tryStep), run by the worker inside the
+ * step's workflow task: one marker in the history instead of an activity's three events, and the
+ * workflow task its result wakes, per message. It is tried once, within QUICK_SEND_BOUND, below the
+ * workflow task's heartbeat (8 s): an action's answer waits for it no longer than that. What it could
+ * not deliver for a reason a retry can fix goes on as the activities above, with their retries,
+ * heartbeats and the Slack root's bound.
  */
 export const QUICK_SEND_BOUND = '5s';
 const quick = proxyLocalActivities<EscalationActivities>({ startToCloseTimeout: QUICK_SEND_BOUND, retry: { maximumAttempts: 1 } });
@@ -257,22 +258,16 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
   const postBehindRoot = (m: Outbound, after?: { retryAfterMs?: number }) => {
     slackChain = slackChain.then(() => record(m, state.slackThreadTs ? senders.postSlack : slackRoot.postSlack, after));
   };
-  const deliver = (m: Outbound) => {
+  /** One message as an activity; `after`: what its failed local try (rules 5) left to heed. */
+  const deliver = (m: Outbound, after?: { retryAfterMs?: number }) => {
     // Counted now, not when a post queued behind the thread's first one starts: closing and
     // continue-as-new wait for every message asked for, queued ones included.
     inflight++;
-    if (m.channel === 'email') return void record(m, senders.sendEmail);
+    if (m.channel === 'email') return void record(m, senders.sendEmail, after);
     if (!has(PATCHES.slackReplies)) {
       slackChain = slackChain.then(() => record(m, senders.postSlack));
       return;
     }
-    if (state.slackThreadTs) return void record(m, senders.postSlack);
-    postBehindRoot(m);
-  };
-
-  /** A message whose local try failed for a reason a retry can fix, or was not tried: the activity. */
-  const sendAgain = (m: Outbound, after: { retryAfterMs?: number }) => {
-    if (m.channel === 'email') return void record(m, senders.sendEmail, after);
     if (state.slackThreadTs) return void record(m, senders.postSlack, after);
     postBehindRoot(m, after);
   };
@@ -284,7 +279,7 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
    * Earlier rules: one activity per message.
    */
   const deliverStep = (ms: Outbound[]) => {
-    if (rulesOf(state) < 5) return ms.forEach(deliver);
+    if (rulesOf(state) < 5) return ms.forEach((m) => deliver(m));
     const now: Outbound[] = [];
     for (const m of ms) {
       if (m.channel === 'slack' && ((slackOff && slackOff.until > Date.now()) || (!state.slackThreadTs && rootInStep))) deliver(m);
@@ -322,7 +317,9 @@ export async function escalationWorkflow(params: EscalationInput): Promise<CaseV
           commit(recordDelivery(state, { id: m.id, status: 'failed', reason: o.failure.message }, Date.now()));
           inflight--;
         } else {
-          sendAgain(m, o && 'failure' in o ? { retryAfterMs: o.failure.retryAfterMs } : {}); // still counted: `record` uncounts it
+          // A retry can fix it, or it was not tried: the activity (counted again there).
+          inflight--;
+          deliver(m, o && 'failure' in o ? { retryAfterMs: o.failure.retryAfterMs } : {});
         }
       });
     });

@@ -1,8 +1,11 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { DeliverInput, DeliveryResult, SendActivities } from '../../activities/types';
 import { PERMANENT_FAILURE } from '../../activities/types';
 import { DEFAULT_POLICY } from '../../playbook';
+import { QUICK_SEND_BOUND } from '../../workflows/escalation';
 import { acknowledgeUpdate, getCaseQuery } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
 import { Worker } from '@temporalio/worker';
@@ -19,7 +22,6 @@ function tracked(base: SendActivities, fail: (i: DeliverInput, local: boolean) =
   const wrap =
     (send: (i: DeliverInput) => Promise<DeliveryResult>) =>
     async (i: DeliverInput): Promise<DeliveryResult> => {
-      const { Context } = await import('@temporalio/activity');
       const local = Context.current().info.isLocal;
       runs.push({ id: i.message.id, channel: i.message.channel, local, lookFirst: i.lookFirst === true });
       const err = fail(i, local);
@@ -89,9 +91,8 @@ test('rules 5: a local try that outlasts its bound (a hung mail server) gives it
   const slow = {
     ...activities,
     async sendEmail(i: DeliverInput): Promise<DeliveryResult> {
-      const { Context } = await import('@temporalio/activity');
-      // Locally, the mail server takes longer than the try's bound (QUICK_SEND_BOUND, 5 s).
-      if (Context.current().info.isLocal) await new Promise((r) => setTimeout(r, 7_000));
+      // Locally, the mail server takes longer than the try's bound.
+      if (Context.current().info.isLocal) await new Promise((r) => setTimeout(r, msToNumber(QUICK_SEND_BOUND) + 2_000));
       return activities.sendEmail(i);
     },
   };
