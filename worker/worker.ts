@@ -12,7 +12,7 @@ import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
 import { ensureSearchAttributes } from './search-attributes';
 import { connectToTemporal } from '../config/connect';
-import { WORKFLOW_SOURCE } from './workflow-source';
+import { bundleInChildProcess } from './bundle';
 
 /** The activities' clients, built from config: SMTP or the outbox, Slack or off. */
 export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string, logger?: Logger, metrics?: Metrics) {
@@ -51,6 +51,9 @@ export async function createEscalationWorker(p: {
   /** Stops waiting for Temporal (Ctrl-C before it answered). */
   signal?: AbortSignal;
 }): Promise<{ worker: Worker; connection: NativeConnection; threadHeapLimitMb?: number }> {
+  // Bundled in a child process, while the worker waits for Temporal (worker/bundle.ts).
+  const bundling = p.workflowBundle ? Promise.resolve(p.workflowBundle) : bundleInChildProcess();
+  bundling.catch(() => {}); // awaited below; a failure is thrown there, not left unhandled meanwhile
   // Temporal may not be up yet (compose, a rollout): wait for it with backoff rather than exit.
   const client = await connectToTemporal(p.connect, p.logger, { signal: p.signal });
   try {
@@ -82,7 +85,7 @@ export async function createEscalationWorker(p: {
           stickyQueueScheduleToStartTimeout: p.cache.stickyTimeoutMs,
         }
       : {}),
-    ...(p.workflowBundle ? { workflowBundle: p.workflowBundle } : WORKFLOW_SOURCE),
+    workflowBundle: await bundling,
   });
   return { worker, connection, threadHeapLimitMb };
 }
