@@ -25,6 +25,9 @@
  *   heap       the workflow thread's heap per cached case: BENCH_HEAP_N cases (200) held by a worker in this
  *              process (debug mode runs the workflows on this thread, so its heap is theirs), with
  *              the shared modules preloaded as every worker runs them, against the same without.
+ *   idle       a worker's resident memory at rest, started as `npm run worker` starts it (its workflow code
+ *              bundled in a child process, worker/bundle.ts), against the same worker bundling in its own
+ *              process, as every worker did before (scripts/bench-idle-worker.ts, each on a queue of its own).
  * BENCH_STORE: `tuned` (default: a database file with the pragmas `npm start` uses), `file` (a file,
  * SQLite's defaults), `memory` (the dev server's in-memory database).
  * BENCH_PROFILE=<dir> writes the API process's CPU profile there.
@@ -64,7 +67,7 @@ const BURST_WINDOW_S = num('BENCH_BURST_WINDOW_S', 10);
 const HELD_N = num('BENCH_HELD_N', 1000);
 const HELD_RATE = num('BENCH_HELD_RATE', 5.5);
 const HEAP_N = num('BENCH_HEAP_N', 200);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap,idle').split(','));
 const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory';
 const KEY = 'bench-agent-key-0123456789';
 /** Cases opened first and read by the get measure. */
@@ -539,6 +542,21 @@ async function main() {
       const shared = await perCase(WORKFLOW_SOURCE);
       const own = await perCase({ workflowsPath: WORKFLOW_SOURCE.workflowsPath });
       out(`heap per cached case (${HEAP_N} cases held by one worker): ${shared.toFixed(0)} KiB with the shared modules preloaded | ${own.toFixed(0)} KiB with every module evaluated per case | ${ratio(shared, own)}×`);
+    }
+
+    if (PARTS.has('idle')) {
+      const idleRss = async (mode: 'child' | 'in-process') => {
+        const p = spawnProgram('scripts/bench-idle-worker.ts', { ...common, TEMPORAL_TASK_QUEUE: `${taskQueue}-idle-${mode}`, BENCH_IDLE_BUNDLE: mode });
+        try {
+          await p.waitFor(/idle worker rss \d+/, 180_000);
+          return Number(/idle worker rss (\d+)/.exec(p.output())![1]);
+        } finally {
+          await p.kill('SIGTERM');
+        }
+      };
+      const child = await idleRss('child');
+      const own = await idleRss('in-process');
+      out(`a worker at rest (no case): ${child} MiB resident with its workflow code bundled in a child process | ${own} MiB bundled in its own process | ${ratio(child, own)}×`);
     }
   } finally {
     agent.destroy();
