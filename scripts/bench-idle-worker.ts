@@ -9,7 +9,7 @@ import { createLogger } from '../config/logger';
 import { loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
 import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from '../worker/worker';
-import { WORKFLOW_BUNDLE_SOURCE } from '../worker/workflow-source';
+import { QUIET_BUNDLER_LOGGER, WORKFLOW_BUNDLE_SOURCE } from '../worker/workflow-source';
 
 async function main() {
   const mode = process.env.BENCH_IDLE_BUNDLE;
@@ -17,8 +17,7 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = parseEnv();
   const logger = createLogger('warn', 'worker');
-  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
-  const workflowBundle = mode === 'in-process' ? await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, logger: quiet }) : undefined;
+  const workflowBundle = mode === 'in-process' ? await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, logger: QUIET_BUNDLER_LOGGER }) : undefined;
   const { worker, connection } = await createEscalationWorker({
     connect: temporalConnectConfig(),
     taskQueue: env.TEMPORAL_TASK_QUEUE,

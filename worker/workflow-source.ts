@@ -14,3 +14,6 @@ export const WORKFLOW_SOURCE = {
 
 /** The same, as `bundleWorkflowCode` takes it. */
 export const WORKFLOW_BUNDLE_SOURCE = { workflowsPath: WORKFLOW_SOURCE.workflowsPath, preloadModules: PRELOADED };
+
+/** The bundler's logger: its errors, not its progress (webpack's chatter at INFO on every start). */
+export const QUIET_BUNDLER_LOGGER = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;

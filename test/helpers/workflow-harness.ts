@@ -8,7 +8,7 @@ import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
 import { uniqueId } from './fixtures';
 import { timeSkippingEnv } from './temporal';
-import { WORKFLOW_BUNDLE_SOURCE } from '../../worker/workflow-source';
+import { QUIET_BUNDLER_LOGGER, WORKFLOW_BUNDLE_SOURCE } from '../../worker/workflow-source';
 
 /** A time-skipping server and the workflow bundle for one test file, torn down after it. */
 export function timeSkippingSuite(): { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap } {
@@ -21,10 +21,9 @@ export function timeSkippingSuite(): { env: TestWorkflowEnvironment; code: Workf
 }
 
 export function bundle(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, logger: quietLogger });
+  return bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, logger: QUIET_BUNDLER_LOGGER });
 }
 
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
 /** Activities as jest.fn wrappers that record every message and answer like the real senders (and the step's try of them). */
 export function recordingActivities() {
