@@ -1,8 +1,8 @@
 /**
  * The workflow code, bundled in a child process of its own.
  *
- * Webpack runs when a worker starts. Run in the worker's own process, it left the worker about 140 MiB
- * more resident memory for good (447 against 308 MiB at rest, `npm run bench`, part `idle`): V8 gives
+ * Webpack runs when a worker starts. Run in the worker's own process, it left the worker 95–140 MiB
+ * more resident memory for good (406–447 against about 310 MiB at rest, `npm run bench`, part `idle`): V8 gives
  * back little of a heap once grown. In a child, the memory goes back to the system when the child exits,
  * and the worker only parses the finished bundle, as a worker given a prebuilt one does.
  */
