@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Client, QueryRejectedError, WorkflowClient, WorkflowUpdateFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { LRUCache } from 'lru-cache';
+import { Client, isGrpcServiceError, QueryRejectedError, WorkflowClient, WorkflowUpdateFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type SearchAttributePair, type TypedSearchAttributes } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { temporal } from '@temporalio/proto';
@@ -76,7 +77,10 @@ export class EscalationService {
     private readonly calendars: () => Record<string, Calendar> = () => ({}),
     /** The Temporal UI's base (TEMPORAL_UI_URL; npm start's dev server UI): each view links to its workflow there. */
     private readonly temporalUiUrl?: string,
+    /** Bytes of case views (as JSON) this process keeps to answer reads again: 0 keeps none. */
+    viewCacheBytes = VIEW_CACHE_BYTES,
   ) {
+    this.views = viewCacheBytes > 0 ? new LRUCache<string, KeptView>({ maxSize: viewCacheBytes, sizeCalculation: (k) => k.size }) : undefined;
     this.queries = new WorkflowClient({
       connection: client.connection,
       namespace: client.options.namespace,
@@ -88,6 +92,13 @@ export class EscalationService {
 
   /** The same client's connection, its queries refused by workflows that ended outside the playbook. */
   private readonly queries: WorkflowClient;
+
+  /**
+   * Views this process has read, by workflow id, each with the run and the history length it was read
+   * at. A case's view is a function of its history: while Temporal reports the same run and length, no
+   * event has been added, so the view read then is the view now (see `view`).
+   */
+  private readonly views?: LRUCache<string, KeptView>;
 
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: LinkedView }> {
@@ -122,11 +133,6 @@ export class EscalationService {
     }
   }
 
-  /**
-   * One query in the common case. The query asks Temporal to refuse it for a workflow that ended other
-   * than by completing (terminated, cancelled, failed, timed out): only then, or when the query fails,
-   * does the API describe the workflow to say how it ended or to answer a case no worker has run yet.
-   */
   /** The case view with its link to the Temporal UI (null when no UI address is known). */
   async get(caseId: string): Promise<LinkedView> {
     return this.linked(await this.view(caseId));
@@ -138,27 +144,63 @@ export class EscalationService {
     return { ...view, temporalUiUrl: url };
   }
 
+  /**
+   * A case read twice asks Temporal first where its workflow stands (describe: its run and history
+   * length, answered by the server alone) and answers the view it read before when nothing has been
+   * added since; else it queries. The position is read before the query, so a view is never kept under
+   * a length its state has not reached: the query answers after every event of that length (Temporal
+   * holds a query while a workflow task is in flight), and any event added meanwhile changes the length,
+   * so the next read queries again. A case read once is not described: its first read is the query alone.
+   */
   private async view(caseId: string): Promise<CaseView> {
     const workflowId = workflowIdFor(caseId);
     // A query needs a worker: without one, answer 503 in seconds rather than hang.
     const deadline = Date.now() + QUERY_DEADLINE_MS;
     const bounded = <T>(fn: () => Promise<T>) => this.client.connection.withDeadline(deadline, fn);
     try {
-      try {
-        return await bounded(() => this.queries.getHandle(workflowId).query(getCaseQuery));
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw err;
-        const described = await bounded(() => this.client.workflow.getHandle(workflowId).describe());
-        // Ended outside the playbook: the case as its workflow last held it, read as closed.
-        const view =
-          err instanceof QueryRejectedError
-            ? await bounded(() => this.client.workflow.getHandle(workflowId).query(getCaseQuery)).catch((e: unknown) => this.orOpening(caseId, described, e))
-            : await this.orOpening(caseId, described, err);
-        return await this.endedOutside(view, described);
-      }
+      const kept = this.views?.get(workflowId);
+      const at = kept ? await bounded(() => this.positionOf(workflowId)) : undefined;
+      if (kept?.view && at && kept.runId === at.runId && kept.length === at.length) return kept.view;
+      const view = await this.queried(caseId, workflowId, bounded);
+      if (at) this.views?.set(workflowId, { ...at, view, size: JSON.stringify(view).length });
+      // Read once: the next read describes first, and keeps what it reads.
+      else this.views?.set(workflowId, { runId: '', length: '', size: 64 });
+      return view;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
       throw err;
+    }
+  }
+
+  /** The run and the history length Temporal holds for a workflow now. */
+  private async positionOf(workflowId: string): Promise<{ runId: string; length: string }> {
+    try {
+      const d = await this.client.workflowService.describeWorkflowExecution({ namespace: this.client.options.namespace, execution: { workflowId } });
+      const info = d.workflowExecutionInfo;
+      return { runId: info?.execution?.runId ?? '', length: String(info?.historyLength ?? '') };
+    } catch (err) {
+      if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */) throw new WorkflowNotFoundError(`No workflow ${workflowId}`, workflowId, undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * One query in the common case. The query asks Temporal to refuse it for a workflow that ended other
+   * than by completing (terminated, cancelled, failed, timed out): only then, or when the query fails,
+   * does the API describe the workflow to say how it ended or to answer a case no worker has run yet.
+   */
+  private async queried(caseId: string, workflowId: string, bounded: <T>(fn: () => Promise<T>) => Promise<T>): Promise<CaseView> {
+    try {
+      return await bounded(() => this.queries.getHandle(workflowId).query(getCaseQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw err;
+      const described = await bounded(() => this.client.workflow.getHandle(workflowId).describe());
+      // Ended outside the playbook: the case as its workflow last held it, read as closed.
+      const view =
+        err instanceof QueryRejectedError
+          ? await bounded(() => this.client.workflow.getHandle(workflowId).query(getCaseQuery)).catch((e: unknown) => this.orOpening(caseId, described, e))
+          : await this.orOpening(caseId, described, err);
+      return await this.endedOutside(view, described);
     }
   }
 
@@ -203,7 +245,6 @@ export class EscalationService {
     return { ...view, stage: 'closed', status: 'closed', closedAt, closeReason: reason, nextDeadline: null, deadlines: Object.fromEntries(Object.keys(view.deadlines).map((k) => [k, null])) as CaseView['deadlines'], playbook: null };
   }
 
-  /** Applies one playbook action through its update; the workflow's validator answers 409/422. */
   /**
    * Applies one playbook action through its update; the workflow's validator answers 409/422. With no
    * worker to take it within QUERY_DEADLINE_MS the answer is 503 (Retry-After): Temporal may still apply
@@ -313,6 +354,10 @@ export class EscalationService {
 }
 
 const QUERY_DEADLINE_MS = 15_000;
+/** The API keeps up to this many bytes of case views (as JSON) to answer repeated reads (README). */
+export const VIEW_CACHE_BYTES = 32 * 1024 * 1024;
+/** A view kept with the position it was read at; a case read once has only its mark (no view). */
+type KeptView = { runId: string; length: string; view?: CaseView; size: number };
 /** At most this many cases are ordered by next deadline in one list (README). */
 export const SORT_CAP = 2_000;
 

@@ -6,8 +6,9 @@
  * Parts (BENCH_PARTS, comma-separated; all by default):
  *   requests   open (API POST /escalations vs `workflow.start` of the same workflow and input, and vs
  *              `workflow.start` of the product's whole start request: memo, search attributes, summary),
- *              acknowledge (API vs a raw `executeUpdate`) and get (API vs a raw query): p50, p99,
- *              throughput and ratios, the sides alternating in rounds so a slow moment lands on both.
+ *              acknowledge (API vs a raw `executeUpdate`) and get (API vs a raw query; the first read of
+ *              each case, and cases read again, which the API answers from the view it read before while
+ *              the workflow's history has not grown): p50, p99, throughput and ratios, the sides alternating in rounds so a slow moment lands on both.
  *              BENCH_N (800) requests per side (BENCH_ACK_N, 300, for acknowledge: each needs a case of
  *              its own), BENCH_CONCURRENCY (8), BENCH_ROUNDS (10).
  *   edge       what the HTTP edge adds in CPU: the API's CPU per get (BENCH_N × 4) and per open (BENCH_N, on
@@ -323,12 +324,23 @@ async function main() {
       const ackIds = Array.from({ length: 2 * per }, () => `bench-ack-${randomBytes(6).toString('hex')}`);
       await measure(ackIds.length, CONCURRENCY, (i) => start(taskQueue, { caseId: ackIds[i] }));
       await settled(ackIds);
+      // The first read of each case (none read through the API before): the query alone, as the raw side.
+      // The sides take turns along the cases (even and odd), so each meets as many cases the worker still
+      // holds in its cache (the later opened) as the other.
+      const firstApiGet = async (i: number) => {
+        const r = await call('GET', `${base}/escalations/${ackIds[2 * i]}`, headers);
+        if (r.status !== 200) throw new Error(`get answered ${r.status}`);
+        JSON.parse(r.text);
+      };
+      const firstRawGet = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[2 * i + 1])).query(getCaseQuery);
+      const [apiFirstGot, rawFirstGot] = await alternate(per, firstApiGet, firstRawGet);
       const ackArgs = { note: 'Engineers are reproducing it.', nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString() };
+      // Even and odd cases again: each side meets as many cases still in the worker's cache as the other.
       const apiAck = async (i: number) => {
-        const r = await call('POST', `${base}/escalations/${ackIds[i]}/acknowledge`, headers, JSON.stringify(ackArgs));
+        const r = await call('POST', `${base}/escalations/${ackIds[2 * i]}/acknowledge`, headers, JSON.stringify(ackArgs));
         if (r.status !== 200) throw new Error(`acknowledge answered ${r.status}: ${r.text}`);
       };
-      const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[per + i])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
+      const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[2 * i + 1])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
       const [apiAcked, rawAcked] = await alternate(ACK_N, apiAck, rawAck);
 
       out(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);
@@ -338,7 +350,8 @@ async function main() {
       out(`      the same open without HTTP ${fmt(idleServiceOpened)}; the API process spent ${idleCpuPerOpen.toFixed(2)} ms of CPU per open`);
       out(`      raw workflow.start of the product's request ${fmt(idleSameOpened)} | API p50 ${ratio(idleApiOpened.p50, idleSameOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleSameOpened.perSecond)}×`);
       out(`acknowledge: API ${fmt(apiAcked)} | raw executeUpdate ${fmt(rawAcked)} | p50 ${ratio(apiAcked.p50, rawAcked.p50)}×, throughput ${ratio(apiAcked.perSecond, rawAcked.perSecond)}×`);
-      out(`get, settled cases: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
+      out(`get, first read of each case: API ${fmt(apiFirstGot)} | raw query ${fmt(rawFirstGot)} | p50 ${ratio(apiFirstGot.p50, rawFirstGot.p50)}×, throughput ${ratio(apiFirstGot.perSecond, rawFirstGot.perSecond)}×`);
+      out(`get, settled cases read again: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
     }
 
     if (PARTS.has('edge')) {

@@ -1,0 +1,128 @@
+import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { EscalationService } from '../../api/service';
+import { openSchema } from '../../api/schemas';
+import { DEFAULT_POLICY, workflowIdFor } from '../../playbook';
+import { WORKFLOW_SOURCE } from '../../worker/workflow-source';
+import { uniqueId } from '../helpers/fixtures';
+import { recordingActivities } from '../helpers/workflow-harness';
+import { eventually, openBody, startSystem, type System } from '../helpers/system';
+
+/**
+ * Repeated reads of a case: the API answers a view it read before only while Temporal reports the
+ * same run and history length, on a real dev server with the real worker.
+ */
+let sys: System;
+beforeAll(async () => {
+  sys = await startSystem();
+}, 120_000);
+afterAll(() => sys?.stop());
+
+/** A service on the system's queue whose client counts the queries and describes it sends. */
+function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue) {
+  const sent = { query: 0, describe: 0 };
+  const counter: WorkflowClientInterceptor = {
+    query: (input, next) => {
+      sent.query++;
+      return next(input);
+    },
+  };
+  const client = new Client({ connection: sys.env.connection, namespace: sys.env.namespace ?? 'default', interceptors: { workflow: [counter] } });
+  // The describe that reads a workflow's position goes to the service directly: count it there.
+  const describe = client.workflowService.describeWorkflowExecution.bind(client.workflowService);
+  client.workflowService.describeWorkflowExecution = ((req: Parameters<typeof describe>[0]) => {
+    sent.describe++;
+    return describe(req);
+  }) as typeof describe;
+  const service = new EscalationService(client, taskQueue, () => DEFAULT_POLICY, undefined, undefined, undefined, viewCacheBytes);
+  return { service, sent };
+}
+
+/** Opens a case and waits until the worker has delivered its opening messages (its history at rest). */
+async function settledCase(service: EscalationService) {
+  const { case: opened } = await service.open(openSchema.parse(openBody()));
+  await eventually(() => service.get(opened.id), (v) => v.messages.length > 0 && v.messages.every((m) => m.status !== 'pending'), 'opening messages delivered');
+  return opened.id;
+}
+
+test('a case read again with no event added since is answered without a query; an action is seen at the next read', async () => {
+  const id = await settledCase(sys.service);
+  const { service, sent } = countingService();
+  // The first read is the query alone; the second describes and queries (it keeps what it reads); the third only describes.
+  const first = await service.get(id);
+  expect(sent).toEqual({ query: 1, describe: 0 });
+  const again = await service.get(id);
+  expect(sent).toEqual({ query: 2, describe: 1 });
+  const third = await service.get(id);
+  expect(sent).toEqual({ query: 2, describe: 2 });
+  expect(again).toEqual(first);
+  expect(third).toEqual(first);
+
+  await service.act(id, 'acknowledge', { by: 'agent-user', note: 'Looking into it.', nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString() });
+  const q = sent.query;
+  const acknowledged = await service.get(id);
+  expect(acknowledged.stage).not.toBe(first.stage);
+  expect(acknowledged.acknowledgedAt).toEqual(expect.any(String));
+  expect(sent.query).toBe(q + 1);
+}, 120_000);
+
+test('what the worker adds later (delivery results) is read, not the view kept before it', async () => {
+  const { service, sent } = countingService();
+  // Read twice while the opening step may still run: the second read keeps a view and its position.
+  const { case: opened } = await service.open(openSchema.parse(openBody()));
+  await service.get(opened.id).catch(() => undefined);
+  await service.get(opened.id).catch(() => undefined);
+  // Every later read either answers the kept view (nothing added) or queries: it ends delivered.
+  const settled = await eventually(() => service.get(opened.id), (v) => v.messages.length > 0 && v.messages.every((m) => m.status !== 'pending'), 'opening messages delivered');
+  expect(settled.messages.every((m) => m.status === 'sent')).toBe(true);
+  expect(sent.describe).toBeGreaterThan(0);
+}, 120_000);
+
+test('a terminated case kept from before reads as closed, with the reason Temporal recorded', async () => {
+  const { service } = countingService();
+  const id = await settledCase(service);
+  await service.get(id);
+  const open = await service.get(id);
+  expect(open.status).toBe('open');
+  await sys.client.workflow.getHandle(workflowIdFor(id)).terminate('operator cleanup');
+  const closed = await service.get(id);
+  expect(closed.status).toBe('closed');
+  expect(closed.closeReason).toContain('operator cleanup');
+}, 120_000);
+
+test('with no room for views (0 bytes) every read queries', async () => {
+  const id = await settledCase(sys.service);
+  const { service, sent } = countingService(0);
+  const before = { ...sent };
+  await service.get(id);
+  await service.get(id);
+  await service.get(id);
+  expect(sent.query - before.query).toBe(3);
+  expect(sent.describe - before.describe).toBe(0);
+}, 120_000);
+
+test('a kept case whose workflow was deleted reads as 404', async () => {
+  const { service } = countingService();
+  const id = await settledCase(service);
+  await service.get(id);
+  await service.get(id);
+  await sys.client.workflowService.deleteWorkflowExecution({ namespace: sys.env.namespace ?? 'default', workflowExecution: { workflowId: workflowIdFor(id) } });
+  // Temporal deletes in the background: the read answers the kept view only until the workflow is gone.
+  const gone = await eventually(() => service.get(id).then(() => 0, (e: { status?: number }) => e.status ?? -1), (s) => s !== 0, 'the read no longer answering');
+  expect(gone).toBe(404);
+}, 120_000);
+
+test('with its worker gone, a kept case with nothing added since still reads at once', async () => {
+  const taskQueue = uniqueId('tq');
+  const { service, sent } = countingService(undefined, taskQueue);
+  const worker = await Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace ?? 'default', taskQueue, ...WORKFLOW_SOURCE, activities: recordingActivities().activities });
+  const kept = await worker.runUntil(async () => {
+    const id = await settledCase(service);
+    await service.get(id);
+    return { id, view: await service.get(id) };
+  });
+  const queries = sent.query;
+  // No query, which would wait for a worker (15 s at most, then 503).
+  expect(await service.get(kept.id)).toEqual(kept.view);
+  expect(sent.query).toBe(queries);
+}, 120_000);
