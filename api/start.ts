@@ -69,10 +69,11 @@ async function main() {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     activities: activitiesFromConfig(env, config, secrets.linkSecret, logger, metrics),
     cache: cacheFromEnv(env),
+    stackTraces: env.WORKER_STACK_TRACES,
     logger,
   });
   const running = worker.run();
-  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, maxCachedWorkflows: worker.options.maxCachedWorkflows, workflowThreadHeapLimitMb: threadHeapLimitMb }, 'worker running');
+  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, maxCachedWorkflows: worker.options.maxCachedWorkflows, workflowThreadHeapLimitMb: threadHeapLimitMb, workflowStackTraces: env.WORKER_STACK_TRACES }, 'worker running');
   const options = apiOptionsFrom({ env, config, secrets, connect, logger });
   // The embedded dev server's UI, unless TEMPORAL_UI_URL says otherwise: each case view links to its workflow.
   if (devServer && !options.temporalUiUrl) options.temporalUiUrl = `http://localhost:${env.TEMPORAL_UI_PORT}`;

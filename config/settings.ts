@@ -41,6 +41,11 @@ export const envSchema = z.object({
    * it, where V8's default lets it grow to about 4 GB on a large machine.
    */
   WORKER_WORKFLOW_HEAP_MB: z.coerce.number().int().min(128).max(65_536).default(512),
+  /**
+   * The SDK's per-promise stack traces in workflows, for the Temporal UI's "Stack Trace" tab: about 30%
+   * of the workflow thread's CPU, so off unless true (worker/workflow-thread-preload.cjs).
+   */
+  WORKER_STACK_TRACES: z.stringbool().default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof envSchema>;

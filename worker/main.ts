@@ -31,6 +31,7 @@ async function main() {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     activities: activitiesFromConfig(env, config, linkSecret, logger, metrics),
     cache: cacheFromEnv(env),
+    stackTraces: env.WORKER_STACK_TRACES,
     logger,
     signal: waiting.signal,
   }).catch(quitIfStopped(logger));
@@ -38,7 +39,7 @@ async function main() {
   const metricsServer = env.METRICS_PORT
     ? await serveMetrics({ port: env.METRICS_PORT, metrics, extra: [`http://${sdkMetrics}/metrics`], healthy: () => worker.getState() === 'RUNNING' })
     : undefined;
-  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace, maxCachedWorkflows: worker.options.maxCachedWorkflows, stickyTimeoutMs: worker.options.stickyQueueScheduleToStartTimeoutMs, workflowThreadHeapLimitMb: threadHeapLimitMb }, 'worker running; Ctrl-C to stop');
+  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace, maxCachedWorkflows: worker.options.maxCachedWorkflows, stickyTimeoutMs: worker.options.stickyQueueScheduleToStartTimeoutMs, workflowThreadHeapLimitMb: threadHeapLimitMb, workflowStackTraces: env.WORKER_STACK_TRACES }, 'worker running; Ctrl-C to stop');
   await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   metricsServer?.close();
   await connection.close();

@@ -13,6 +13,7 @@ import type { Metrics } from '../config/metrics';
 import { ensureSearchAttributes } from './search-attributes';
 import { connectToTemporal } from '../config/connect';
 import { bundleInChildProcess } from './bundle';
+import { NO_STACK_TRACES_PRELOAD, withWorkflowThreadPreload } from './workflow-threads';
 
 /** The activities' clients, built from config: SMTP or the outbox, Slack or off. */
 export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSecret: string, logger?: Logger, metrics?: Metrics) {
@@ -50,6 +51,11 @@ export async function createEscalationWorker(p: {
   cache?: { maxCachedWorkflows: number; stickyTimeoutMs: number; workflowHeapMb?: number };
   /** Stops waiting for Temporal (Ctrl-C before it answered). */
   signal?: AbortSignal;
+  /**
+   * The SDK's per-promise stack traces in workflows (WORKER_STACK_TRACES; off unless true): the Temporal
+   * UI's "Stack Trace" tab, at about 30% of the workflow thread's CPU (worker/workflow-thread-preload.cjs).
+   */
+  stackTraces?: boolean;
 }): Promise<{ worker: Worker; connection: NativeConnection; threadHeapLimitMb?: number }> {
   // Bundled in a child process, while the worker waits for Temporal (worker/bundle.ts).
   const bundling = p.workflowBundle ? Promise.resolve(p.workflowBundle) : bundleInChildProcess();
@@ -72,21 +78,24 @@ export async function createEscalationWorker(p: {
     setFlagsFromString(`--max-old-space-size=${p.cache.workflowHeapMb}`);
     threadHeapLimitMb = await newThreadHeapLimitMb();
   }
-  const worker = await Worker.create({
-    connection,
-    namespace: p.connect.namespace,
-    taskQueue: p.taskQueue,
-    activities: p.activities,
-    ...(p.cache
-      ? {
-          maxCachedWorkflows: p.cache.maxCachedWorkflows,
-          // A step can't run in more cases at once than the cache holds (the SDK's rule; 0 turns caching off).
-          ...(p.cache.maxCachedWorkflows > 0 ? { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(40, p.cache.maxCachedWorkflows)) } : {}),
-          stickyQueueScheduleToStartTimeout: p.cache.stickyTimeoutMs,
-        }
-      : {}),
-    workflowBundle: await bundling,
-  });
+  const workflowBundle = await bundling;
+  const create = () =>
+    Worker.create({
+      connection,
+      namespace: p.connect.namespace,
+      taskQueue: p.taskQueue,
+      activities: p.activities,
+      ...(p.cache
+        ? {
+            maxCachedWorkflows: p.cache.maxCachedWorkflows,
+            // A step can't run in more cases at once than the cache holds (the SDK's rule; 0 turns caching off).
+            ...(p.cache.maxCachedWorkflows > 0 ? { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(40, p.cache.maxCachedWorkflows)) } : {}),
+            stickyQueueScheduleToStartTimeout: p.cache.stickyTimeoutMs,
+          }
+        : {}),
+      workflowBundle,
+    });
+  const worker = p.stackTraces ? await create() : await withWorkflowThreadPreload(NO_STACK_TRACES_PRELOAD, create);
   return { worker, connection, threadHeapLimitMb };
 }
 

@@ -96,13 +96,14 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   const smtpPort = await freePort();
   const second = await start({ ...env, INBOUND_SMTP_PORT: String(smtpPort) }, 'info');
   try {
-    // At info, the worker says what it runs with: its cache and its workflow thread's heap limit (512 MB by default).
+    // At info, the worker says what it runs with: its cache, its workflow thread's heap limit (512 MB by default) and whether workflow stack traces are on (off by default).
     await waitUntil(() => second.output(), (o) => o.includes('"worker running"'), 'the worker running line', 10_000);
-    const running = second.output().split('\n').filter((l) => l.includes('"worker running"')).map((l) => JSON.parse(l) as { maxCachedWorkflows: number; workflowThreadHeapLimitMb: number });
+    const running = second.output().split('\n').filter((l) => l.includes('"worker running"')).map((l) => JSON.parse(l) as { maxCachedWorkflows: number; workflowThreadHeapLimitMb: number; workflowStackTraces: boolean });
     expect(running).toHaveLength(1);
     expect(running[0].maxCachedWorkflows).toBe(500);
     expect(running[0].workflowThreadHeapLimitMb).toBeGreaterThanOrEqual(512);
     expect(running[0].workflowThreadHeapLimitMb).toBeLessThanOrEqual(640);
+    expect(running[0].workflowStackTraces).toBe(false);
     expect(second.output()).toContain(`Replies      smtp://localhost:${smtpPort}`);
     const got = await fetch(`${api}/escalations/${id}`, { headers: auth });
     expect(((await got.json()) as { stage: string }).stage).toBe('acknowledge');

@@ -57,6 +57,13 @@ describe('escalation config', () => {
     expect(() => parseEnv({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
     expect(() => parseEnv({ WORKER_STICKY_TIMEOUT_MS: '5' })).toThrow(/WORKER_STICKY_TIMEOUT_MS/);
   });
+
+  test('workflow stack traces are off unless WORKER_STACK_TRACES says true', () => {
+    expect(parseEnv({}).WORKER_STACK_TRACES).toBe(false);
+    expect(parseEnv({ WORKER_STACK_TRACES: 'true' }).WORKER_STACK_TRACES).toBe(true);
+    expect(parseEnv({ WORKER_STACK_TRACES: 'false' }).WORKER_STACK_TRACES).toBe(false);
+    expect(() => parseEnv({ WORKER_STACK_TRACES: 'sometimes' })).toThrow(/WORKER_STACK_TRACES/);
+  });
 });
 
 describe('API keys and links', () => {
