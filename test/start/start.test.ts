@@ -65,7 +65,9 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   // The embedded server's database runs with write-ahead logging (DEV_SERVER_SQLITE_PRAGMAS): its log file is there.
   expect(existsSync(join(dataDir, 'temporal.db-wal'))).toBe(true);
 
-  const tryIt = spawnSync('bash', ['-euo', 'pipefail', '-c', tryItScript()], { env: { ...process.env, API: api, KEY: key }, encoding: 'utf8', timeout: 60_000 });
+  // Its stdin is not a socket: bash, started with a socket for stdin and no SHLVL, takes itself for an ssh
+  // session and sources /etc/bash.bashrc, which fails under -u.
+  const tryIt = spawnSync('bash', ['-euo', 'pipefail', '-c', tryItScript()], { env: { ...process.env, API: api, KEY: key }, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   expect(tryIt.stderr).toBe('');
   expect(tryIt.status).toBe(0);
   // One line per step; the case id is readable: the Idempotency-Key's slug and a part of its hash.
