@@ -31,7 +31,7 @@
  *              process, as every worker did before (scripts/bench-idle-worker.ts, each on a queue of its own).
  * BENCH_STORE: `tuned` (default: a database file with the pragmas `npm start` uses), `file` (a file,
  * SQLite's defaults), `memory` (the dev server's in-memory database).
- * BENCH_PROFILE=<dir> writes the API process's CPU profile there.
+ * BENCH_PROFILE=<dir> writes the worker's and the API's CPU profiles there (one file per thread).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -160,16 +160,30 @@ function serverPid(port: string): number | undefined {
 /** Samples the peak RSS of each process every second until stopped. */
 function rssPeaks(pids: Record<string, number | undefined>) {
   const peak: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
-  const timer = setInterval(() => {
+  // Each process's CPU, sampled with its memory: what a stretch of the run cost each.
+  const samples: { at: number; cpu: Record<string, number> }[] = [];
+  const sample = () => {
     for (const [k, pid] of Object.entries(pids)) peak[k] = Math.max(peak[k], rssMiB(pid) || 0);
-  }, 1000);
+    samples.push({ at: Date.now(), cpu: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])) });
+  };
+  const timer = setInterval(sample, 1000);
   return {
     stop() {
       clearInterval(timer);
-      for (const [k, pid] of Object.entries(pids)) peak[k] = Math.max(peak[k], rssMiB(pid) || 0);
+      sample();
       return Object.entries(peak)
         .map(([k, v]) => `${k} ${v.toFixed(0)} MiB`)
         .join(', ');
+    },
+    /** Each process's CPU seconds between two moments (the samples within them), and the seconds between. */
+    cpuBetween(from: number, to: number) {
+      const within = samples.filter((x) => x.at >= from && x.at <= to);
+      const [a, b] = [within[0], within.at(-1)];
+      if (!a || !b || a === b) return 'too short to sample';
+      const seconds = (b.at - a.at) / 1000;
+      return `${Object.keys(pids)
+        .map((k) => `${k} ${((b.cpu[k] - a.cpu[k]) / 1000).toFixed(1)} s`)
+        .join(', ')} over ${seconds.toFixed(0)} s`;
     },
   };
 }
@@ -217,8 +231,9 @@ async function main() {
     DATA_DIR: dir,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
-  const worker = spawnProgram('worker/main.ts', common);
-  const api = spawnProgram('api/main.ts', { ...common, PORT: String(port), API_KEYS: `bench:agent:${KEY}` }, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const worker = spawnProgram('worker/main.ts', common, profile);
+  const api = spawnProgram('api/main.ts', { ...common, PORT: String(port), API_KEYS: `bench:agent:${KEY}` }, profile);
   // The same API on a task queue no worker polls: the open path alone, without the worker's processing
   // of each new case competing for the same two cores.
   const idleQueue = `${taskQueue}-idle`;
@@ -482,8 +497,10 @@ async function main() {
       const lateness = breaches.map((b) => Date.parse(b.at) - Date.parse(b.dueAt)).sort((a, b) => a - b);
       const drained = (Math.max(...breaches.map((b) => Date.parse(b.at))) - due[n - 1]) / 1000;
       queries.sort((a, b) => a - b);
+      const lastBreach = Math.max(...breaches.map((b) => Date.parse(b.at)));
+      const cpu = peaks.cpuBetween(t0, lastBreach);
       out(
-        `${label}: ${n} acknowledge deadlines over ${windowS} s (${(n / windowS).toFixed(1)}/s; opened in ${openedIn.toFixed(0)} s${late ? `, ${(late / 1000).toFixed(0)} s after the first deadline: raise the lead` : ''}): lateness p50 ${at(lateness, 50)} ms, p99 ${at(lateness, 99)} ms, max ${lateness.at(-1)} ms; drained ${drained.toFixed(1)} s after the last deadline; queries during it: ${queries.length} answered (slowest ${(queries.at(-1) ?? 0).toFixed(0)} ms), ${failedQueries} failed; peak RSS: ${peaks.stop()}`,
+        `${label}: ${n} acknowledge deadlines over ${windowS} s (${(n / windowS).toFixed(1)}/s; opened in ${openedIn.toFixed(0)} s${late ? `, ${(late / 1000).toFixed(0)} s after the first deadline: raise the lead` : ''}): lateness p50 ${at(lateness, 50)} ms, p99 ${at(lateness, 99)} ms, max ${lateness.at(-1)} ms; drained ${drained.toFixed(1)} s after the last deadline; queries during it: ${queries.length} answered (slowest ${(queries.at(-1) ?? 0).toFixed(0)} ms), ${failedQueries} failed; peak RSS: ${peaks.stop()}; CPU from the first deadline to the last breach: ${cpu}`,
       );
     };
     if (PARTS.has('burst')) await deadlines('burst', BURST_N, BURST_WINDOW_S);
