@@ -151,6 +151,9 @@ export class EscalationService {
    * a length its state has not reached: the query answers after every event of that length (Temporal
    * holds a query while a workflow task is in flight), and any event added meanwhile changes the length,
    * so the next read queries again. A case read once is not described: its first read is the query alone.
+   * One window may stay: were a query answered while an accepted update is applied but not yet written,
+   * and the worker died in between, the view would show an update Temporal never recorded; a plain
+   * query would show it once, the kept view until the case's next event.
    */
   private async view(caseId: string): Promise<CaseView> {
     const workflowId = workflowIdFor(caseId);
