@@ -44,6 +44,10 @@ export async function startSmtp(o: { port?: number } = {}) {
         .catch(cb);
     },
   });
+  // A sender killed mid-send resets its connection inside a transaction, which smtp-server emits as an
+  // error: a real mail server drops that connection and goes on (unheard, it would fail the test file).
+  const connectionErrors: Error[] = [];
+  server.on('error', (err: Error) => connectionErrors.push(err));
   await new Promise<void>((r) => server.listen(o.port ?? 0, '127.0.0.1', r));
   const port = (server.server.address() as AddressInfo).port;
   return {
@@ -52,6 +56,8 @@ export async function startSmtp(o: { port?: number } = {}) {
     received,
     arrived,
     state,
+    /** Connections that ended in an error (a reset from a killed sender), dropped as a mail server drops them. */
+    connectionErrors,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
