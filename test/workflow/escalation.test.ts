@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { allDelivered, caseWhen, recordingActivities, runCase, timeSkippingSuite, type Handle } from '../helpers/workflow-harness';
+import { allDelivered, caseWhen, recordingActivities, runCase, timeSkippingSuite, until, type Handle } from '../helpers/workflow-harness';
 import { caseInput } from '../helpers/fixtures';
 import {
   acknowledgeUpdate,
@@ -193,9 +193,12 @@ test('continue-as-new carries the whole case into the next run', async () => {
       await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await hoursFromServerNow(3) }] });
       await t.env.sleep('1h');
     }
-    const c = await caseWhen(h, (x) => x.updates === 4 && allDelivered(x), 'updates');
-    const desc = await h.describe();
+    await caseWhen(h, (x) => x.updates === 4 && allDelivered(x), 'updates');
+    // The last step's state may be read from the first run just before it continues as new: wait for the
+    // new run, then read the case from it.
+    const desc = await until(() => h.describe(), (d) => d.runId !== h.firstExecutionRunId, 'the case continued as new');
     expect(desc.runId).not.toBe(h.firstExecutionRunId);
+    const c = await caseWhen(h, (x) => x.updates === 4 && allDelivered(x), 'updates in the new run');
     expect(c.timeline.filter((e) => e.type === 'update')).toHaveLength(4);
     expect(c.stage).toBe('communicate');
     expect(c.acknowledgedAt).not.toBeNull();
