@@ -8,7 +8,8 @@
  *              `workflow.start` of the product's whole start request: memo, search attributes, summary),
  *              acknowledge (API vs a raw `executeUpdate`) and get (API vs a raw query; the first read of
  *              each case, and cases read again, which the API answers from the view it read before while
- *              the workflow's history has not grown): p50, p99, throughput and ratios, the sides alternating in rounds so a slow moment lands on both.
+ *              the workflow's history has not grown): p50, p99, throughput and ratios, the sides
+ *              alternating in rounds so a slow moment lands on both.
  *              BENCH_N (800) requests per side (BENCH_ACK_N, 300, for acknowledge: each needs a case of
  *              its own), BENCH_CONCURRENCY (8), BENCH_ROUNDS (10).
  *   edge       what the HTTP edge adds in CPU: the API's CPU per get (BENCH_N × 4) and per open (BENCH_N, on
@@ -495,9 +496,9 @@ async function main() {
       const breaches = await eachCase(ids, (v) => v.breaches.find((b) => b.kind === 'acknowledge'), 'acknowledge breach', Math.max(600_000, windowS * 2000));
       await querying;
       const lateness = breaches.map((b) => Date.parse(b.at) - Date.parse(b.dueAt)).sort((a, b) => a - b);
-      const drained = (Math.max(...breaches.map((b) => Date.parse(b.at))) - due[n - 1]) / 1000;
-      queries.sort((a, b) => a - b);
       const lastBreach = Math.max(...breaches.map((b) => Date.parse(b.at)));
+      const drained = (lastBreach - due[n - 1]) / 1000;
+      queries.sort((a, b) => a - b);
       const cpu = peaks.cpuBetween(t0, lastBreach);
       out(
         `${label}: ${n} acknowledge deadlines over ${windowS} s (${(n / windowS).toFixed(1)}/s; opened in ${openedIn.toFixed(0)} s${late ? `, ${(late / 1000).toFixed(0)} s after the first deadline: raise the lead` : ''}): lateness p50 ${at(lateness, 50)} ms, p99 ${at(lateness, 99)} ms, max ${lateness.at(-1)} ms; drained ${drained.toFixed(1)} s after the last deadline; queries during it: ${queries.length} answered (slowest ${(queries.at(-1) ?? 0).toFixed(0)} ms), ${failedQueries} failed; peak RSS: ${peaks.stop()}; CPU from the first deadline to the last breach: ${cpu}`,
