@@ -1,4 +1,4 @@
-import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { EscalationService } from '../../api/service';
 import { openSchema } from '../../api/schemas';
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => sys?.stop());
 
 /** A service on the system's queue whose client counts the queries and describes it sends. */
-function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue) {
+function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue, connection: Connection = sys.env.connection) {
   const sent = { query: 0, describe: 0 };
   const counter: WorkflowClientInterceptor = {
     query: (input, next) => {
@@ -27,7 +27,7 @@ function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue) {
       return next(input);
     },
   };
-  const client = new Client({ connection: sys.env.connection, namespace: sys.env.namespace ?? 'default', interceptors: { workflow: [counter] } });
+  const client = new Client({ connection, namespace: sys.env.namespace ?? 'default', interceptors: { workflow: [counter] } });
   // The describe that reads a workflow's position goes to the service directly: count it there.
   const describe = client.workflowService.describeWorkflowExecution.bind(client.workflowService);
   client.workflowService.describeWorkflowExecution = ((req: Parameters<typeof describe>[0]) => {
@@ -64,6 +64,40 @@ test('a case read again with no event added since is answered without a query; a
   expect(acknowledged.stage).not.toBe(first.stage);
   expect(acknowledged.acknowledgedAt).toEqual(expect.any(String));
   expect(sent.query).toBe(q + 1);
+}, 120_000);
+
+test('two API processes each keep their views and agree: an action taken through one is read through the other', async () => {
+  const id = await settledCase(sys.service);
+  // Each with its own connection and its own kept views, as two API processes behind a load balancer.
+  const own = async () => {
+    const connection = await Connection.connect({ address: sys.env.address });
+    return { ...countingService(undefined, sys.taskQueue, connection), close: () => connection.close() };
+  };
+  const a = await own();
+  const b = await own();
+  try {
+    for (const p of [a, b]) for (let i = 0; i < 3; i++) await p.service.get(id);
+    // Both now answer from their kept views: a fourth read only describes.
+    const [qa, qb] = [a.sent.query, b.sent.query];
+    const [keptA, keptB] = [await a.service.get(id), await b.service.get(id)];
+    expect([a.sent.query, b.sent.query]).toEqual([qa, qb]);
+    expect(keptA).toEqual(keptB);
+    expect(keptA.acknowledgedAt).toBeFalsy();
+
+    await b.service.act(id, 'acknowledge', { by: 'agent-user', note: 'Looking into it.', nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString() });
+    const seenByA = await a.service.get(id);
+    expect(a.sent.query).toBe(qa + 1);
+    expect(seenByA.acknowledgedAt).toEqual(expect.any(String));
+    expect(seenByA).toEqual(await b.service.get(id));
+
+    // And back: a note through A, read through B.
+    await a.service.act(id, 'note', { by: 'agent-user', text: 'Second look.' });
+    const seenByB = await b.service.get(id);
+    expect(seenByB.timeline.some((t) => JSON.stringify(t).includes('Second look.'))).toBe(true);
+    expect(seenByB).toEqual(await a.service.get(id));
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
 }, 120_000);
 
 test('what the worker adds later (delivery results) is read, not the view kept before it', async () => {
