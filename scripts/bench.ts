@@ -10,12 +10,15 @@
  *              each case, and cases read again, which the API answers from the view it read before while
  *              the workflow's history has not grown): p50, p99, throughput and ratios, the sides
  *              alternating in rounds so a slow moment lands on both.
+ *              A third side is the floor under the API's figures: the same service behind node:http alone,
+ *              in a process of its own (scripts/bench-bare-api.ts: no Express, helmet, auth, log or
+ *              metrics), for the open and the first read.
  *              BENCH_N (800) requests per side (BENCH_ACK_N, 300, for acknowledge: each needs a case of
  *              its own), BENCH_CONCURRENCY (8), BENCH_ROUNDS (10).
  *   edge       what the HTTP edge adds in CPU: the API's CPU per get (BENCH_N × 4) and per open (BENCH_N, on
  *              the queue no worker polls) with the load from a process of its own, against the CPU the raw
  *              SDK spends in this process on the same call (a describe: the API reads these cases again)
- *              and the same start request.
+ *              and the same start request; and the CPU the bare node:http process spends on the same.
  *   sustained  opens through the API for BENCH_SUSTAIN_S seconds (20) with the worker processing each
  *              new case, against the same against a task queue no worker polls.
  *   burst      BENCH_BURST_N cases (1000) whose acknowledge deadlines fall evenly over
@@ -241,10 +244,15 @@ async function main() {
   const idleQueue = `${taskQueue}-idle`;
   const idlePort = await freePort();
   const idleApi = spawnProgram('api/main.ts', { ...common, TEMPORAL_TASK_QUEUE: idleQueue, PORT: String(idlePort), API_KEYS: `bench:agent:${KEY}` });
+  // The floor under the API's figures: node:http alone around the same service, on each queue
+  // (scripts/bench-bare-api.ts), for the parts that time the open and the get.
+  const bare = PARTS.has('requests') || PARTS.has('edge');
+  const [barePort, bareIdlePort] = bare ? [await freePort(), await freePort()] : [0, 0];
+  const bares = bare ? [spawnProgram('scripts/bench-bare-api.ts', { ...common, PORT: String(barePort) }), spawnProgram('scripts/bench-bare-api.ts', { ...common, TEMPORAL_TASK_QUEUE: idleQueue, PORT: String(bareIdlePort) })] : [];
   const pids = { worker: worker.proc.pid, api: api.proc.pid, server: serverPid(env.address.split(':').at(-1)!) };
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    await Promise.all([worker.waitFor(/worker running/), api.waitFor(/API on http/), idleApi.waitFor(/API on http/)]);
+    await Promise.all([worker.waitFor(/worker running/), api.waitFor(/API on http/), idleApi.waitFor(/API on http/), ...bares.map((b) => b.waitFor(/bare API on/))]);
     const client = new Client({ connection: env.connection });
     const base = `http://127.0.0.1:${port}`;
     const body = openBody();
@@ -326,7 +334,13 @@ async function main() {
       const rawGet = (i: number) => client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery);
       // First on a quiet system: the open path alone, then reads, then opens with the worker busy on each.
       const idleCpu = cpuMs(idleApi.proc.pid);
-      const [idleApiOpened, idleRawOpened, idleServiceOpened, idleSameOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue), sameRequestStarter(idleQueue));
+      const bareOpen = (url: string) => async () => {
+        const r = await call('POST', `${url}/escalations`, { 'content-type': 'application/json' }, JSON.stringify(body));
+        if (r.status !== 201) throw new Error(`the bare open answered ${r.status}: ${r.text}`);
+      };
+      await measure(40, CONCURRENCY, bareOpen(`http://127.0.0.1:${bareIdlePort}`)); // warm as the APIs are
+      await measure(40, CONCURRENCY, bareOpen(`http://127.0.0.1:${barePort}`));
+      const [idleApiOpened, idleRawOpened, idleServiceOpened, idleSameOpened, idleBareOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue), sameRequestStarter(idleQueue), bareOpen(`http://127.0.0.1:${bareIdlePort}`));
       const idleCpuPerOpen = (cpuMs(idleApi.proc.pid) - idleCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
       // Reads warmed alike on both sides (the API's read path is compiled at its first requests).
       await measure(200, CONCURRENCY, apiGet);
@@ -334,40 +348,43 @@ async function main() {
       const getCpu = cpuMs(api.proc.pid);
       const [apiGot, rawGot] = await alternate(N, apiGet, rawGet);
       const getCpuPerGet = (cpuMs(api.proc.pid) - getCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
-      const [apiOpened, rawOpened, serviceOpened, sameOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue), sameRequestStarter(taskQueue));
+      const [apiOpened, rawOpened, serviceOpened, sameOpened, bareOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue), sameRequestStarter(taskQueue), bareOpen(`http://127.0.0.1:${barePort}`));
 
       // Acknowledge: each case once, API and raw on cases alike, opened and settled first.
       const per = Math.ceil(ACK_N / ROUNDS) * ROUNDS;
-      const ackIds = Array.from({ length: 2 * per }, () => `bench-ack-${randomBytes(6).toString('hex')}`);
+      const ackIds = Array.from({ length: 3 * per }, () => `bench-ack-${randomBytes(6).toString('hex')}`);
       await measure(ackIds.length, CONCURRENCY, (i) => start(taskQueue, { caseId: ackIds[i] }));
       await settled(ackIds);
       // The first read of each case (none read through the API before): the query alone, as the raw side.
-      // The sides take turns along the cases (even and odd), so each meets as many cases the worker still
-      // holds in its cache (the later opened) as the other.
-      const firstApiGet = async (i: number) => {
-        const r = await call('GET', `${base}/escalations/${ackIds[2 * i]}`, headers);
+      // The sides take turns along the cases (every third), so each meets as many cases the worker still
+      // holds in its cache (the later opened) as the others.
+      const firstGet = (url: string, side: number, auth: Record<string, string>) => async (i: number) => {
+        const r = await call('GET', `${url}/escalations/${ackIds[3 * i + side]}`, auth);
         if (r.status !== 200) throw new Error(`get answered ${r.status}`);
         JSON.parse(r.text);
       };
-      const firstRawGet = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[2 * i + 1])).query(getCaseQuery);
-      const [apiFirstGot, rawFirstGot] = await alternate(per, firstApiGet, firstRawGet);
+      const firstRawGet = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).query(getCaseQuery);
+      const [apiFirstGot, rawFirstGot, bareFirstGot] = await alternate(per, firstGet(base, 0, headers), firstRawGet, firstGet(`http://127.0.0.1:${barePort}`, 2, {}));
       const ackArgs = { note: 'Engineers are reproducing it.', nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString() };
-      // Even and odd cases again: each side meets as many cases still in the worker's cache as the other.
+      // The same turns again: each side meets as many cases still in the worker's cache as the other.
       const apiAck = async (i: number) => {
-        const r = await call('POST', `${base}/escalations/${ackIds[2 * i]}/acknowledge`, headers, JSON.stringify(ackArgs));
+        const r = await call('POST', `${base}/escalations/${ackIds[3 * i]}/acknowledge`, headers, JSON.stringify(ackArgs));
         if (r.status !== 200) throw new Error(`acknowledge answered ${r.status}: ${r.text}`);
       };
-      const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[2 * i + 1])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
+      const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
       const [apiAcked, rawAcked] = await alternate(ACK_N, apiAck, rawAck);
 
       out(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);
       out(`      the same open without HTTP (EscalationService in this process) ${fmt(serviceOpened)}`);
+      out(`      the same service behind node:http alone, a process of its own (no Express, helmet, auth, log or metrics) ${fmt(bareOpened)} | raw p50 ${ratio(bareOpened.p50, rawOpened.p50)}×, throughput ${ratio(bareOpened.perSecond, rawOpened.perSecond)}× | API p50 ${ratio(apiOpened.p50, bareOpened.p50)}× of it`);
       out(`      raw workflow.start of the product's request (memo, search attributes, summary) ${fmt(sameOpened)} | API p50 ${ratio(apiOpened.p50, sameOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, sameOpened.perSecond)}×`);
       out(`open, the path alone (a task queue no worker polls): API ${fmt(idleApiOpened)} | raw workflow.start ${fmt(idleRawOpened)} | p50 ${ratio(idleApiOpened.p50, idleRawOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleRawOpened.perSecond)}×`);
       out(`      the same open without HTTP ${fmt(idleServiceOpened)}; the API process spent ${idleCpuPerOpen.toFixed(2)} ms of CPU per open`);
+      out(`      the same service behind node:http alone ${fmt(idleBareOpened)} | raw p50 ${ratio(idleBareOpened.p50, idleRawOpened.p50)}×, throughput ${ratio(idleBareOpened.perSecond, idleRawOpened.perSecond)}× | API p50 ${ratio(idleApiOpened.p50, idleBareOpened.p50)}× of it`);
       out(`      raw workflow.start of the product's request ${fmt(idleSameOpened)} | API p50 ${ratio(idleApiOpened.p50, idleSameOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleSameOpened.perSecond)}×`);
       out(`acknowledge: API ${fmt(apiAcked)} | raw executeUpdate ${fmt(rawAcked)} | p50 ${ratio(apiAcked.p50, rawAcked.p50)}×, throughput ${ratio(apiAcked.perSecond, rawAcked.perSecond)}×`);
       out(`get, first read of each case: API ${fmt(apiFirstGot)} | raw query ${fmt(rawFirstGot)} | p50 ${ratio(apiFirstGot.p50, rawFirstGot.p50)}×, throughput ${ratio(apiFirstGot.perSecond, rawFirstGot.perSecond)}×`);
+      out(`      the same service behind node:http alone ${fmt(bareFirstGot)} | raw p50 ${ratio(bareFirstGot.p50, rawFirstGot.p50)}×, throughput ${ratio(bareFirstGot.perSecond, rawFirstGot.perSecond)}× | API p50 ${ratio(apiFirstGot.p50, bareFirstGot.p50)}× of it`);
       out(`get, settled cases read again: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
     }
 
@@ -421,7 +438,11 @@ async function main() {
       await describe(500);
       const apiRead = await cpuPer(() => cpuMs(pids.api), reads, () => fromAnotherProcess('GET', getUrls, reads));
       const rawRead = await cpuPer(ownCpu, reads, () => describe(reads));
+      const bareGetUrls = readIds.map((id) => `http://127.0.0.1:${barePort}/escalations/${id}`);
+      await fromAnotherProcess('GET', bareGetUrls, 500); // its views kept, as the API's are
+      const bareRead = await cpuPer(() => cpuMs(bares[0].proc.pid), reads, () => fromAnotherProcess('GET', bareGetUrls, reads));
       out(`edge, ${reads} reads from a load process: the API spent ${apiRead.ms.toFixed(2)} ms of CPU per get (${apiRead.perSecond.toFixed(0)}/s) | the raw SDK's describe of the same cases ${rawRead.ms.toFixed(2)} ms in its process (${rawRead.perSecond.toFixed(0)}/s) | the edge adds ${(apiRead.ms - rawRead.ms).toFixed(2)} ms per get`);
+      out(`      the same service behind node:http alone spent ${bareRead.ms.toFixed(2)} ms per get (${bareRead.perSecond.toFixed(0)}/s): Express and its middleware add ${(apiRead.ms - bareRead.ms).toFixed(2)} ms`);
       const opens = N;
       const idleUrl = [`http://127.0.0.1:${idlePort}/escalations`];
       await fromAnotherProcess('POST', idleUrl, 100, JSON.stringify(body)); // warm alike
@@ -429,7 +450,11 @@ async function main() {
       const starts = sameRequestStarter(idleQueue, opens); // built before the clock starts, as the API's is not
       const apiOpen = await cpuPer(() => cpuMs(idleApi.proc.pid), opens, () => fromAnotherProcess('POST', idleUrl, opens, JSON.stringify(body)));
       const rawOpen = await cpuPer(ownCpu, opens, () => measure(opens, CONCURRENCY, starts));
+      const bareIdleUrl = [`http://127.0.0.1:${bareIdlePort}/escalations`];
+      await fromAnotherProcess('POST', bareIdleUrl, 100, JSON.stringify(body));
+      const bareOpen = await cpuPer(() => cpuMs(bares[1].proc.pid), opens, () => fromAnotherProcess('POST', bareIdleUrl, opens, JSON.stringify(body)));
       out(`edge, ${opens} opens from a load process (a queue no worker polls): the API spent ${apiOpen.ms.toFixed(2)} ms of CPU per open (${apiOpen.perSecond.toFixed(0)}/s) | the raw SDK's start of the same request ${rawOpen.ms.toFixed(2)} ms in its process (${rawOpen.perSecond.toFixed(0)}/s) | the edge adds ${(apiOpen.ms - rawOpen.ms).toFixed(2)} ms per open`);
+      out(`      the same service behind node:http alone spent ${bareOpen.ms.toFixed(2)} ms per open (${bareOpen.perSecond.toFixed(0)}/s): Express and its middleware add ${(apiOpen.ms - bareOpen.ms).toFixed(2)} ms`);
     }
 
     if (PARTS.has('sustained')) {
@@ -595,7 +620,7 @@ async function main() {
     }
   } finally {
     agent.destroy();
-    await Promise.all([api.kill('SIGTERM'), idleApi.kill('SIGTERM'), worker.kill('SIGTERM')]);
+    await Promise.all([api.kill('SIGTERM'), idleApi.kill('SIGTERM'), worker.kill('SIGTERM'), ...bares.map((b) => b.kill('SIGTERM'))]);
     await env.teardown();
   }
 }
