@@ -11,7 +11,7 @@ import { createLogger } from '../config/logger';
 import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
-import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from '../worker/worker';
+import { escalationWorkerFromEnv, workerRunningFields } from '../worker/worker';
 import { SA } from '../workflows/messages';
 import { createMetrics } from '../config/metrics';
 import { apiOptionsFrom, startApi } from './server';
@@ -64,16 +64,9 @@ async function main() {
   const connect = temporalConnectConfig({ address });
   const metrics = createMetrics(); // one registry: the worker's messages and the API's requests on one /metrics
 
-  const { worker, connection, threadHeapLimitMb } = await createEscalationWorker({
-    connect,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    activities: activitiesFromConfig(env, config, secrets.linkSecret, logger, metrics),
-    cache: cacheFromEnv(env),
-    stackTraces: env.WORKER_STACK_TRACES,
-    logger,
-  });
+  const { worker, connection, threadHeapLimitMb } = await escalationWorkerFromEnv({ env, config, linkSecret: secrets.linkSecret, connect, logger, metrics });
   const running = worker.run();
-  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, maxCachedWorkflows: worker.options.maxCachedWorkflows, workflowThreadHeapLimitMb: threadHeapLimitMb, workflowStackTraces: env.WORKER_STACK_TRACES }, 'worker running');
+  logger.info(workerRunningFields(worker, threadHeapLimitMb, env, connect.namespace), 'worker running');
   const options = apiOptionsFrom({ env, config, secrets, connect, logger });
   // The embedded dev server's UI, unless TEMPORAL_UI_URL says otherwise: each case view links to its workflow.
   if (devServer && !options.temporalUiUrl) options.temporalUiUrl = `http://localhost:${env.TEMPORAL_UI_PORT}`;

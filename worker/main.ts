@@ -7,7 +7,7 @@ import { temporalConnectConfig } from '../config/temporal';
 import { quitIfStopped, stopSignal } from '../config/connect';
 import { createMetrics, serveMetrics } from '../config/metrics';
 import { ensurePortFree } from '../config/ports';
-import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from './worker';
+import { escalationWorkerFromEnv, workerRunningFields } from './worker';
 
 async function main() {
   const env = parseEnv();
@@ -26,20 +26,12 @@ async function main() {
   const { linkSecret } = loadSecrets(env.DATA_DIR, { LINK_SECRET: env.LINK_SECRET, API_KEYS: 'n/a' });
   const connect = temporalConnectConfig();
   const waiting = stopSignal();
-  const { worker, connection, threadHeapLimitMb } = await createEscalationWorker({
-    connect,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    activities: activitiesFromConfig(env, config, linkSecret, logger, metrics),
-    cache: cacheFromEnv(env),
-    stackTraces: env.WORKER_STACK_TRACES,
-    logger,
-    signal: waiting.signal,
-  }).catch(quitIfStopped(logger));
+  const { worker, connection, threadHeapLimitMb } = await escalationWorkerFromEnv({ env, config, linkSecret, connect, logger, metrics, signal: waiting.signal }).catch(quitIfStopped(logger));
   waiting.release();
   const metricsServer = env.METRICS_PORT
     ? await serveMetrics({ port: env.METRICS_PORT, metrics, extra: [`http://${sdkMetrics}/metrics`], healthy: () => worker.getState() === 'RUNNING' })
     : undefined;
-  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: connect.namespace, maxCachedWorkflows: worker.options.maxCachedWorkflows, stickyTimeoutMs: worker.options.stickyQueueScheduleToStartTimeoutMs, workflowThreadHeapLimitMb: threadHeapLimitMb, workflowStackTraces: env.WORKER_STACK_TRACES }, 'worker running; Ctrl-C to stop');
+  logger.info(workerRunningFields(worker, threadHeapLimitMb, env, connect.namespace), 'worker running; Ctrl-C to stop');
   await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   metricsServer?.close();
   await connection.close();

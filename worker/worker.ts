@@ -99,6 +99,42 @@ export async function createEscalationWorker(p: {
   return { worker, connection, threadHeapLimitMb };
 }
 
+/**
+ * The worker as both entry points make it from the environment (`npm run worker`, and `npm start`'s
+ * worker): its activities, cache, sticky queue, workflow heap and stack traces from the same variables.
+ */
+export function escalationWorkerFromEnv(p: {
+  env: Env;
+  config: EscalationConfig;
+  linkSecret: string;
+  connect: ClientConnectConfig & { namespace: string };
+  logger: Logger;
+  metrics?: Metrics;
+  signal?: AbortSignal;
+}) {
+  return createEscalationWorker({
+    connect: p.connect,
+    taskQueue: p.env.TEMPORAL_TASK_QUEUE,
+    activities: activitiesFromConfig(p.env, p.config, p.linkSecret, p.logger, p.metrics),
+    cache: cacheFromEnv(p.env),
+    stackTraces: p.env.WORKER_STACK_TRACES,
+    logger: p.logger,
+    signal: p.signal,
+  });
+}
+
+/** What the "worker running" line says, the same from both entry points: the settings the worker got. */
+export function workerRunningFields(worker: Worker, threadHeapLimitMb: number | undefined, env: Env, namespace: string) {
+  return {
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    namespace,
+    maxCachedWorkflows: worker.options.maxCachedWorkflows,
+    stickyTimeoutMs: worker.options.stickyQueueScheduleToStartTimeoutMs,
+    workflowThreadHeapLimitMb: threadHeapLimitMb,
+    workflowStackTraces: env.WORKER_STACK_TRACES,
+  };
+}
+
 /** The heap limit a thread made now gets (MiB, V8's old and young spaces), read by making one: what the worker logs is what its workflow thread got. */
 function newThreadHeapLimitMb(): Promise<number> {
   return new Promise((resolve, reject) => {

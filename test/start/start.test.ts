@@ -98,11 +98,13 @@ test('npm start brings everything up, the README "Try it" steps walk a case to c
   const smtpPort = await freePort();
   const second = await start({ ...env, INBOUND_SMTP_PORT: String(smtpPort) }, 'info');
   try {
-    // At info, the worker says what it runs with: its cache, its workflow thread's heap limit (512 MB by default) and whether workflow stack traces are on (off by default).
+    // At info, the worker says what it runs with: its cache and sticky queue, its workflow thread's heap limit (512 MB by default) and whether workflow stack traces are on (off by default).
     await waitUntil(() => second.output(), (o) => o.includes('"worker running"'), 'the worker running line', 10_000);
-    const running = second.output().split('\n').filter((l) => l.includes('"worker running"')).map((l) => JSON.parse(l) as { maxCachedWorkflows: number; workflowThreadHeapLimitMb: number; workflowStackTraces: boolean });
+    const running = second.output().split('\n').filter((l) => l.includes('"worker running"')).map((l) => JSON.parse(l) as { maxCachedWorkflows: number; stickyTimeoutMs: number; namespace: string; workflowThreadHeapLimitMb: number; workflowStackTraces: boolean });
     expect(running).toHaveLength(1);
     expect(running[0].maxCachedWorkflows).toBe(500);
+    // The same fields as `npm run worker`'s line (one helper makes both workers and both lines).
+    expect(running[0]).toMatchObject({ stickyTimeoutMs: 10_000, namespace: 'default' });
     expect(running[0].workflowThreadHeapLimitMb).toBeGreaterThanOrEqual(512);
     expect(running[0].workflowThreadHeapLimitMb).toBeLessThanOrEqual(640);
     expect(running[0].workflowStackTraces).toBe(false);
