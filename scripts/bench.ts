@@ -19,6 +19,8 @@
  *              the queue no worker polls) with the load from a process of its own, against the CPU the raw
  *              SDK spends in this process on the same call (a describe: the API reads these cases again)
  *              and the same start request; and the CPU the bare node:http process spends on the same.
+ *              Last, the Express app alone: the API's app in this process around a service that answers
+ *              at once (no Temporal), against node:http answering the same view.
  *   sustained  opens through the API for BENCH_SUSTAIN_S seconds (20) with the worker processing each
  *              new case, against the same against a task queue no worker polls.
  *   burst      BENCH_BURST_N cases (1000) whose acknowledge deadlines fall evenly over
@@ -41,7 +43,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
@@ -50,9 +54,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { EscalationService, prepareStart } from '../api/service';
 import { openSchema } from '../api/schemas';
+import { createApp } from '../api/app';
+import { parseApiKeys } from '../api/auth';
+import { createMetrics } from '../config/metrics';
 import { freePort } from '../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
-import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView, type Policy } from '../playbook';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, caseView, workflowIdFor, type CaseView, type Policy } from '../playbook';
 import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../workflows/messages';
 import { spawnProgram, waitUntil } from '../test/helpers/processes';
 import { openBody } from '../test/helpers/system';
@@ -455,6 +462,36 @@ async function main() {
       const bareOpen = await cpuPer(() => cpuMs(bares[1].proc.pid), opens, () => fromAnotherProcess('POST', bareIdleUrl, opens, JSON.stringify(body)));
       out(`edge, ${opens} opens from a load process (a queue no worker polls): the API spent ${apiOpen.ms.toFixed(2)} ms of CPU per open (${apiOpen.perSecond.toFixed(0)}/s) | the raw SDK's start of the same request ${rawOpen.ms.toFixed(2)} ms in its process (${rawOpen.perSecond.toFixed(0)}/s) | the edge adds ${(apiOpen.ms - rawOpen.ms).toFixed(2)} ms per open`);
       out(`      the same service behind node:http alone spent ${bareOpen.ms.toFixed(2)} ms per open (${bareOpen.perSecond.toFixed(0)}/s): Express and its middleware add ${(apiOpen.ms - bareOpen.ms).toFixed(2)} ms`);
+
+      // Express and its middleware alone, without Temporal or a second process's load: the API's app in
+      // this process around a service that answers a case view at once, against node:http answering the
+      // same view, both loaded from a process of their own.
+      const answer = { ...caseView(prepareStart(idleQueue, openSchema.parse(body), { caseId: 'bench-edge', policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } }).opening), temporalUiUrl: null };
+      const instant = { get: async () => answer, open: async () => ({ created: true, case: answer }) } as unknown as EscalationService;
+      const quiet = pino({ level: common.LOG_LEVEL }, pino.destination({ dest: '/dev/null', sync: false }));
+      const servers = {
+        express: createApp({ service: instant, keys: parseApiKeys(`bench:agent:${KEY}`), linkSecret: common.LINK_SECRET, logger: quiet, metrics: createMetrics() }).listen(0, '127.0.0.1'),
+        http: createServer((req, res) => {
+          req.resume();
+          req.on('end', () => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+        }).listen(0, '127.0.0.1'),
+      };
+      try {
+        await Promise.all(Object.values(servers).map((srv) => new Promise((r) => (srv.listening ? r(null) : srv.once('listening', r)))));
+        const url = (srv: Server, path: string) => `http://127.0.0.1:${(srv.address() as AddressInfo).port}${path}`;
+        const alone: string[] = [];
+        for (const [what, method, path, payload] of [['get', 'GET', '/escalations/bench-edge', undefined], ['open', 'POST', '/escalations', JSON.stringify(body)]] as const) {
+          const per: Record<string, number> = {};
+          for (const [name, srv] of Object.entries(servers)) {
+            await fromAnotherProcess(method, [url(srv, path)], 1000, payload); // warm
+            per[name] = (await cpuPer(ownCpu, N * 4, () => fromAnotherProcess(method, [url(srv, path)], N * 4, payload))).ms;
+          }
+          alone.push(`${what} ${per.express.toFixed(2)} ms against ${per.http.toFixed(2)} ms`);
+        }
+        out(`edge, the Express app alone (this process, a service that answers at once, ${N * 4} requests each from a load process) against node:http answering the same: ${alone.join(', ')} of CPU per request`);
+      } finally {
+        for (const srv of Object.values(servers)) srv.close();
+      }
     }
 
     if (PARTS.has('sustained')) {
