@@ -1,14 +1,15 @@
 /**
- * For `npm run bench` only: the floor under the API's figures. A process of its own serving the two
- * calls the bench times most, POST /escalations and GET /escalations/:id, with node:http alone around the
- * product's own service (EscalationService: the same validation, start request, view and kept views) —
- * no Express, no helmet, no authentication, no request log, no metrics. The API against this is what its
+ * For `npm run bench` only: the floor under the API's figures. A process of its own serving the calls
+ * the bench times (POST /escalations, GET /escalations/:id, POST /escalations/:id/acknowledge) with
+ * node:http alone around the product's own service (EscalationService: the same validation, start
+ * request, view, kept views and update) — no Express, no helmet, no authentication, no request log, no
+ * metrics. The API against this is what its
  * HTTP edge costs; this against the raw SDK in the bench's process is what any HTTP hop to a process of
  * its own costs on the same cores.
  */
 import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { openSchema } from '../api/schemas';
+import { actionSchemas, openSchema } from '../api/schemas';
 import { EscalationService } from '../api/service';
 import { DEFAULT_POLICY } from '../playbook';
 
@@ -26,6 +27,11 @@ async function main() {
         }
         const id = /^\/escalations\/([\w.:-]+)$/.exec(req.url ?? '')?.[1];
         if (req.method === 'GET' && id) return [200, await service.get(id)] as const;
+        const acknowledged = /^\/escalations\/([\w.:-]+)\/acknowledge$/.exec(req.url ?? '')?.[1];
+        if (req.method === 'POST' && acknowledged) {
+          const args = actionSchemas.acknowledge.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          return [200, await service.act(acknowledged, 'acknowledge', { ...args, by: 'bench' })] as const;
+        }
         return [404, { error: 'not_found' }] as const;
       };
       answer().then(

@@ -12,7 +12,7 @@
  *              alternating in rounds so a slow moment lands on both.
  *              A third side is the floor under the API's figures: the same service behind node:http alone,
  *              in a process of its own (scripts/bench-bare-api.ts: no Express, helmet, auth, log or
- *              metrics), for the open and the first read.
+ *              metrics), for the open, the first read and the acknowledge.
  *              BENCH_N (800) requests per side (BENCH_ACK_N, 300, for acknowledge: each needs a case of
  *              its own), BENCH_CONCURRENCY (8), BENCH_ROUNDS (10).
  *   edge       what the HTTP edge adds in CPU: the API's CPU per get (BENCH_N × 4) and per open (BENCH_N, on
@@ -373,13 +373,17 @@ async function main() {
       const firstRawGet = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).query(getCaseQuery);
       const [apiFirstGot, rawFirstGot, bareFirstGot] = await alternate(per, firstGet(base, 0, headers), firstRawGet, firstGet(`http://127.0.0.1:${barePort}`, 2, {}));
       const ackArgs = { note: 'Engineers are reproducing it.', nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString() };
-      // The same turns again: each side meets as many cases still in the worker's cache as the other.
+      // The same turns again: each side meets as many cases still in the worker's cache as the others.
       const apiAck = async (i: number) => {
         const r = await call('POST', `${base}/escalations/${ackIds[3 * i]}/acknowledge`, headers, JSON.stringify(ackArgs));
         if (r.status !== 200) throw new Error(`acknowledge answered ${r.status}: ${r.text}`);
       };
       const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
-      const [apiAcked, rawAcked] = await alternate(ACK_N, apiAck, rawAck);
+      const bareAck = async (i: number) => {
+        const r = await call('POST', `http://127.0.0.1:${barePort}/escalations/${ackIds[3 * i + 2]}/acknowledge`, { 'content-type': 'application/json' }, JSON.stringify(ackArgs));
+        if (r.status !== 200) throw new Error(`the bare acknowledge answered ${r.status}: ${r.text}`);
+      };
+      const [apiAcked, rawAcked, bareAcked] = await alternate(ACK_N, apiAck, rawAck, bareAck);
 
       out(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);
       out(`      the same open without HTTP (EscalationService in this process) ${fmt(serviceOpened)}`);
@@ -390,6 +394,7 @@ async function main() {
       out(`      the same service behind node:http alone ${fmt(idleBareOpened)} | raw p50 ${ratio(idleBareOpened.p50, idleRawOpened.p50)}×, throughput ${ratio(idleBareOpened.perSecond, idleRawOpened.perSecond)}× | API p50 ${ratio(idleApiOpened.p50, idleBareOpened.p50)}× of it`);
       out(`      raw workflow.start of the product's request ${fmt(idleSameOpened)} | API p50 ${ratio(idleApiOpened.p50, idleSameOpened.p50)}×, throughput ${ratio(idleApiOpened.perSecond, idleSameOpened.perSecond)}×`);
       out(`acknowledge: API ${fmt(apiAcked)} | raw executeUpdate ${fmt(rawAcked)} | p50 ${ratio(apiAcked.p50, rawAcked.p50)}×, throughput ${ratio(apiAcked.perSecond, rawAcked.perSecond)}×`);
+      out(`      the same service behind node:http alone ${fmt(bareAcked)} | raw p50 ${ratio(bareAcked.p50, rawAcked.p50)}×, throughput ${ratio(bareAcked.perSecond, rawAcked.perSecond)}× | API p50 ${ratio(apiAcked.p50, bareAcked.p50)}× of it`);
       out(`get, first read of each case: API ${fmt(apiFirstGot)} | raw query ${fmt(rawFirstGot)} | p50 ${ratio(apiFirstGot.p50, rawFirstGot.p50)}×, throughput ${ratio(apiFirstGot.perSecond, rawFirstGot.perSecond)}×`);
       out(`      the same service behind node:http alone ${fmt(bareFirstGot)} | raw p50 ${ratio(bareFirstGot.p50, rawFirstGot.p50)}×, throughput ${ratio(bareFirstGot.perSecond, rawFirstGot.perSecond)}× | API p50 ${ratio(apiFirstGot.p50, bareFirstGot.p50)}× of it`);
       out(`get, settled cases read again: API ${fmt(apiGot)} | raw query ${fmt(rawGot)} | p50 ${ratio(apiGot.p50, rawGot.p50)}×, throughput ${ratio(apiGot.perSecond, rawGot.perSecond)}×; the API process spent ${getCpuPerGet.toFixed(2)} ms of CPU per get`);
