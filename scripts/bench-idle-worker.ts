@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createLogger } from '../config/logger';
 import { loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
-import { activitiesFromConfig, cacheFromEnv, createEscalationWorker } from '../worker/worker';
+import { escalationWorkerFromEnv } from '../worker/worker';
 import { QUIET_BUNDLER_LOGGER, WORKFLOW_BUNDLE_SOURCE } from '../worker/workflow-source';
 
 async function main() {
@@ -18,11 +18,11 @@ async function main() {
   const env = parseEnv();
   const logger = createLogger('warn', 'worker');
   const workflowBundle = mode === 'in-process' ? await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, logger: QUIET_BUNDLER_LOGGER }) : undefined;
-  const { worker, connection } = await createEscalationWorker({
+  const { worker, connection } = await escalationWorkerFromEnv({
+    env,
+    config: loadEscalationConfig(undefined),
+    linkSecret: env.LINK_SECRET ?? 'bench-idle-worker-secret',
     connect: temporalConnectConfig(),
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    activities: activitiesFromConfig(env, loadEscalationConfig(undefined), env.LINK_SECRET ?? 'bench-idle-worker-secret'),
-    cache: cacheFromEnv(env),
     logger,
     workflowBundle,
   });

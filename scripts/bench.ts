@@ -341,13 +341,10 @@ async function main() {
       const rawGet = (i: number) => client.workflow.getHandle(workflowIdFor(readIds[i % readIds.length])).query(getCaseQuery);
       // First on a quiet system: the open path alone, then reads, then opens with the worker busy on each.
       const idleCpu = cpuMs(idleApi.proc.pid);
-      const bareOpen = (url: string) => async () => {
-        const r = await call('POST', `${url}/escalations`, { 'content-type': 'application/json' }, JSON.stringify(body));
-        if (r.status !== 201) throw new Error(`the bare open answered ${r.status}: ${r.text}`);
-      };
-      await measure(40, CONCURRENCY, bareOpen(`http://127.0.0.1:${bareIdlePort}`)); // warm as the APIs are
-      await measure(40, CONCURRENCY, bareOpen(`http://127.0.0.1:${barePort}`));
-      const [idleApiOpened, idleRawOpened, idleServiceOpened, idleSameOpened, idleBareOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue), sameRequestStarter(idleQueue), bareOpen(`http://127.0.0.1:${bareIdlePort}`));
+      // The bare servers take the same requests (they read no key) and are warmed as the APIs are.
+      await measure(40, CONCURRENCY, opener(`http://127.0.0.1:${bareIdlePort}`));
+      await measure(40, CONCURRENCY, opener(`http://127.0.0.1:${barePort}`));
+      const [idleApiOpened, idleRawOpened, idleServiceOpened, idleSameOpened, idleBareOpened] = await alternate(N, opener(`http://127.0.0.1:${idlePort}`), starter(idleQueue), serviceOn(idleQueue), sameRequestStarter(idleQueue), opener(`http://127.0.0.1:${bareIdlePort}`));
       const idleCpuPerOpen = (cpuMs(idleApi.proc.pid) - idleCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
       // Reads warmed alike on both sides (the API's read path is compiled at its first requests).
       await measure(200, CONCURRENCY, apiGet);
@@ -355,7 +352,7 @@ async function main() {
       const getCpu = cpuMs(api.proc.pid);
       const [apiGot, rawGot] = await alternate(N, apiGet, rawGet);
       const getCpuPerGet = (cpuMs(api.proc.pid) - getCpu) / (Math.ceil(N / ROUNDS) * ROUNDS);
-      const [apiOpened, rawOpened, serviceOpened, sameOpened, bareOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue), sameRequestStarter(taskQueue), bareOpen(`http://127.0.0.1:${barePort}`));
+      const [apiOpened, rawOpened, serviceOpened, sameOpened, bareOpened] = await alternate(N, apiOpen, rawOpen, serviceOn(taskQueue), sameRequestStarter(taskQueue), opener(`http://127.0.0.1:${barePort}`));
 
       // Acknowledge: each case once, API and raw on cases alike, opened and settled first.
       const per = Math.ceil(ACK_N / ROUNDS) * ROUNDS;
@@ -365,25 +362,21 @@ async function main() {
       // The first read of each case (none read through the API before): the query alone, as the raw side.
       // The sides take turns along the cases (every third), so each meets as many cases the worker still
       // holds in its cache (the later opened) as the others.
-      const firstGet = (url: string, side: number, auth: Record<string, string>) => async (i: number) => {
-        const r = await call('GET', `${url}/escalations/${ackIds[3 * i + side]}`, auth);
+      const firstGet = (url: string, side: number) => async (i: number) => {
+        const r = await call('GET', `${url}/escalations/${ackIds[3 * i + side]}`, headers);
         if (r.status !== 200) throw new Error(`get answered ${r.status}`);
         JSON.parse(r.text);
       };
       const firstRawGet = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).query(getCaseQuery);
-      const [apiFirstGot, rawFirstGot, bareFirstGot] = await alternate(per, firstGet(base, 0, headers), firstRawGet, firstGet(`http://127.0.0.1:${barePort}`, 2, {}));
+      const [apiFirstGot, rawFirstGot, bareFirstGot] = await alternate(per, firstGet(base, 0), firstRawGet, firstGet(`http://127.0.0.1:${barePort}`, 2));
       const ackArgs = { note: 'Engineers are reproducing it.', nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString() };
       // The same turns again: each side meets as many cases still in the worker's cache as the others.
-      const apiAck = async (i: number) => {
-        const r = await call('POST', `${base}/escalations/${ackIds[3 * i]}/acknowledge`, headers, JSON.stringify(ackArgs));
+      const ack = (url: string, side: number) => async (i: number) => {
+        const r = await call('POST', `${url}/escalations/${ackIds[3 * i + side]}/acknowledge`, headers, JSON.stringify(ackArgs));
         if (r.status !== 200) throw new Error(`acknowledge answered ${r.status}: ${r.text}`);
       };
       const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
-      const bareAck = async (i: number) => {
-        const r = await call('POST', `http://127.0.0.1:${barePort}/escalations/${ackIds[3 * i + 2]}/acknowledge`, { 'content-type': 'application/json' }, JSON.stringify(ackArgs));
-        if (r.status !== 200) throw new Error(`the bare acknowledge answered ${r.status}: ${r.text}`);
-      };
-      const [apiAcked, rawAcked, bareAcked] = await alternate(ACK_N, apiAck, rawAck, bareAck);
+      const [apiAcked, rawAcked, bareAcked] = await alternate(ACK_N, ack(base, 0), rawAck, ack(`http://127.0.0.1:${barePort}`, 2));
 
       out(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);
       out(`      the same open without HTTP (EscalationService in this process) ${fmt(serviceOpened)}`);
@@ -464,9 +457,9 @@ async function main() {
       const rawOpen = await cpuPer(ownCpu, opens, () => measure(opens, CONCURRENCY, starts));
       const bareIdleUrl = [`http://127.0.0.1:${bareIdlePort}/escalations`];
       await fromAnotherProcess('POST', bareIdleUrl, 100, JSON.stringify(body));
-      const bareOpen = await cpuPer(() => cpuMs(bares[1].proc.pid), opens, () => fromAnotherProcess('POST', bareIdleUrl, opens, JSON.stringify(body)));
+      const bareOpenCpu = await cpuPer(() => cpuMs(bares[1].proc.pid), opens, () => fromAnotherProcess('POST', bareIdleUrl, opens, JSON.stringify(body)));
       out(`edge, ${opens} opens from a load process (a queue no worker polls): the API spent ${apiOpen.ms.toFixed(2)} ms of CPU per open (${apiOpen.perSecond.toFixed(0)}/s) | the raw SDK's start of the same request ${rawOpen.ms.toFixed(2)} ms in its process (${rawOpen.perSecond.toFixed(0)}/s) | the edge adds ${(apiOpen.ms - rawOpen.ms).toFixed(2)} ms per open`);
-      out(`      the same service behind node:http alone spent ${bareOpen.ms.toFixed(2)} ms per open (${bareOpen.perSecond.toFixed(0)}/s): Express and its middleware add ${(apiOpen.ms - bareOpen.ms).toFixed(2)} ms`);
+      out(`      the same service behind node:http alone spent ${bareOpenCpu.ms.toFixed(2)} ms per open (${bareOpenCpu.perSecond.toFixed(0)}/s): Express and its middleware add ${(apiOpen.ms - bareOpenCpu.ms).toFixed(2)} ms`);
 
       // Express and its middleware alone, without Temporal or a second process's load: the API's app in
       // this process around a service that answers a case view at once, against node:http answering the

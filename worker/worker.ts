@@ -111,6 +111,8 @@ export function escalationWorkerFromEnv(p: {
   logger: Logger;
   metrics?: Metrics;
   signal?: AbortSignal;
+  /** A bundle made already (the bench's idle part); else it is made in a child process. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
 }) {
   return createEscalationWorker({
     connect: p.connect,
@@ -120,6 +122,7 @@ export function escalationWorkerFromEnv(p: {
     stackTraces: p.env.WORKER_STACK_TRACES,
     logger: p.logger,
     signal: p.signal,
+    workflowBundle: p.workflowBundle,
   });
 }
 
