@@ -1,0 +1,54 @@
+/**
+ * Every change made to the workflow's logic while cases were running, and the one gate that says
+ * whether a case runs it: built in at the case's rules version, or marked by `patched()`.
+ */
+import { patched } from '@temporalio/workflow';
+
+/** Changes to workflow logic, each behind `patched()` so running cases replay as they ran (see BUILT_IN_AT_RULES_3). */
+export const PATCHES = {
+  timerSummary: 'timer-summary-follows-deadline',
+  /** Slack replies go out side by side once the thread exists; only the thread's first post is waited for. */
+  slackReplies: 'slack-replies-do-not-queue',
+  /** Continue-as-new keeps the timer armed while sends finish; nothing stalls a deadline. */
+  continueKeepsClock: 'continue-as-new-keeps-clock',
+  /** What closing (or a send finishing after it) produces is still sent. */
+  deliverAfterClose: 'deliver-after-close',
+  /**
+   * The first publish upserts only what differs from the search attributes the run started with (the
+   * API's start sets the opening's; a continued run inherits the last run's): no duplicate visibility write.
+   */
+  publishKnown: 'publish-only-what-changed-since-start',
+  /** The case's root post in Slack is updated in place whenever what its panel shows changes. */
+  slackPanel: 'slack-panel-follows-case',
+  /** Slack off (the worker has no token or channel): posts are recorded as skipped without an activity for an hour. */
+  slackOff: 'no-slack-activity-while-slack-is-off',
+} as const;
+export type Patch = (typeof PATCHES)[keyof typeof PATCHES];
+
+/**
+ * Cases of rules 3 and later were opened by code with these: they run them without a marker (a marker
+ * and a TemporalChangeVersion upsert per patch per case). A patch added later is not listed here: cases
+ * of rules 3 already running need its `patched()`; the next rules version may absorb it the same way.
+ */
+const BUILT_IN_AT_RULES_3: ReadonlySet<Patch> = new Set([
+  PATCHES.timerSummary,
+  PATCHES.slackReplies,
+  PATCHES.continueKeepsClock,
+  PATCHES.deliverAfterClose,
+  PATCHES.publishKnown,
+]);
+/** Cases of rules 5 and later run every patch above without a marker, the panel and Slack-off ones included. */
+const BUILT_IN_AT_RULES_5: ReadonlySet<Patch> = new Set(Object.values(PATCHES));
+
+/** Whether a case of these rules runs the patch without asking; else `patched()` decides (and marks it). */
+export function builtIn(rules: number, patch: Patch): boolean {
+  return (rules >= 3 && BUILT_IN_AT_RULES_3.has(patch)) || (rules >= 5 && BUILT_IN_AT_RULES_5.has(patch));
+}
+
+/** Asks whether the running case takes a patch. Called only where the patched branch would run. */
+export type PatchGate = (patch: Patch) => boolean;
+
+/** The gate of a case whose rules version `rules()` reads. */
+export function patchGate(rules: () => number): PatchGate {
+  return (patch) => builtIn(rules(), patch) || patched(patch);
+}
