@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import swaggerUi from 'swagger-ui-express';
 import type { z } from 'zod';
-import { BODY_LIMIT_BYTES, type Action, type CaseView } from '../playbook';
+import { BODY_LIMIT_BYTES, allowedIn, type Action, type CaseView } from '../playbook';
 import { ACTION_ROUTES } from './routes';
 import { LinkError, verifyLink, type LinkAction } from '../config/links';
 import type { Logger } from '../config/logger';
@@ -15,10 +15,11 @@ import { HttpError, errorMiddleware, notFound, redactTokens, toHttpError } from 
 import { linkDonePage, linkOutcomeMessage, linkOutcomePage, linkPage, type LinkOutcome } from './link-pages';
 import { buildOpenApi } from './openapi';
 import { requestLog } from './request-log';
-import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema, taskKindSchema } from './schemas';
+import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema } from './schemas';
 import type { EscalationService } from './service';
 import { INBOUND_LIMIT_BYTES, receiveReply } from './inbound';
 import { slackEvents, type SlackEventsDeps } from './slack-events';
+import { boardForms } from './board/forms';
 
 export interface AppDeps {
   service: EscalationService;
@@ -137,7 +138,8 @@ export function createApp(deps: AppDeps): express.Express {
     const guard: RequestHandler = route.link ? linkOrRole(route.role, route.link, linkSecret, linkLimiter) : requireRole(route.role);
     app.post(route.path, guard, wrap(async (req, res) => {
       const id = caseId(req);
-      const raw = route.action === 'complete_task' ? { ...(req.body ?? {}), kind: parse(taskKindSchema, req.params.kind) } : req.body;
+      // Fields the path carries (a task's kind) join the body and are checked with it.
+      const raw = route.pathFields.length > 0 ? { ...(req.body ?? {}), ...Object.fromEntries(route.pathFields.map((f) => [f, req.params[f]])) } : req.body;
       const args: Record<string, unknown> = { ...parse(actionSchemas[route.action], raw) };
       const customer = req.principal?.role === 'customer';
       if (customer) {
@@ -179,7 +181,9 @@ function mountBoard(app: express.Express): void {
   const page = file('index.html');
   const assets: Record<string, [string, string]> = { 'board.js': ['text/javascript', file('board.js')], 'board.css': ['text/css', file('board.css')] };
   const html: RequestHandler = (_req, res) => void res.type('html').set('cache-control', 'no-cache').send(page);
+  const forms = boardForms();
   app.get('/board', html);
+  app.get('/board/forms.json', (_req, res) => void res.set('cache-control', 'no-cache').json(forms));
   app.get('/board/cases/:id', html);
   app.get('/board/:asset', (req, res, next) => {
     const asset = assets[String(req.params.asset)];
@@ -189,7 +193,7 @@ function mountBoard(app: express.Express): void {
 }
 
 /** An agent key, or a customer link token (`?token=`) for this case and one of these actions. */
-function linkOrRole(role: ApiRole, actions: LinkAction[], secret: string, limiter: RequestHandler): RequestHandler {
+function linkOrRole(role: ApiRole, actions: readonly LinkAction[], secret: string, limiter: RequestHandler): RequestHandler {
   const byRole = requireRole(role);
   return (req, res, next) => {
     const token = typeof req.query.token === 'string' ? req.query.token : undefined;
@@ -299,9 +303,9 @@ function readLink(secret: string, token: string): ReturnType<typeof verifyLink> 
 function whyNot(link: ReturnType<typeof verifyLink>, view: CaseView): Exclude<LinkOutcome, 'done'> | undefined {
   if (link.action === 'csat') {
     if (view.csat) return 'already_recorded';
-    return view.stage === 'follow_up' || view.stage === 'recovery' ? undefined : 'no_longer_possible';
+    return allowedIn('csat', view.stage) ? undefined : 'no_longer_possible';
   }
   if (link.resolution && view.resolvedAt && link.resolution !== view.resolvedAt) return 'earlier_resolution';
-  if (view.stage === 'resolve') return link.resolution && !view.resolvedAt ? 'earlier_resolution' : undefined;
+  if (allowedIn('confirmation', view.stage)) return link.resolution && !view.resolvedAt ? 'earlier_resolution' : undefined;
   return view.confirmedAt || view.stage === 'communicate' ? 'already_recorded' : 'no_longer_possible';
 }

@@ -1,8 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { ACTION_ROUTES } from './routes';
+import { ACTION_ROUTES, type ActionRoute } from './routes';
 import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema, stageSchema, severitySchema } from './schemas';
-import { ACTION_STAGES, DEADLINE_KINDS, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
+import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
 import { ACTION_UPDATES } from '../workflows/messages';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -97,22 +97,8 @@ export const EXAMPLES = {
     impact: 'Their finance team cannot close the month',
     workaround: 'Manual CSV export',
   },
-  actions: {
-    acknowledge: { note: 'We are looking at the sync logs now.', nextUpdateAt: '2026-12-01T15:00:00Z' },
-    note: { text: 'The sync worker runs out of memory on files over 2 GB', kind: 'root_cause' },
-    update: { known: 'Large exports crash the sync worker', unknown: 'Why only the EU region', workaround: 'Split the export into two files', nextUpdateAt: '2026-12-01T17:00:00Z' },
-    severity: { severity: 'high', reason: 'A workaround is in place' },
-    internal_escalation: { trigger: 'engineering_required', note: 'Needs a hotfix to the sync worker', ask: 'A patch today' },
-    resolve: { rootCause: 'A memory limit in the sync worker', fix: 'Uploads are streamed', prevention: 'Load tests with 5 GB files in CI' },
-    confirmation: { resolved: true, comment: 'Working again, thanks' },
-    complete_task: { notes: 'Called Dana: stable since the fix' },
-    csat: { score: 9, comment: 'Great recovery' },
-    outcome: { churned: false, note: 'Renewed for two years' },
-    close: { reason: 'Duplicate of acme-51f0c2e9aa' },
-    pause: { reason: 'waiting_on_customer', note: 'Asked for their sync logs', until: '2026-12-02T09:00:00Z' },
-    resume: { note: 'Logs arrived' },
-    reply: { from: 'dana@acme.example', text: 'Here are the logs.' },
-  } satisfies Record<ActionType, Record<string, unknown>>,
+  /** Each action's, from the action registry. */
+  actions: Object.fromEntries(ACTION_TYPES.map((t) => [t, ACTIONS[t].example])) as unknown as Record<ActionType, Record<string, unknown>>,
 };
 const actionSummary = z
   .object({
@@ -127,32 +113,19 @@ const actionSummary = z
     warnings: z.array(z.object({ code: z.string(), field: z.string(), message: z.string() }).passthrough()),
   })
   .openapi('ActionSummary', { description: 'The case after the action (compact: GET the case for the whole view)' });
-const ACTION_NAMES: Record<ActionType, string> = {
-  acknowledge: 'Acknowledge',
-  note: 'Note',
-  update: 'ProgressUpdate',
-  severity: 'SeverityChange',
-  internal_escalation: 'InternalEscalation',
-  resolve: 'Resolution',
-  confirmation: 'Confirmation',
-  complete_task: 'TaskCompletion',
-  csat: 'Csat',
-  outcome: 'Outcome',
-  close: 'Close',
-  pause: 'Pause',
-  resume: 'Resume',
-  reply: 'CustomerReply',
-};
 // Named once per process (zod's registry keeps one schema per id): the bodies as clients send them,
-// from the same schemas the workflow's validators use (the task kind is in the path).
+// from the same schemas the workflow's validators use (fields the path carries are not in the body).
+/** Only these fields of a schema (`true`) or all but these (`omit`). */
+const fieldMask = (fields: string[]) => Object.fromEntries(fields.map((f) => [f, true])) as Record<string, true> & Record<number, never>;
 const OPEN_BODY = openSchema.meta({ id: 'OpenEscalation', example: EXAMPLES.open });
 const ACTION_BODIES = Object.fromEntries(
-  (Object.keys(ACTION_NAMES) as ActionType[]).map((a) => [
-    a,
-    (a === 'complete_task' ? actionSchemas.complete_task.omit({ kind: true }) : actionSchemas[a]).meta({ id: ACTION_NAMES[a], example: EXAMPLES.actions[a] }),
-  ]),
+  ACTION_ROUTES.map((r) => [r.action, bodyOf(r).meta({ id: ACTIONS[r.action].body, example: ACTIONS[r.action].example })]),
 ) as unknown as Record<ActionType, z.ZodType>;
-const LIMITED: ActionType[] = ['note', 'update', 'severity', 'internal_escalation', 'resolve', 'complete_task', 'csat', 'outcome', 'pause', 'resume'];
+function bodyOf(r: ActionRoute): z.ZodObject {
+  const schema: z.ZodObject = actionSchemas[r.action];
+  return r.pathFields.length > 0 ? schema.omit(fieldMask(r.pathFields)) : schema;
+}
+const REFUSALS = { message_lint: 'Refused by the playbook message lint (message_lint)', limit_reached: 'the case reached one of its limits (limit_reached)' } as const;
 const errors = {
   400: json(errorSchema, 'Invalid input, with field-level details'),
   401: json(errorSchema, 'No or bad credentials'),
@@ -193,11 +166,12 @@ export function buildOpenApi(o: { serverUrl?: string } = {}) {
   });
   registry.registerPath({ method: 'get', path: '/escalations/{id}', operationId: 'getEscalation', summary: 'One escalation', security, request: { params: id }, responses: { 200: json(caseView, 'The case'), ...errors } });
   for (const r of ACTION_ROUTES) {
-    const path = r.path.replace(':id', '{id}').replace(':kind', '{kind}');
-    const params = r.action === 'complete_task' ? id.extend({ kind: z.enum(['follow_up', 'recovery_call', 'health_check', 'qbr_review']) }) : id;
+    const schema: z.ZodObject = actionSchemas[r.action];
+    const params = r.pathFields.length > 0 ? id.extend(schema.pick(fieldMask(r.pathFields)).shape) : id;
+    const refusedBy: readonly (keyof typeof REFUSALS)[] = 'refusedBy' in ACTIONS[r.action] ? (ACTIONS[r.action] as { refusedBy: readonly (keyof typeof REFUSALS)[] }).refusedBy : [];
     registry.registerPath({
       method: 'post',
-      path,
+      path: r.template,
       // The workflow update's name: acknowledge, addNote, progressUpdate, …
       operationId: ACTION_UPDATES[r.action].name,
       summary: r.summary,
@@ -207,9 +181,7 @@ export function buildOpenApi(o: { serverUrl?: string } = {}) {
       responses: {
         200: json(actionSummary, 'The case after the action, with `warnings` from the message lint'),
         409: json(errorSchema, `Not allowed in the current stage (allowed in: ${ACTION_STAGES[r.action].join(', ')})`),
-        ...(['acknowledge', 'update', 'resolve'].includes(r.action) || LIMITED.includes(r.action)
-          ? { 422: json(errorSchema, [['acknowledge', 'update', 'resolve'].includes(r.action) ? 'Refused by the playbook message lint (message_lint)' : '', LIMITED.includes(r.action) ? 'the case reached one of its limits (limit_reached)' : ''].filter(Boolean).join('; ')) }
-          : {}),
+        ...(refusedBy.length > 0 ? { 422: json(errorSchema, refusedBy.map((x) => REFUSALS[x]).join('; ')) } : {}),
         ...errors,
       },
     });

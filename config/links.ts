@@ -4,8 +4,9 @@ import jwt from 'jsonwebtoken';
  * The links in customer emails: signed (HS256), bound to one case and one action, expiring.
  * Activities sign them at send time; the API verifies them. Both read the same LINK_SECRET.
  */
-export const LINK_ACTIONS = ['confirm', 'not_fixed', 'csat'] as const;
-export type LinkAction = (typeof LINK_ACTIONS)[number];
+import { LINK_ACTIONS, type LinkAction } from '../playbook';
+
+export { LINK_ACTIONS, type LinkAction };
 
 /** How long each link stays usable. */
 export const LINK_TTL_SECONDS: Record<LinkAction, number> = {

@@ -9,7 +9,7 @@ import { SEVERITY_TABLE, newlyInvolved } from './severity';
 import { findTrigger } from './triggers';
 import { lintCustomerText, noNextUpdateFinding, type LintFinding } from './lint';
 import type { InternalTrigger } from './routing';
-import { ACTION_STAGES, TASK_STAGES } from './stages';
+import { ACTION_STAGES, TASK_STAGES, type Action, type ActionType } from './registry';
 import { liveFiredKeys, respondDue } from './deadlines';
 import { after } from './windows';
 import { runClock } from './clock';
@@ -24,8 +24,6 @@ import {
   rulesOf,
   t,
   task,
-  type Action,
-  type ActionType,
   type CaseInput,
   type CaseState,
   type Stage,

@@ -6,7 +6,7 @@
 import { INTERNAL_ESCALATION_PATH, INTERNAL_TRIGGERS } from './routing';
 import { SEVERITY_TABLE } from './severity';
 import { SEGMENT_LABELS } from './state';
-import { actionsAllowed } from './stages';
+import { actionsAllowed } from './registry';
 import { DEADLINE_LABELS } from './deadlines';
 import type { MessageCase } from './view';
 

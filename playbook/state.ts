@@ -142,22 +142,6 @@ export interface CaseState {
   replies?: Reply[];
 }
 
-export type Action =
-  | { type: 'acknowledge'; by?: string; note?: string; nextUpdateAt?: string; overrideLint?: boolean }
-  | { type: 'note'; text: string; kind?: NoteKind; by?: string }
-  | { type: 'update'; known: string; unknown?: string; doing?: string; eta?: string; workaround?: string; nextUpdateAt?: string; by?: string; overrideLint?: boolean }
-  | { type: 'severity'; severity: Severity; reason: string; by?: string }
-  | { type: 'internal_escalation'; trigger: InternalTrigger; note: string; ask?: string; includeIfNeeded?: boolean; by?: string }
-  | { type: 'resolve'; rootCause: string; fix: string; prevention: string; by?: string; overrideLint?: boolean }
-  | { type: 'confirmation'; resolved: boolean; comment?: string; by?: string }
-  | { type: 'complete_task'; kind: TaskKind; notes: string; by?: string }
-  | { type: 'csat'; score: number; comment?: string; by?: string }
-  | { type: 'outcome'; churned: boolean; note?: string; by?: string }
-  | { type: 'close'; reason: string; by?: string }
-  | { type: 'pause'; reason: PauseReason; note?: string; until?: string; by?: string }
-  | { type: 'resume'; note?: string; by?: string }
-  | { type: 'reply'; from: string; text: string; subject?: string; messageId?: string; by?: string };
-export type ActionType = Action['type'];
 
 export type ErrorCode = 'conflict' | 'lint' | 'invalid' | 'limit';
 

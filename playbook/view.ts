@@ -1,7 +1,7 @@
 import { DEADLINE_LABELS, heldClocks, openDeadlines } from './deadlines';
 import { pausedSeconds } from './transitions';
 import { duration, localTime } from './format';
-import { actionsAllowed } from './stages';
+import { actionsAllowed } from './registry';
 import { SUMMARY_CHARS, limitsOf, rulesOf, t, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { SEVERITY_TABLE } from './severity';
 import { STEPS } from './steps';

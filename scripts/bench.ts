@@ -60,7 +60,7 @@ import { createMetrics } from '../config/metrics';
 import { freePort } from '../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../config/temporal-binaries';
 import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, caseView, workflowIdFor, type CaseView, type Policy } from '../playbook';
-import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../workflows/messages';
+import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, getCaseQuery, type EscalationInput } from '../workflows/messages';
 import { spawnProgram, waitUntil } from '../test/helpers/processes';
 import { openBody } from '../test/helpers/system';
 import { WORKFLOW_SOURCE } from '../worker/workflow-source';
@@ -375,7 +375,7 @@ async function main() {
         const r = await call('POST', `${url}/escalations/${ackIds[3 * i + side]}/acknowledge`, headers, JSON.stringify(ackArgs));
         if (r.status !== 200) throw new Error(`acknowledge answered ${r.status}: ${r.text}`);
       };
-      const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).executeUpdate(acknowledgeUpdate, { args: [{ ...ackArgs, by: 'bench' }] });
+      const rawAck = (i: number) => client.workflow.getHandle(workflowIdFor(ackIds[3 * i + 1])).executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ ...ackArgs, by: 'bench' }] });
       const [apiAcked, rawAcked, bareAcked] = await alternate(ACK_N, ack(base, 0), rawAck, ack(`http://127.0.0.1:${barePort}`, 2));
 
       out(`open, worker running: API ${fmt(apiOpened)} | raw workflow.start ${fmt(rawOpened)} | p50 ${ratio(apiOpened.p50, rawOpened.p50)}×, throughput ${ratio(apiOpened.perSecond, rawOpened.perSecond)}×`);

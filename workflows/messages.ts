@@ -3,8 +3,9 @@
  * The API imports this module and the payload schemas (workflows/schemas.ts), nothing else from workflows/.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Action, ActionSummary, Calendar, CaseInput, CaseState, CaseView, Limits, Policy, openCase } from '../playbook';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
+import { ACTIONS, ACTION_TYPES } from '../playbook';
+import type { ActionArgs, ActionType, ActionSummary, Calendar, CaseInput, CaseState, CaseView, Limits, Policy, openCase } from '../playbook';
 
 /** The workflow type; test/unit checks it names the exported workflow function. */
 export const ESCALATION_WORKFLOW = 'escalationWorkflow' as const;
@@ -55,40 +56,10 @@ export function openingOf(params: EscalationInput): Parameters<typeof openCase>[
  */
 export type ActionResult = ActionSummary;
 
-type Args<T extends Action['type']> = Omit<Extract<Action, { type: T }>, 'type'>;
+type Updates = { readonly [T in ActionType]: UpdateDefinition<ActionResult, [ActionArgs<T>], string> };
 
-export const acknowledgeUpdate = defineUpdate<ActionResult, [Args<'acknowledge'>]>('acknowledge');
-export const addNoteUpdate = defineUpdate<ActionResult, [Args<'note'>]>('addNote');
-export const progressUpdate = defineUpdate<ActionResult, [Args<'update'>]>('progressUpdate');
-export const changeSeverityUpdate = defineUpdate<ActionResult, [Args<'severity'>]>('changeSeverity');
-export const escalateInternallyUpdate = defineUpdate<ActionResult, [Args<'internal_escalation'>]>('escalateInternally');
-export const resolveUpdate = defineUpdate<ActionResult, [Args<'resolve'>]>('resolve');
-export const confirmationUpdate = defineUpdate<ActionResult, [Args<'confirmation'>]>('confirmation');
-export const completeTaskUpdate = defineUpdate<ActionResult, [Args<'complete_task'>]>('completeTask');
-export const csatUpdate = defineUpdate<ActionResult, [Args<'csat'>]>('csat');
-export const outcomeUpdate = defineUpdate<ActionResult, [Args<'outcome'>]>('outcome');
-export const closeUpdate = defineUpdate<ActionResult, [Args<'close'>]>('close');
-export const pauseUpdate = defineUpdate<ActionResult, [Args<'pause'>]>('pause');
-export const resumeUpdate = defineUpdate<ActionResult, [Args<'resume'>]>('resume');
-export const customerReplyUpdate = defineUpdate<ActionResult, [Args<'reply'>]>('customerReply');
-
-/** Each update with the playbook action it carries. */
-export const ACTION_UPDATES = {
-  acknowledge: acknowledgeUpdate,
-  note: addNoteUpdate,
-  update: progressUpdate,
-  severity: changeSeverityUpdate,
-  internal_escalation: escalateInternallyUpdate,
-  resolve: resolveUpdate,
-  confirmation: confirmationUpdate,
-  complete_task: completeTaskUpdate,
-  csat: csatUpdate,
-  outcome: outcomeUpdate,
-  close: closeUpdate,
-  pause: pauseUpdate,
-  resume: resumeUpdate,
-  reply: customerReplyUpdate,
-} as const;
+/** Each action's update, named as the action registry says (playbook/registry.ts). */
+export const ACTION_UPDATES: Updates = Object.fromEntries(ACTION_TYPES.map((t) => [t, defineUpdate(ACTIONS[t].update)])) as never;
 
 export const getCaseQuery = defineQuery<CaseView>('getCase');
 

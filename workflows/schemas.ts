@@ -10,37 +10,15 @@
  * its schema objects, so no schema object is ever exported from a module the workflow loads.
  */
 import { z } from 'zod';
-import { CATEGORIES, INTERNAL_TRIGGERS, NOTE_KINDS, PAUSE_REASONS, REPLY_CHARS, SEGMENTS, SEVERITIES, STAGES, TASK_KINDS, TEXT_LIMITS } from '../playbook';
+import { CATEGORIES, SEGMENTS, SEVERITIES, STAGES, TASK_KINDS, TEXT_LIMITS, actionSchemasOf } from '../playbook';
+import { fieldKit } from '../playbook/inputs';
 
-/** Whether Intl knows the zone; the answers are kept (a few hundred zones exist, and asking builds a formatter). */
-const knownZones = new Map<string, boolean>();
-function isTimeZone(tz: string): boolean {
-  let known = knownZones.get(tz);
-  if (known === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      known = true;
-    } catch {
-      known = false;
-    }
-    if (knownZones.size < 1_000) knownZones.set(tz, known);
-  }
-  return known;
-}
-/** The payload schemas: the open's and each action's. */
+/** The payload schemas: the open's and each action's (from the action registry, playbook/registry.ts). */
 export function buildSchemas() {
-  const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-  const line = (max: number = TEXT_LIMITS.line) => text(max).regex(/^[^\r\n]*$/, 'must be one line');
-  const long = () => text(TEXT_LIMITS.long);
-  const short = () => text(TEXT_LIMITS.short);
-  /** An ISO date or date-time, stored as a full ISO date-time. */
-  const isoTime = z
-    .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'expected an ISO 8601 date or date-time, e.g. 2026-12-01T15:00:00Z' })
-    .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s).toISOString())
-    .meta({ type: 'string', format: 'date-time', example: '2026-12-01T15:00:00Z' });
-  const timeZone = z.string().max(100).refine(isTimeZone, { message: 'expected an IANA time zone such as America/New_York' });
-  const overrideLint = z.boolean().optional().describe('Send even though the playbook lint refuses the wording (422 otherwise).');
-  const by = line().optional().describe('Who acted (defaults to the API key’s name)');
+  const k = fieldKit();
+  const { text, line, short } = k;
+  const isoTime = k.isoTime();
+  const timeZone = k.timeZone();
 
   const severitySchema = z.enum(SEVERITIES);
   const stageSchema = z.enum(STAGES);
@@ -72,49 +50,7 @@ export function buildSchemas() {
   });
 
   /** Each action's payload, as the API accepts it and the workflow's validator checks it. */
-  const actionSchemas = {
-    acknowledge: z.object({ by, note: long().optional(), nextUpdateAt: isoTime.optional(), overrideLint }),
-    note: z.object({ by, text: text(TEXT_LIMITS.note), kind: z.enum(NOTE_KINDS).optional() }),
-    update: z.object({
-      by,
-      known: long(),
-      unknown: long().optional(),
-      doing: long().optional(),
-      eta: text(500).optional(),
-      workaround: long().optional(),
-      nextUpdateAt: isoTime.optional().describe('Required by the playbook lint (422 without it)'),
-      overrideLint,
-    }),
-    severity: z.object({ by, severity: severitySchema, reason: short() }),
-    internal_escalation: z.object({
-      by,
-      trigger: z.enum(INTERNAL_TRIGGERS),
-      note: long(),
-      ask: short().optional(),
-      includeIfNeeded: z.boolean().optional().describe('Also involve the "if needed" roles (legal for billing/contract)'),
-    }),
-    resolve: z.object({ by, rootCause: long(), fix: long(), prevention: long(), overrideLint }),
-    confirmation: z.object({ by, resolved: z.boolean(), comment: long().optional() }),
-    complete_task: z.object({ by, kind: taskKindSchema, notes: long() }),
-    csat: z.object({ by, score: z.number().int().min(0).max(10), comment: long().optional() }),
-    outcome: z.object({ by, churned: z.boolean(), note: long().optional() }),
-    close: z.object({ by, reason: short() }),
-    pause: z.object({
-      by,
-      reason: z.enum(PAUSE_REASONS),
-      note: short().optional(),
-      until: isoTime.optional().describe('Resume by itself at this time (also on resume, or when the customer replies)'),
-    }),
-    resume: z.object({ by, note: short().optional() }),
-    reply: z.object({
-      by,
-      from: line(320),
-      // The inbound path cuts a longer reply to this (the whole email stays in the mailbox it came from).
-      text: text(REPLY_CHARS),
-      subject: line(998).optional(),
-      messageId: line(998).optional(),
-    }),
-  } as const;
+  const actionSchemas = actionSchemasOf(k);
 
   return { isoTime, severitySchema, stageSchema, segmentSchema, taskKindSchema, openSchema, actionSchemas };
 }

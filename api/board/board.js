@@ -74,40 +74,21 @@ async function loadList() {
 
 // ---- a case ------------------------------------------------------------------------------------
 
-const TRIGGERS = ['unresolved', 'executive_involved', 'churn_threat', 'engineering_required', 'billing_contract', 'product_gap'];
-/** The forms of the actions a stage allows: endpoint, fields (name, label, kind, options, required). */
-const FORMS = {
-  acknowledge: { title: 'Acknowledge', path: 'acknowledge', fields: [['note', 'Note to the customer', 'textarea'], ['nextUpdateAt', 'Next update by', 'datetime']] },
-  update: {
-    title: 'Send a progress update',
-    path: 'updates',
-    fields: [['known', 'What we know', 'textarea', null, true], ['unknown', "What we're still investigating", 'textarea'], ['workaround', 'Workaround in the meantime', 'textarea'], ['eta', 'ETA', 'text'], ['nextUpdateAt', 'Next update by', 'datetime']],
-  },
-  note: { title: 'Add a note (internal)', path: 'notes', fields: [['text', 'Note', 'textarea', null, true], ['kind', 'Kind', 'select', ['investigation', 'root_cause', 'workaround']]] },
-  internal_escalation: { title: 'Escalate internally', path: 'internal-escalations', fields: [['trigger', 'Trigger', 'select', TRIGGERS], ['note', 'Why', 'textarea', null, true], ['ask', 'What you need', 'text']] },
-  severity: { title: 'Change the severity', path: 'severity', fields: [['severity', 'Severity', 'select', ['critical', 'high', 'medium', 'low']], ['reason', 'Reason', 'text', null, true]] },
-  pause: { title: 'Pause the clocks', path: 'pause', fields: [['reason', 'Waiting on', 'select', ['waiting_on_customer', 'waiting_on_third_party']], ['note', 'Note', 'text'], ['until', 'Resume by itself at', 'datetime']] },
-  resume: { title: 'Resume the clocks', path: 'resume', fields: [['note', 'Note', 'text']] },
-  resolve: { title: 'Send the resolution', path: 'resolve', fields: [['rootCause', 'Root cause', 'textarea', null, true], ['fix', 'Fix', 'textarea', null, true], ['prevention', 'Prevention', 'textarea', null, true]] },
-  confirmation: { title: "Record the customer's answer", path: 'confirmation', fields: [['resolved', 'Is it fixed?', 'select', ['true', 'false']], ['comment', 'Their words', 'textarea']] },
-  complete_task: { title: 'Complete a task', path: 'tasks/{kind}/complete', fields: [['kind', 'Task', 'select', ['follow_up', 'recovery_call', 'health_check', 'qbr_review']], ['notes', 'Notes', 'textarea', null, true]] },
-  csat: { title: 'Record CSAT', path: 'csat', fields: [['score', 'Score (0–10)', 'number', null, true], ['comment', 'Comment', 'textarea']] },
-  outcome: { title: 'Record the renewal outcome', path: 'outcome', fields: [['churned', 'Churned?', 'select', ['false', 'true']], ['note', 'Note', 'textarea']] },
-  close: { title: 'Close early (admin)', path: 'close', fields: [['reason', 'Reason', 'text', null, true]] },
-};
+/** Each action's form (title, path, fields with their control, whether required, choices), from GET /board/forms.json. */
+let FORMS = {};
 
 function actionForm(kase, action) {
   const spec = FORMS[action];
   const id = `form-${action}`;
   const form = el('form', { id, 'aria-labelledby': `${id}-title` }, el('h3', { id: `${id}-title`, text: spec.title }), el('p', { class: 'error', id: `${id}-error`, role: 'alert' }));
-  for (const [name, label, kind, options, required] of spec.fields) {
+  for (const { name, label, control, options, required, min, max } of spec.fields) {
     const fid = `${id}-${name}`;
     const input =
-      kind === 'textarea'
+      control === 'textarea'
         ? el('textarea', { id: fid, name, rows: '3', required, 'aria-describedby': `${fid}-error` })
-        : kind === 'select'
+        : control === 'choice'
           ? el('select', { id: fid, name, 'aria-describedby': `${fid}-error` }, ...options.map((o) => el('option', { value: o, text: o.replace(/_/g, ' ') })))
-          : el('input', { id: fid, name, type: kind === 'datetime' ? 'datetime-local' : kind, required, 'aria-describedby': `${fid}-error`, ...(kind === 'number' ? { min: '0', max: '10' } : {}) });
+          : el('input', { id: fid, name, type: control === 'datetime' ? 'datetime-local' : control, required, 'aria-describedby': `${fid}-error`, min: min === undefined ? undefined : String(min), max: max === undefined ? undefined : String(max) });
     form.append(el('label', { for: fid, text: label }), input, el('p', { class: 'error', id: `${fid}-error`, role: 'alert' }));
   }
   form.append(el('button', { type: 'submit', text: spec.title }));
@@ -116,12 +97,13 @@ function actionForm(kase, action) {
     for (const e of form.querySelectorAll('.error')) e.textContent = '';
     const body = {};
     let path = spec.path;
-    for (const [name, , kind] of spec.fields) {
+    for (const { name, control } of spec.fields) {
       const v = form.elements[name].value;
       if (v === '') continue;
-      if (name === 'kind' && path.includes('{kind}')) path = path.replace('{kind}', v);
-      else if (kind === 'datetime') body[name] = new Date(v).toISOString();
-      else if (kind === 'number') body[name] = Number(v);
+      // A field the path carries (a task's kind) goes into the path.
+      if (path.includes(`{${name}}`)) path = path.replace(`{${name}}`, encodeURIComponent(v));
+      else if (control === 'datetime') body[name] = new Date(v).toISOString();
+      else if (control === 'number') body[name] = Number(v);
       else if (v === 'true' || v === 'false') body[name] = v === 'true';
       else body[name] = v;
     }
@@ -174,7 +156,19 @@ function route() {
   return m ? loadCase(decodeURIComponent(m[1])) : loadList();
 }
 
-document.addEventListener('DOMContentLoaded', () => {
+/** The forms and the filters' choices, as the API describes them. */
+async function loadForms() {
+  const res = await fetch('/board/forms.json');
+  const data = await res.json();
+  FORMS = data.forms;
+  for (const [name, values] of Object.entries(data.filters)) {
+    const select = document.querySelector(`#filters select[name="${name}"]`);
+    if (select) select.replaceChildren(el('option', { value: '', text: 'any' }), ...values.map((v) => el('option', { value: v, text: v })));
+  }
+}
+
+document.addEventListener('DOMContentLoaded', async () => {
+  await loadForms();
   $('signin').addEventListener('submit', async (event) => {
     event.preventDefault();
     sessionStorage.setItem(KEY, $('key').value.trim());

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
-import { ESCALATION_WORKFLOW, SA, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
+import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
 import { freePort, portIsFree, runToExit, spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
 import { openBody } from '../helpers/system';
@@ -183,7 +183,7 @@ maybe('the Temporal server and the service’s processes fail', () => {
     // The acknowledge window (15 s) passes after the restart: its timer was kept in the database.
     const breached = await waitUntil(() => handle().query(getCaseQuery), (c) => c.breaches.some((b) => b.kind === 'acknowledge'), 'the acknowledge breach after the restart', 90_000);
     expect(breached.stage).toBe('acknowledge');
-    await handle().executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() }] });
+    await handle().executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() }] });
     const c = await waitUntil(() => handle().query(getCaseQuery), (x) => x.messages.every((m) => m.status !== 'pending'), 'the acknowledgement sent');
     expect(c.stage).toBe('investigate');
     expect(c.messages.find((m) => m.kind === 'acknowledgement')?.status).toBe('sent');
@@ -341,7 +341,7 @@ maybe('running it: setup, metrics', () => {
       return client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, { taskQueue: queue, workflowId: workflowIdFor(caseId), args: [{ caseId, input, policy: DEFAULT_POLICY, rulesVersion: RULES_VERSION }], staticSummary: caseSummary(input) });
     };
     const [one, two] = [await start(taskQueue), await start(taskQueue)];
-    await two.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() }] });
+    await two.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString() }] });
     await waitUntil(() => one.query(getCaseQuery), (c) => c.messages.length > 0 && c.messages.every((m) => m.status !== 'pending'), 'the first case ran');
     const replay = () => runToExit('scripts/replay.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
     const good = await replay();

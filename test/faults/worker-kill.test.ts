@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import type { ParsedMail } from 'mailparser';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
-import { ESCALATION_WORKFLOW, acknowledgeUpdate, getCaseQuery, type EscalationInput } from '../../workflows/messages';
+import { ACTION_UPDATES, ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
 import { spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
 import { startSlack, type SlackFixture } from '../helpers/slack';
@@ -130,7 +130,7 @@ test('a worker killed mid-send (rules 4, sends as activities): the email is sent
   for (const a of retried) expect(a!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
 
   // The surviving worker carries on: an acknowledgement goes out.
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString(), by: 'sam' }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString(), by: 'sam' }] });
   await waitUntil(() => smtp.received.filter((r) => String(r.mail.messageId).includes(caseId)).length, (n) => n >= 2, 'the acknowledgement email');
   await second.kill();
 }, 180_000);
@@ -159,7 +159,7 @@ test('a worker killed mid-send (rules 5, sends tried locally): its workflow task
   const surviving = via === 'one' ? 'two' : 'one';
   expect(slack.calls.filter((x) => x.via === surviving && x.method === 'conversations.history').length).toBeGreaterThanOrEqual(1);
 
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString(), by: 'sam' }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString(), by: 'sam' }] });
   await waitUntil(() => smtp.received.filter((r) => String(r.mail.messageId).includes(caseId)).length, (n) => n >= 2, 'the acknowledgement email');
   await workers[surviving].kill();
 }, 180_000);

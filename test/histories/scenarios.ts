@@ -1,20 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Handle } from '../helpers/workflow-harness';
-import {
-  acknowledgeUpdate,
-  addNoteUpdate,
-  changeSeverityUpdate,
-  escalateInternallyUpdate,
-  closeUpdate,
-  completeTaskUpdate,
-  confirmationUpdate,
-  csatUpdate,
-  progressUpdate,
-  resolveUpdate,
-  pauseUpdate,
-  resumeUpdate,
-  customerReplyUpdate,
-} from '../../workflows/messages';
+import { ACTION_UPDATES } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
 import type { Calendar, CaseInput } from '../../playbook';
 
@@ -47,13 +33,13 @@ const inHours = async (env: TestWorkflowEnvironment, h: number) => new Date(Numb
 
 /** The customer confirms; CSAT, the recovery call, the health check and the QBR mention close the case. */
 async function confirmedThroughRecovery(h: Handle, env: TestWorkflowEnvironment) {
-      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
+      await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: true, by: 'customer' }] });
       await env.sleep('2d');
-      await h.executeUpdate(csatUpdate, { args: [{ score: 9 }] });
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
+      await h.executeUpdate(ACTION_UPDATES.csat, { args: [{ score: 9 }] });
+      await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
       await env.sleep('20d');
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
-      await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'ok' }] });
+      await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'health_check', notes: 'ok' }] });
+      await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'qbr_review', notes: 'ok' }] });
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -61,12 +47,12 @@ export const SCENARIOS: Scenario[] = [
     name: 'full-case',
     input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }),
     async play(h, env) {
-      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });
+      await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam' }] });
       for (let i = 0; i < 10; i++) {
-        await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
+        await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
         await env.sleep('1h');
       }
-      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+      await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
       await confirmedThroughRecovery(h, env);
     },
   },
@@ -74,16 +60,16 @@ export const SCENARIOS: Scenario[] = [
     name: 'reopened-case',
     input: caseInput({ severity: 'medium' }),
     async play(h, env) {
-      await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
-      await h.executeUpdate(progressUpdate, { args: [{ known: 'k', nextUpdateAt: await inHours(env, 4) }] });
-      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
+      await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{}] });
+      await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'k', nextUpdateAt: await inHours(env, 4) }] });
+      await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+      await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: false, comment: 'still broken' }] });
       await env.sleep('30h');
-      await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
-      await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
-      await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] });
+      await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
+      await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
+      await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: true }] });
       await env.sleep('2d');
-      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+      await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'recorded for replay' }] });
     },
   },
   {
@@ -92,10 +78,10 @@ export const SCENARIOS: Scenario[] = [
     input: caseInput({ severity: 'critical' }),
     async play(h, env) {
       await env.sleep('10m');
-      await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
+      await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{}] });
       await env.sleep('50m');
-      await h.executeUpdate(progressUpdate, { args: [{ known: 'k', nextUpdateAt: await inHours(env, 1) }] });
-      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+      await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'k', nextUpdateAt: await inHours(env, 1) }] });
+      await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'recorded for replay' }] });
     },
   },
   {
@@ -103,7 +89,7 @@ export const SCENARIOS: Scenario[] = [
     input: caseInput({ severity: 'critical', flags: { churnThreat: true } }),
     async play(h, env) {
       await env.sleep('2d');
-      await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+      await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'recorded for replay' }] });
     },
   },
   // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records),
@@ -134,66 +120,66 @@ export const SCENARIOS: Scenario[] = [
 
 async function unattendedCase(h: Handle, env: TestWorkflowEnvironment) {
   await env.sleep('6h'); // warnings, breaches and reminders nobody answers
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });
-  await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam' }] });
+  await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'recorded for replay' }] });
 }
 
 async function pausedCase(h: Handle, env: TestWorkflowEnvironment) {
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });
-  await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_third_party', until: await inHours(env, 30) }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam' }] });
+  await h.executeUpdate(ACTION_UPDATES.pause, { args: [{ reason: 'waiting_on_third_party', until: await inHours(env, 30) }] });
   await env.sleep('2d'); // resumes by itself at its end
-  await h.executeUpdate(progressUpdate, { args: [{ known: 'The vendor confirmed the bug', nextUpdateAt: await inHours(env, 6) }] });
-  await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_customer', note: 'Asked for logs' }] });
+  await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'The vendor confirmed the bug', nextUpdateAt: await inHours(env, 6) }] });
+  await h.executeUpdate(ACTION_UPDATES.pause, { args: [{ reason: 'waiting_on_customer', note: 'Asked for logs' }] });
   await env.sleep('3d');
-  await h.executeUpdate(customerReplyUpdate, { args: [{ from: 'pat@customer.example', text: 'Logs attached.', messageId: '<r1@customer.example>' }] });
-  await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_customer' }] });
+  await h.executeUpdate(ACTION_UPDATES.reply, { args: [{ from: 'pat@customer.example', text: 'Logs attached.', messageId: '<r1@customer.example>' }] });
+  await h.executeUpdate(ACTION_UPDATES.pause, { args: [{ reason: 'waiting_on_customer' }] });
   await env.sleep('1d');
-  await h.executeUpdate(resumeUpdate, { args: [{ note: 'They called' }] });
+  await h.executeUpdate(ACTION_UPDATES.resume, { args: [{ note: 'They called' }] });
   await env.sleep('5d'); // breaches and reminders in business hours
-  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-  await h.executeUpdate(customerReplyUpdate, { args: [{ from: 'pat@customer.example', text: 'Still broken for us.' }] });
-  await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
-  await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+  await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+  await h.executeUpdate(ACTION_UPDATES.reply, { args: [{ from: 'pat@customer.example', text: 'Still broken for us.' }] });
+  await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: true, by: 'customer' }] });
+  await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'recorded for replay' }] });
 }
 
 async function fullCase(h: Handle, env: TestWorkflowEnvironment) {
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
-  await h.executeUpdate(addNoteUpdate, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
-  await h.executeUpdate(changeSeverityUpdate, { args: [{ severity: 'critical', reason: 'Payroll blocked' }] });
-  await h.executeUpdate(escalateInternallyUpdate, { args: [{ trigger: 'engineering_required', note: 'Needs a hotfix' }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
+  await h.executeUpdate(ACTION_UPDATES.note, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
+  await h.executeUpdate(ACTION_UPDATES.severity, { args: [{ severity: 'critical', reason: 'Payroll blocked' }] });
+  await h.executeUpdate(ACTION_UPDATES.internal_escalation, { args: [{ trigger: 'engineering_required', note: 'Needs a hotfix' }] });
   for (let i = 0; i < 3; i++) {
-    await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
+    await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 2) }] });
     await env.sleep('3h'); // the last promise is missed: a breach
   }
-  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-  await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'still broken' }] });
-  await h.executeUpdate(progressUpdate, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
-  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
+  await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+  await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: false, comment: 'still broken' }] });
+  await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'k2', nextUpdateAt: await inHours(env, 4) }] });
+  await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a2', fix: 'b2', prevention: 'c2' }] });
   await confirmedThroughRecovery(h, env);
 }
 
 /** Ten actions, open to closed: a promise missed once (a breach), one resolution confirmed, the follow-through done. */
 async function tenActionsCase(h: Handle, env: TestWorkflowEnvironment) {
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
-  await h.executeUpdate(addNoteUpdate, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
-  await h.executeUpdate(progressUpdate, { args: [{ known: 'found it', nextUpdateAt: await inHours(env, 2) }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam', nextUpdateAt: await inHours(env, 2) }] });
+  await h.executeUpdate(ACTION_UPDATES.note, { args: [{ text: 'OOM in the sync worker', kind: 'root_cause' }] });
+  await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'found it', nextUpdateAt: await inHours(env, 2) }] });
   await env.sleep('3h'); // the promise is missed: a breach
-  await h.executeUpdate(progressUpdate, { args: [{ known: 'fix in review', nextUpdateAt: await inHours(env, 4) }] });
-  await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+  await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'fix in review', nextUpdateAt: await inHours(env, 4) }] });
+  await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
   await confirmedThroughRecovery(h, env);
 }
 
 async function cancelledCase(h: Handle, env: TestWorkflowEnvironment) {
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
   await env.sleep('2h');
   await h.cancel();
 }
 
 async function continuedCase(h: Handle, env: TestWorkflowEnvironment) {
-  await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: await inHours(env, 4) }] });
   for (let i = 0; i < 6; i++) {
-    await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 30) }] });
+    await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: `finding ${i}`, nextUpdateAt: await inHours(env, 30) }] });
     await env.sleep('1d');
   }
-  await h.executeUpdate(closeUpdate, { args: [{ reason: 'recorded for replay' }] });
+  await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'recorded for replay' }] });
 }

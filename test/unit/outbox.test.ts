@@ -129,12 +129,14 @@ describe('rules 5: a step is tried once locally, the activities are its fallback
     const { h, opening } = host(5);
     const { port, calls } = fakePort();
     const outbox = new Outbox(h, port, everyPatch);
-    outbox.deliverStep(opening);
+    const slack = opening.find((m) => m.channel === 'slack')!;
+    const messages = [...opening, { ...slack, id: 'later-1' }, { ...slack, id: 'later-2' }];
+    outbox.deliverStep(messages);
     expect(calls.map((c) => c.kind)).toEqual(['step']);
     const step = calls[0] as Extract<(typeof calls)[number], { kind: 'step' }>;
-    expect(step.input.messages.map((m) => m.id)).toEqual(opening.map((m) => m.id));
+    expect(step.input.messages.map((m) => m.id)).toEqual(messages.map((m) => m.id));
     expect(step.input.panel).toBeUndefined(); // no thread yet: nothing to refresh
-    const [first, second, ...rest] = opening;
+    const [first, second, ...rest] = messages;
     step.d.resolve({
       outcomes: [
         { result: { status: 'sent', to: ['x@example.test'] } },
@@ -153,10 +155,14 @@ describe('rules 5: a step is tried once locally, the activities are its fallback
       expect(sleep?.ms).toBe(30_000);
       sleep!.d.resolve();
       await settle();
-      const retried = calls.filter((c) => c.kind === 'send') as Extract<(typeof calls)[number], { kind: 'send' }>[];
-      expect(retried.map((c) => c.input.message.id)).toContain(rest[0].id);
-      expect(retried.every((c) => c.input.lookFirst === true)).toBe(true);
-      for (const c of retried) c.d.resolve(sent(c.input));
+      // The first of them starts the thread; the other queues behind it, and both look for themselves first.
+      const sends = () => calls.filter((c) => c.kind === 'send') as Extract<(typeof calls)[number], { kind: 'send' }>[];
+      expect(sends().map((c) => [c.via, c.input.message.id])).toEqual([['slackRoot', rest[0].id]]);
+      sends()[0].d.resolve({ status: 'sent', to: ['#esc'], threadTs: '1700.5' });
+      await settle();
+      expect(sends().map((c) => [c.via, c.input.message.id, c.input.threadTs])).toEqual([['slackRoot', rest[0].id, null], ['slack', rest[1].id, '1700.5']]);
+      expect(sends().every((c) => c.input.lookFirst === true)).toBe(true);
+      sends()[1].d.resolve(sent(sends()[1].input));
       await settle();
     }
     expect(outbox.idle).toBe(true);

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { caseWhen, recordingActivities, runCase, timeSkippingSuite } from '../helpers/workflow-harness';
 import { caseInput } from '../helpers/fixtures';
-import { acknowledgeUpdate, getCaseQuery, pauseUpdate, resumeUpdate } from '../../workflows/messages';
+import { ACTION_UPDATES, getCaseQuery } from '../../workflows/messages';
 import type { Calendar } from '../../playbook';
 
 const t = timeSkippingSuite();
@@ -35,7 +35,7 @@ test('a high case opened on Friday at 16:00 is due on Monday at 12:00: nothing f
     expect(late).toBeLessThan(3_600_000);
     const dueAt = monday.set({ hour: 12 }).toMillis() + late;
     expect(Date.parse(opened.deadlines.respond!)).toBe(dueAt);
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: monday.set({ hour: 10 }).toISO()! }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam', nextUpdateAt: monday.set({ hour: 10 }).toISO()! }] });
 
     await skipTo(monday.set({ hour: 10, minute: 59 }).toMillis()); // the whole weekend
     let c = await h.query(getCaseQuery);
@@ -54,9 +54,9 @@ test('a pause given an end resumes by itself on its durable timer; resume by han
   const { activities } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), activities }, async (h) => {
     const start = await serverNow();
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: new Date(start + 3_600_000).toISOString() }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam', nextUpdateAt: new Date(start + 3_600_000).toISOString() }] });
     const respondDue = Date.parse((await h.query(getCaseQuery)).deadlines.respond!);
-    const paused = await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_third_party', until: new Date(start + 2 * 3_600_000).toISOString() }] });
+    const paused = await h.executeUpdate(ACTION_UPDATES.pause, { args: [{ reason: 'waiting_on_third_party', until: new Date(start + 2 * 3_600_000).toISOString() }] });
     expect(paused.paused?.reason).toBe('waiting_on_third_party');
     expect(paused.deadlines.respond).toBeNull();
     await t.env.sleep('3h');
@@ -65,8 +65,8 @@ test('a pause given an end resumes by itself on its durable timer; resume by han
     // Moved by exactly the time paused (the view rounds it to the second).
     expect(Math.abs(Date.parse(c.deadlines.respond!) - respondDue - c.pausedSeconds * 1000)).toBeLessThan(1000);
     expect(c.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['paused', 'resumed']));
-    await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_customer' }] });
-    const resumed = await h.executeUpdate(resumeUpdate, { args: [{ note: 'They answered by phone' }] });
+    await h.executeUpdate(ACTION_UPDATES.pause, { args: [{ reason: 'waiting_on_customer' }] });
+    const resumed = await h.executeUpdate(ACTION_UPDATES.resume, { args: [{ note: 'They answered by phone' }] });
     expect(resumed.paused).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { DeliverInput, DeliveryResult, SendActivities } from '../../activities/types';
 import { DEFAULT_POLICY } from '../../playbook';
-import { acknowledgeUpdate, closeUpdate, getCaseQuery, progressUpdate } from '../../workflows/messages';
+import { ACTION_UPDATES, getCaseQuery } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
 import { caseWhen, recordingActivities, runCase, timeSkippingSuite, until } from '../helpers/workflow-harness';
 
@@ -32,7 +32,7 @@ function inStepTryFailsAgain() {
 test('a malformed update sent straight to Temporal is refused with the field and the reason; the case keeps working', async () => {
   const { activities } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
-    const err = await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: 'next tuesday-ish' }] }).then(
+    const err = await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: 'next tuesday-ish' }] }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -40,12 +40,12 @@ test('a malformed update sent straight to Temporal is refused with the field and
     const cause = (err as WorkflowUpdateFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('InvalidAction');
     expect(cause.details?.[0]).toEqual([expect.objectContaining({ field: 'nextUpdateAt' })]);
-    const junk = await h.executeUpdate(progressUpdate, { args: [{ known: 42 } as never] }).then(
+    const junk = await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 42 } as never] }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(((junk as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('InvalidAction');
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: await inHours(2) }] });
     expect((await h.query(getCaseQuery)).stage).toBe('investigate');
     await t.env.sleep('3h');
     const c = await h.query(getCaseQuery);
@@ -57,7 +57,7 @@ test('a malformed update sent straight to Temporal is refused with the field and
 test('"Request Cancellation" in the Temporal UI closes the case cleanly: reason, closedAt, no timer, and Temporal records it cancelled', async () => {
   const { activities } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: await inHours(2) }] });
     await h.cancel();
     const failure = await h.result().then(
       () => undefined,
@@ -119,8 +119,8 @@ test('a send that fails after the case closed still gets its failure notice out'
     },
   };
   await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'duplicate' }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: await inHours(2) }] });
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'duplicate' }] });
     blocked.open();
     await h.result();
     const c = await h.query(getCaseQuery);

@@ -2,20 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { allDelivered, caseWhen, recordingActivities, runCase, timeSkippingSuite, until, type Handle } from '../helpers/workflow-harness';
 import { caseInput } from '../helpers/fixtures';
-import {
-  acknowledgeUpdate,
-  changeSeverityUpdate,
-  closeUpdate,
-  completeTaskUpdate,
-  confirmationUpdate,
-  csatUpdate,
-  getCaseQuery,
-  outcomeUpdate,
-  progressUpdate,
-  resolveUpdate,
-  addNoteUpdate,
-  FAILURE_TYPES,
-} from '../../workflows/messages';
+import { ACTION_UPDATES, getCaseQuery, FAILURE_TYPES } from '../../workflows/messages';
 import type { DeliverInput } from '../../activities/types';
 
 const t = timeSkippingSuite();
@@ -41,30 +28,30 @@ test('a whole case over more than 30 days: every stage, the automatic follow-up,
   const { activities, sent } = recordingActivities();
   const customer = { ...caseInput().customer, nextQbrDate: await hoursFromServerNow(24 * 40), renewalDate: await hoursFromServerNow(24 * 45) };
   await runCase(t.env, t.code, { input: caseInput({ customer }), activities }, async (h) => {
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam', nextUpdateAt: await hoursFromServerNow(0.75) }] });
-    await h.executeUpdate(addNoteUpdate, { args: [{ text: 'Sync worker OOM on large files', kind: 'root_cause' }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam', nextUpdateAt: await hoursFromServerNow(0.75) }] });
+    await h.executeUpdate(ACTION_UPDATES.note, { args: [{ text: 'Sync worker OOM on large files', kind: 'root_cause' }] });
     await t.env.sleep('30m');
-    const upd = await h.executeUpdate(progressUpdate, { args: [{ known: 'Large files crash the sync worker', nextUpdateAt: await hoursFromServerNow(2) }] });
+    const upd = await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'Large files crash the sync worker', nextUpdateAt: await hoursFromServerNow(2) }] });
     expect(upd.stage).toBe('communicate');
     await t.env.sleep('1h');
-    await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'Memory limit', fix: 'streamed uploads', prevention: 'load tests on 5GB files' }] });
-    const confirmed = await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true, by: 'customer' }] });
+    await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'Memory limit', fix: 'streamed uploads', prevention: 'load tests on 5GB files' }] });
+    const confirmed = await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: true, by: 'customer' }] });
     expect(confirmed.stage).toBe('follow_up');
 
     await t.env.sleep('25h'); // past followUpAfter: the follow-up email goes out by itself
     await caseWhen(h, (x) => x.stage === 'recovery' && allDelivered(x), 'recovery');
     expect(customerTemplates(sent)).toEqual(['acknowledgement', 'progress_update', 'resolution', 'follow_up']);
 
-    await h.executeUpdate(csatUpdate, { args: [{ score: 9, comment: 'Great recovery', by: 'customer' }] });
+    await h.executeUpdate(ACTION_UPDATES.csat, { args: [{ score: 9, comment: 'Great recovery', by: 'customer' }] });
     await t.env.sleep('3d');
-    await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'Called Dana: stable' }] });
+    await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'recovery_call', notes: 'Called Dana: stable' }] });
     await t.env.sleep('20d');
-    await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'No lingering issues' }] });
+    await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'health_check', notes: 'No lingering issues' }] });
     await t.env.sleep('15d'); // the QBR reminder fires 7 days before the QBR
     await caseWhen(h, (x) => x.messages.some((m) => m.kind === 'deadline_warning') && allDelivered(x), 'QBR reminder');
-    await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'qbr_review', notes: 'Referenced at the QBR, showed prevention' }] });
+    await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'qbr_review', notes: 'Referenced at the QBR, showed prevention' }] });
     expect((await h.query(getCaseQuery)).stage).toBe('recovery'); // the renewal is still ahead
-    await h.executeUpdate(outcomeUpdate, { args: [{ churned: false, note: 'Renewed' }] });
+    await h.executeUpdate(ACTION_UPDATES.outcome, { args: [{ churned: false, note: 'Renewed' }] });
 
     const final = await h.result();
     expect(final.stage).toBe('closed');
@@ -94,7 +81,7 @@ test('a critical case nobody acknowledges: warning, breach to the CSM manager an
     expect(c.internalEscalations.find((e) => e.trigger === 'unresolved')!.to).toEqual(['csmManager']);
     expect(c.messages.filter((m) => m.kind === 'reminder' && m.channel === 'email')).toHaveLength(3);
     expect(c.stage).toBe('acknowledge');
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'duplicate of another case', by: 'admin' }] });
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'duplicate of another case', by: 'admin' }] });
     expect((await h.result()).status).toBe('closed');
   });
 });
@@ -102,17 +89,17 @@ test('a critical case nobody acknowledges: warning, breach to the CSM manager an
 test('a missed promised update is a breach; "not fixed" reopens to communicate; a severity change mid-case recomputes deadlines', async () => {
   const { activities, sent } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput({ severity: 'medium' }), activities }, async (h) => {
-    await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{}] });
     let c = await h.query(getCaseQuery);
     expect(Date.parse(c.deadlines.respond!) - Date.parse(c.openedAt)).toBe(24 * 3_600_000);
-    const raised = await h.executeUpdate(changeSeverityUpdate, { args: [{ severity: 'high', reason: 'Workaround stopped working' }] });
+    const raised = await h.executeUpdate(ACTION_UPDATES.severity, { args: [{ severity: 'high', reason: 'Workaround stopped working' }] });
     expect(Date.parse(raised.deadlines.respond!) - Date.parse(c.openedAt)).toBe(4 * 3_600_000);
-    await h.executeUpdate(progressUpdate, { args: [{ known: 'Found the failing job', nextUpdateAt: await hoursFromServerNow(2) }] });
+    await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'Found the failing job', nextUpdateAt: await hoursFromServerNow(2) }] });
     await t.env.sleep('3h');
     c = await caseWhen(h, (x) => x.breaches.length === 1 && allDelivered(x), 'missed update');
     expect(c.breaches[0].kind).toBe('next_update');
-    await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-    const reopened = await h.executeUpdate(confirmationUpdate, { args: [{ resolved: false, comment: 'Still broken in EU' }] });
+    await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+    const reopened = await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: false, comment: 'Still broken in EU' }] });
     expect(reopened.stage).toBe('communicate');
     expect((await h.query(getCaseQuery)).resolvedAt).toBeNull();
     await caseWhen(h, allDelivered, 'reopen alerts');
@@ -120,10 +107,10 @@ test('a missed promised update is a breach; "not fixed" reopens to communicate; 
       ['csm', 'support'],
       ['csm', 'support'],
     ]);
-    await h.executeUpdate(progressUpdate, { args: [{ known: 'EU region had a stale config', nextUpdateAt: await hoursFromServerNow(4) }] });
-    await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'stale config', fix: 'redeployed EU', prevention: 'config drift alarm' }] });
-    expect((await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] })).stage).toBe('follow_up');
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'test done' }] });
+    await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'EU region had a stale config', nextUpdateAt: await hoursFromServerNow(4) }] });
+    await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'stale config', fix: 'redeployed EU', prevention: 'config drift alarm' }] });
+    expect((await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: true }] })).stage).toBe('follow_up');
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'test done' }] });
     await h.result();
   });
 });
@@ -132,9 +119,9 @@ test('missed recovery steps — personal call, health check, QBR mention — are
   const { activities, sent } = recordingActivities();
   const customer = { ...caseInput().customer, nextQbrDate: await hoursFromServerNow(24 * 20) };
   await runCase(t.env, t.code, { input: caseInput({ severity: 'high', customer }), activities }, async (h) => {
-    await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
-    await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-    await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{}] });
+    await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+    await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: true }] });
     await t.env.sleep('31d');
     const c = await caseWhen(h, (x) => x.breaches.length === 3 && allDelivered(x), 'three recovery breaches');
     expect(c.breaches.map((b) => b.kind)).toEqual(['recovery_call', 'qbr_review', 'health_check']);
@@ -145,7 +132,7 @@ test('missed recovery steps — personal call, health check, QBR mention — are
       ['csm', 'csmManager'],
       ['csm', 'csmManager'],
     ]);
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'done' }] });
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'done' }] });
     await h.result();
   });
 });
@@ -159,28 +146,28 @@ test("each timer's summary names the deadline it guards, also when a new deadlin
         .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString('utf8')) as string);
     await t.env.sleep('10m');
     expect(await summaries()).toEqual(['warn before acknowledge the customer']);
-    await h.executeUpdate(acknowledgeUpdate, { args: [{}] }); // the respond deadline is due at the same moment
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{}] }); // the respond deadline is due at the same moment
     await caseWhen(h, allDelivered, 'acknowledgement sent');
     expect((await summaries()).at(-1)).toBe('warn before first progress update');
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'done' }] });
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'done' }] });
   });
 });
 
 test('actions the stage does not allow are refused by the validators and leave no trace in the history', async () => {
   const { activities } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput(), activities }, async (h) => {
-    await expectRefused(h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] }), FAILURE_TYPES.conflict, /stage "acknowledge"/);
-    await expectRefused(h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'n' }] }), FAILURE_TYPES.conflict);
-    await expectRefused(h.executeUpdate(acknowledgeUpdate, { args: [{ note: "I'll look into it" }] }), FAILURE_TYPES.lint, /too vague/);
-    await expectRefused(h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: '2000-01-01T00:00:00Z' }] }), FAILURE_TYPES.invalid);
+    await expectRefused(h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] }), FAILURE_TYPES.conflict, /stage "acknowledge"/);
+    await expectRefused(h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'health_check', notes: 'n' }] }), FAILURE_TYPES.conflict);
+    await expectRefused(h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ note: "I'll look into it" }] }), FAILURE_TYPES.lint, /too vague/);
+    await expectRefused(h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: '2000-01-01T00:00:00Z' }] }), FAILURE_TYPES.invalid);
     const events = (await h.fetchHistory()).events!;
     expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(0);
     expect((await h.query(getCaseQuery)).timeline.map((e) => e.type)).toEqual(['opened']);
-    const ack = await h.executeUpdate(acknowledgeUpdate, { args: [{ note: 'Sorry about this.' }] });
+    const ack = await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ note: 'Sorry about this.' }] });
     expect(ack.stage).toBe('investigate');
-    const upd = await h.executeUpdate(progressUpdate, { args: [{ known: 'Apologies again, we found it', nextUpdateAt: await hoursFromServerNow(1) }] });
+    const upd = await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'Apologies again, we found it', nextUpdateAt: await hoursFromServerNow(1) }] });
     expect(upd.warnings.map((w) => w.code)).toEqual(['repeated_apology']);
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'done' }] });
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'done' }] });
     await h.result();
   });
 });
@@ -188,9 +175,9 @@ test('actions the stage does not allow are refused by the validators and leave n
 test('continue-as-new carries the whole case into the next run', async () => {
   const { activities } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), activities, historyLimit: 40 }, async (h) => {
-    await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{}] });
     for (let i = 0; i < 4; i++) {
-      await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await hoursFromServerNow(3) }] });
+      await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: `finding ${i}`, nextUpdateAt: await hoursFromServerNow(3) }] });
       await t.env.sleep('1h');
     }
     await caseWhen(h, (x) => x.updates === 4 && allDelivered(x), 'updates');
@@ -206,7 +193,7 @@ test('continue-as-new carries the whole case into the next run', async () => {
     await t.env.sleep('4h');
     const late = await caseWhen(h, (x) => x.breaches.length === 1, 'breach after continue-as-new');
     expect(late.breaches[0].kind).toBe('next_update');
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'done' }] });
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'done' }] });
     expect((await h.result()).updates).toBe(4);
   });
 });
@@ -214,18 +201,18 @@ test('continue-as-new carries the whole case into the next run', async () => {
 test('history of a typical full case with ten progress updates stays small', async () => {
   const { activities } = recordingActivities();
   await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), activities }, async (h) => {
-    await h.executeUpdate(acknowledgeUpdate, { args: [{}] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{}] });
     for (let i = 0; i < 10; i++) {
-      await h.executeUpdate(progressUpdate, { args: [{ known: `finding ${i}`, nextUpdateAt: await hoursFromServerNow(2) }] });
+      await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: `finding ${i}`, nextUpdateAt: await hoursFromServerNow(2) }] });
       await t.env.sleep('1h');
     }
-    await h.executeUpdate(resolveUpdate, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
-    await h.executeUpdate(confirmationUpdate, { args: [{ resolved: true }] });
+    await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+    await h.executeUpdate(ACTION_UPDATES.confirmation, { args: [{ resolved: true }] });
     await t.env.sleep('2d');
-    await h.executeUpdate(csatUpdate, { args: [{ score: 8 }] });
-    await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
+    await h.executeUpdate(ACTION_UPDATES.csat, { args: [{ score: 8 }] });
+    await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'recovery_call', notes: 'ok' }] });
     await t.env.sleep('10d');
-    await h.executeUpdate(completeTaskUpdate, { args: [{ kind: 'health_check', notes: 'ok' }] });
+    await h.executeUpdate(ACTION_UPDATES.complete_task, { args: [{ kind: 'health_check', notes: 'ok' }] });
     const final = await h.result();
     expect(final.stage).toBe('closed');
     expect(final.breaches).toEqual([]);

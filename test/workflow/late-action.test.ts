@@ -1,7 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
-import { acknowledgeUpdate, getCaseQuery } from '../../workflows/messages';
+import { ACTION_UPDATES, getCaseQuery } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
 import { caseWhen, recordingActivities, timeSkippingSuite } from '../helpers/workflow-harness';
 
@@ -27,7 +27,7 @@ test('an acknowledgement that arrives after its window while the worker was away
     await (await worker()).runUntil(() => caseWhen(handle, (c) => c.messages.every((m) => m.status !== 'pending'), 'opened'));
     await t.env.sleep('4200ms'); // the warning timer fires with no worker; the due time passes unseen
     // The acknowledgement reaches the case in the same activation as the overdue timer.
-    const ack = handle.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: await inHours(2) }] });
+    const ack = handle.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: await inHours(2) }] });
     await (await worker()).runUntil(async () => {
       await ack;
       const c = await handle.query(getCaseQuery);

@@ -6,7 +6,7 @@ import type { DeliverInput, DeliveryResult, SendActivities } from '../../activit
 import { PERMANENT_FAILURE } from '../../activities/types';
 import { DEFAULT_POLICY } from '../../playbook';
 import { QUICK_SEND_BOUND } from '../../workflows/escalation';
-import { acknowledgeUpdate, getCaseQuery } from '../../workflows/messages';
+import { ACTION_UPDATES, getCaseQuery } from '../../workflows/messages';
 import { caseInput } from '../helpers/fixtures';
 import { Worker } from '@temporalio/worker';
 import { recordingActivities, runCase, timeSkippingSuite, until } from '../helpers/workflow-harness';
@@ -39,7 +39,7 @@ test('rules 5: a step\'s sends are tried once, together, as one local activity i
     const history = async () => (await h.fetchHistory()).events ?? [];
     await until(history, (e) => count(e, 'workflowTaskCompletedEventAttributes') === 1, 'the opening step');
     // An action's answer comes with its step's workflow task: the local sends have finished by then.
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString(), by: 'sam' }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString(), by: 'sam' }] });
     const events = await history();
     const c = await h.query(getCaseQuery);
     expect(c.messages.length).toBeGreaterThanOrEqual(3);

@@ -1,6 +1,6 @@
 import { allDelivered, caseWhen, recordingActivities, runCase, timeSkippingSuite } from '../helpers/workflow-harness';
 import { caseInput } from '../helpers/fixtures';
-import { acknowledgeUpdate, addNoteUpdate, closeUpdate, pauseUpdate } from '../../workflows/messages';
+import { ACTION_UPDATES } from '../../workflows/messages';
 import { panelKey } from '../../playbook';
 
 const t = timeSkippingSuite();
@@ -11,16 +11,16 @@ test('the root post is updated in place when what its panel shows changes — st
     await caseWhen(h, allDelivered, 'the opening alerts');
     expect(panels).toEqual([]); // the first post shows the case as it opened
 
-    await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'sam' }] });
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam' }] });
     await caseWhen(h, (c) => allDelivered(c) && panels.length === 1, 'one panel update');
     expect(panels[0]).toMatchObject({ threadTs: '1700000000.000100', case: { stage: 'investigate' } });
 
-    await h.executeUpdate(addNoteUpdate, { args: [{ text: 'internal only' }] });
-    await h.executeUpdate(pauseUpdate, { args: [{ reason: 'waiting_on_customer' }] });
+    await h.executeUpdate(ACTION_UPDATES.note, { args: [{ text: 'internal only' }] });
+    await h.executeUpdate(ACTION_UPDATES.pause, { args: [{ reason: 'waiting_on_customer' }] });
     await caseWhen(h, () => panels.length === 2, 'the pause shown');
     expect(panels[1].case.paused).toBe(true);
 
-    await h.executeUpdate(closeUpdate, { args: [{ reason: 'duplicate' }] });
+    await h.executeUpdate(ACTION_UPDATES.close, { args: [{ reason: 'duplicate' }] });
     await h.result();
     expect(panels.at(-1)!.case.status).toBe('closed');
     // Each update shows something new.
