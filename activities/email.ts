@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { ApplicationFailure } from '@temporalio/common';
 import { PERMANENT_FAILURE } from './types';
+import { WORKFLOW_ID_PREFIX } from '../playbook';
 
 /** A mailbox with an optional display name: nodemailer encodes the name, whatever it contains. */
 export interface Address {
@@ -39,7 +40,7 @@ export interface Mailer {
 /** Deterministic per message, so a retried send is the same message, not a new one. */
 export function messageIdFor(caseId: string, messageId: string, from: string): string {
   const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
-  return `<escalation-${caseId}.${messageId}@${domain}>`;
+  return `<${WORKFLOW_ID_PREFIX}${caseId}.${messageId}@${domain}>`;
 }
 
 /** Where a customer's reply to a case email goes: EMAIL_FROM's mailbox with `+<caseId>` (RFC 5233 subaddress). */

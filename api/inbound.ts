@@ -5,7 +5,7 @@
  */
 import { simpleParser, type AddressObject } from 'mailparser';
 import EmailReplyParser from 'email-reply-parser';
-import { REPLY_CHARS } from '../playbook';
+import { CASE_ID_PATTERN, REPLY_CHARS, WORKFLOW_ID_PREFIX } from '../playbook';
 import { HttpError } from './errors';
 import type { EscalationService } from './service';
 
@@ -23,9 +23,9 @@ export interface InboundReply {
   text: string;
 }
 
-const CASE_ID = /^[\w.:-]{1,120}$/;
+const CASE_ID = CASE_ID_PATTERN;
 /** `<escalation-<caseId>.m<n>@domain>`, the Message-ID every email of a case carries (activities/email.ts). */
-const THREAD_ID = /^<?escalation-(.+)\.m\d+@[^>\s]+>?$/;
+const THREAD_ID = new RegExp(`^<?${WORKFLOW_ID_PREFIX}(.+)\\.m\\d+@[^>\\s]+>?$`);
 
 function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
   return (Array.isArray(a) ? a : a ? [a] : []).flatMap((x) => x.value.map((v) => v.address ?? '')).filter(Boolean);

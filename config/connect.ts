@@ -1,5 +1,6 @@
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import type { Logger } from './logger';
+import { TEMPORAL_PORT } from './settings';
 
 export interface RetryOptions {
   /** First wait after a failed attempt (default 500 ms); it doubles up to maxDelayMs. */
@@ -82,7 +83,7 @@ export function connectToTemporal(
   o: { signal?: AbortSignal; options?: (base: ConnectionOptions) => ConnectionOptions } = {},
 ): Promise<Connection> {
   const base: ConnectionOptions = { connectTimeout: '5s', ...(connect.connectionOptions as ConnectionOptions) };
-  const address = base.address ?? 'localhost:7233';
+  const address = base.address ?? `localhost:${TEMPORAL_PORT}`;
   return untilConnected(`Temporal at ${address}`, () => Connection.connect(o.options ? o.options(base) : base), logger, { signal: o.signal });
 }
 

@@ -5,13 +5,16 @@ import { z } from 'zod';
 import { DEFAULT_LIMITS, ROLES, WEEKDAYS, calendarProblem, type Calendar, type Limits, type Policy, type Role } from '../playbook';
 import { policySchema } from '../playbook/policy-schema';
 
+/** Temporal's frontend port, where the SDK and the CLI look when nothing else is said. */
+export const TEMPORAL_PORT = 7233;
+
 /** The environment of CONTRACT.md, parsed once at start. */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default('.data'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),
-  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(TEMPORAL_PORT),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   /** Prometheus metrics on their own port (the worker adds its SDK metrics, served on WORKER_SDK_METRICS_PORT); unset: the API serves /metrics. */
   METRICS_PORT: z.coerce.number().int().min(1).max(65534).optional(),

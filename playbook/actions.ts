@@ -11,7 +11,7 @@ import { lintCustomerText, noNextUpdateFinding, type LintFinding } from './lint'
 import type { InternalTrigger } from './routing';
 import { ACTION_STAGES, TASK_STAGES, type Action, type ActionType } from './registry';
 import { liveFiredKeys, respondDue } from './deadlines';
-import { after } from './windows';
+import { SOONEST_PROMISE_MS, after } from './windows';
 import { runClock } from './clock';
 import { closeCase, endPause, escalateInternally, maybeAdvance, whatWeTried } from './transitions';
 import { DEFAULT_LIMITS, MAX_PAUSES, storedTextChars, timelineLength, type Limits } from './limits';
@@ -165,7 +165,7 @@ function applyIn(d: Draft, action: Action): void {
       requireStage(s, 'acknowledge', 'acknowledge');
       requireFuture('nextUpdateAt', action.nextUpdateAt, now);
       const checked = lint(s, { note: action.note }, action.overrideLint);
-      const nextUpdateAt = action.nextUpdateAt ?? iso(Math.max(respondDue(s), now + 60_000));
+      const nextUpdateAt = action.nextUpdateAt ?? iso(Math.max(respondDue(s), after(s, 'soonest_promise', now, SOONEST_PROMISE_MS)));
       s.acknowledgedAt = d.at;
       s.promisedUpdateAt = nextUpdateAt;
       s.apologies += checked.apologies;

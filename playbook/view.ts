@@ -129,9 +129,18 @@ export function caseView(state: CaseState, now: number = Date.now()) {
 }
 export type CaseView = ReturnType<typeof caseView>;
 
+/** What a case id may be: letters, digits and `_ . : -`, up to 120 characters (older ids included). */
+export const CASE_ID_PATTERN = /^[\w.:-]{1,120}$/;
+
+/** Every case's workflow id starts so; the Message-IDs of its emails too (activities/email.ts). */
+export const WORKFLOW_ID_PREFIX = 'escalation-';
+
 export function workflowIdFor(caseId: string): string {
-  return `escalation-${caseId}`;
+  return `${WORKFLOW_ID_PREFIX}${caseId}`;
 }
+
+/** The reason a case cancelled from the Temporal UI or CLI closes with (the workflow and the API say the same). */
+export const CANCELLED_IN_TEMPORAL = 'Cancelled in Temporal (UI or CLI)';
 
 /** `[Critical] Acme Corp — Data sync failing`: the case's one-line summary in the Temporal UI. */
 export function caseSummary(input: { severity: CaseState['severity']; customer: { name: string }; title: string }): string {

@@ -9,7 +9,10 @@ import { businessAfter, businessBefore, businessBetween, type Calendar } from '.
 import type { CaseState, DeadlineKind } from './state';
 
 /** Every window the playbook measures, by name: the deadlines' own, and the points around them. */
-export type WindowKind = Exclude<DeadlineKind, 'outcome' | 'qbr_review'> | 'auto_follow_up' | 'qbr_reminder' | 'warn' | 'remind' | 'default_promise';
+export type WindowKind = Exclude<DeadlineKind, 'outcome' | 'qbr_review'> | 'auto_follow_up' | 'qbr_reminder' | 'warn' | 'remind' | 'default_promise' | 'soonest_promise';
+
+/** The soonest an acknowledgement promises the next update, on calendar time: a minute after it. */
+export const SOONEST_PROMISE_MS = 60_000;
 
 /** The windows counted in business time when a calendar is in force and the policy names none. */
 export const DEFAULT_BUSINESS_WINDOWS: readonly DeadlineKind[] = ['acknowledge', 'respond', 'next_update', 'resolve'];
@@ -23,7 +26,8 @@ const ms = (d: string | number) => (typeof d === 'number' ? d : durationMs(d));
 export function calendarFor(state: CaseState, kind: WindowKind, of?: DeadlineKind): Calendar | null {
   const cal = state.calendar;
   if (!cal) return null;
-  const deadline: DeadlineKind | undefined = kind === 'warn' || kind === 'remind' ? of : kind === 'default_promise' ? 'next_update' : kind === 'auto_follow_up' || kind === 'qbr_reminder' ? undefined : kind;
+  const deadline: DeadlineKind | undefined =
+    kind === 'warn' || kind === 'remind' ? of : kind === 'default_promise' ? 'next_update' : kind === 'auto_follow_up' || kind === 'qbr_reminder' || kind === 'soonest_promise' ? undefined : kind;
   if (!deadline) return null;
   return (state.policy.businessHours ?? DEFAULT_BUSINESS_WINDOWS).includes(deadline) ? cal : null;
 }

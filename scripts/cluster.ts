@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { TEMPORAL_PORT } from '../config/settings';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensurePortFree } from '../config/ports';
@@ -42,7 +43,7 @@ async function main() {
   const env = parseEnv();
   const workers = count('CLUSTER_WORKERS', 2);
   const apis = count('CLUSTER_APIS', 2);
-  const temporalPort = port('CLUSTER_TEMPORAL_PORT') ?? 7233;
+  const temporalPort = port('CLUSTER_TEMPORAL_PORT') ?? TEMPORAL_PORT;
   const pgPort = port('CLUSTER_PG_PORT');
   const namespace = env.TEMPORAL_NAMESPACE ?? 'default';
   const apiPorts = Array.from({ length: apis }, (_, i) => env.PORT + i);

@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  CANCELLED_IN_TEMPORAL,
   PlaybookError,
   act,
   actionSummary,
@@ -198,8 +199,6 @@ export class CaseRunner implements OutboxHost {
   }
 }
 
-/** The reason a case cancelled from the Temporal UI or CLI closes with. */
-export const CANCELLED_IN_TEMPORAL = 'Cancelled in Temporal (UI or CLI)';
 
 function asFailure(err: unknown): never {
   if (err instanceof PlaybookError) {

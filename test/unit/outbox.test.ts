@@ -73,14 +73,19 @@ function host(rulesVersion: number) {
 }
 
 const everyPatch = (_: Patch) => true;
+
+/** A case of these rules, a fake port and the outbox between them. */
+function rig(rulesVersion: number, has: (p: Patch) => boolean = everyPatch) {
+  const { h, opening } = host(rulesVersion);
+  const fake = fakePort();
+  return { h, opening, ...fake, outbox: new Outbox(h, fake.port, has) };
+}
 const status = (s: CaseState, id: string) => s.messages.find((m) => m.id === id)?.status;
 const sent = (i: DeliverInput): DeliveryResult => (i.message.channel === 'slack' ? { status: 'sent', to: i.message.to, threadTs: i.threadTs ?? '1700.1' } : { status: 'sent', to: ['dana@acme.example'] });
 
 describe('before rules 5: one activity per message', () => {
   test('Slack posts wait for the post that starts the thread, then go out side by side; emails never wait', async () => {
-    const { h, opening } = host(4);
-    const { port, calls } = fakePort();
-    const outbox = new Outbox(h, port, everyPatch);
+    const { h, opening, calls, outbox } = rig(4);
     outbox.deliverStep(opening);
     const slack = opening.filter((m) => m.channel === 'slack');
     expect(slack.length).toBeGreaterThan(0);
@@ -111,9 +116,7 @@ describe('before rules 5: one activity per message', () => {
   });
 
   test('a send that fails after its retries is recorded failed, with the reason, and asks for a notice by the other channel', async () => {
-    const { h, opening } = host(4);
-    const { port, calls } = fakePort();
-    const outbox = new Outbox(h, port, everyPatch);
+    const { h, opening, calls, outbox } = rig(4);
     const email = opening.find((m) => m.channel === 'email')!;
     outbox.deliverStep([email]);
     (calls[0] as { d: Deferred<DeliveryResult> }).d.reject(new Error('550 mailbox unavailable'));
@@ -126,9 +129,7 @@ describe('before rules 5: one activity per message', () => {
 
 describe('rules 5: a step is tried once locally, the activities are its fallback', () => {
   test('what the try delivered is recorded; a permanent failure is recorded failed without an activity; the rest goes on as activities', async () => {
-    const { h, opening } = host(5);
-    const { port, calls } = fakePort();
-    const outbox = new Outbox(h, port, everyPatch);
+    const { h, opening, calls, outbox } = rig(5);
     const slack = opening.find((m) => m.channel === 'slack')!;
     const messages = [...opening, { ...slack, id: 'later-1' }, { ...slack, id: 'later-2' }];
     outbox.deliverStep(messages);
@@ -169,9 +170,7 @@ describe('rules 5: a step is tried once locally, the activities are its fallback
   });
 
   test('a try that times out sends every message of the step as its activity', async () => {
-    const { h, opening } = host(5);
-    const { port, calls } = fakePort();
-    const outbox = new Outbox(h, port, everyPatch);
+    const { opening, calls, outbox } = rig(5);
     outbox.deliverStep(opening);
     (calls[0] as { d: Deferred<StepResult> }).d.reject(new Error('local activity timed out'));
     await settle();
@@ -182,9 +181,7 @@ describe('rules 5: a step is tried once locally, the activities are its fallback
   });
 
   test('while the step that starts the thread is being tried, Slack posts of later steps queue behind it', async () => {
-    const { h, opening } = host(5);
-    const { port, calls } = fakePort();
-    const outbox = new Outbox(h, port, everyPatch);
+    const { opening, calls, outbox } = rig(5);
     outbox.deliverStep(opening);
     const slack = opening.find((m) => m.channel === 'slack')!;
     outbox.deliverStep([{ ...slack, id: 'later' }]);
@@ -200,9 +197,7 @@ describe('rules 5: a step is tried once locally, the activities are its fallback
 
 describe('Slack off', () => {
   test('once the worker says Slack is off, posts are recorded skipped without an activity for an hour, then tried again', async () => {
-    const { h, opening } = host(4);
-    const { port, calls, advance } = fakePort();
-    const outbox = new Outbox(h, port, everyPatch);
+    const { h, opening, calls, advance, outbox } = rig(4);
     const slack = opening.find((m) => m.channel === 'slack')!;
     outbox.deliverStep([slack]);
     await settle(); // no thread yet: the post goes behind the (empty) queue for the thread's first post
@@ -227,9 +222,7 @@ describe('Slack off', () => {
   });
 
   test('without the Slack-off patch every post is still tried', async () => {
-    const { h, opening } = host(4);
-    const { port, calls } = fakePort();
-    const outbox = new Outbox(h, port, (p) => p !== 'no-slack-activity-while-slack-is-off');
+    const { opening, calls, outbox } = rig(4, (p) => p !== 'no-slack-activity-while-slack-is-off');
     const slack = opening.find((m) => m.channel === 'slack')!;
     outbox.deliverStep([slack]);
     await settle();
@@ -243,9 +236,7 @@ describe('Slack off', () => {
 
 describe('the Slack panel', () => {
   test('is refreshed only when what it shows changed, one update at a time, and only once the thread exists', async () => {
-    const { h } = host(5);
-    const { port, calls } = fakePort();
-    const outbox = new Outbox(h, port, everyPatch);
+    const { h, calls, outbox } = rig(5);
     outbox.refreshPanel();
     expect(calls).toHaveLength(0); // no thread
     h.commit({ state: { ...h.state, slackThreadTs: '1700.1' }, effects: [], warnings: [] });
