@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import swaggerUi from 'swagger-ui-express';
 import type { z } from 'zod';
-import { BODY_LIMIT_BYTES, allowedIn, type Action, type CaseView } from '../playbook';
+import { BODY_LIMIT_BYTES, CASE_ID_PATTERN, allowedIn, type Action, type CaseView } from '../playbook';
 import { ACTION_ROUTES } from './routes';
 import { LinkError, verifyLink, type LinkAction } from '../config/links';
 import type { Logger } from '../config/logger';
@@ -41,7 +41,7 @@ export interface AppDeps {
 
 type ActionType = Action['type'];
 
-const ID = /^[\w.:-]{1,120}$/;
+const ID = CASE_ID_PATTERN;
 const wrap =
   (fn: (req: Request, res: express.Response) => Promise<unknown>): RequestHandler =>
   (req, res, next) => {
@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.type(metrics.registry.contentType).send(await exposition(metrics));
     }));
   }
-  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl });
+  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: service.calendarNames() });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -167,9 +167,24 @@ export function createApp(deps: AppDeps): express.Express {
   }));
 
   mountLinks(app, deps, linkLimiter);
+  refuseOtherMethods(app, openapi.paths ?? {});
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such endpoint')));
   app.use(errorMiddleware(logger));
   return app;
+}
+
+/**
+ * A method a documented path does not take is answered 405 with the methods it does take (`Allow`),
+ * not 404: the path exists. Mounted after every route, so only what no route answered gets here.
+ */
+function refuseOtherMethods(app: express.Express, paths: Record<string, object>): void {
+  for (const [template, operations] of Object.entries(paths)) {
+    const methods = Object.keys(operations).map((m) => m.toUpperCase());
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+    app.all(template.replace(/\{(\w+)\}/g, ':$1'), (_req, _res, next) => {
+      next(new HttpError(405, 'method_not_allowed', `This path takes ${allow}`, undefined, { Allow: allow }));
+    });
+  }
 }
 
 /**

@@ -119,12 +119,14 @@ const actionSummary = z
 const fieldMask = (fields: string[]) => Object.fromEntries(fields.map((f) => [f, true])) as Record<string, true> & Record<number, never>;
 const OPEN_BODY = openSchema.meta({ id: 'OpenEscalation', example: EXAMPLES.open });
 const ACTION_BODIES = Object.fromEntries(
-  ACTION_ROUTES.map((r) => [r.action, bodyOf(r).meta({ id: ACTIONS[r.action].body, example: ACTIONS[r.action].example })]),
+  ACTION_ROUTES.map((r) => [r.action, bodyOfRoute(r).meta({ id: ACTIONS[r.action].body, example: ACTIONS[r.action].example })]),
 ) as unknown as Record<ActionType, z.ZodType>;
-function bodyOf(r: ActionRoute): z.ZodObject {
+function bodyOfRoute(r: ActionRoute): z.ZodObject {
   const schema: z.ZodObject = actionSchemas[r.action];
   return r.pathFields.length > 0 ? schema.omit(fieldMask(r.pathFields)) : schema;
 }
+/** The same key makes the same request once: an open names the same case, an action lands once. */
+const IDEMPOTENCY = z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional().openapi({ description: 'The same key → the same case (an open answers 200) or the same action, once; 1 to 255 characters' }) });
 const REFUSALS = { message_lint: 'Refused by the playbook message lint (message_lint)', limit_reached: 'the case reached one of its limits (limit_reached)' } as const;
 const errors = {
   400: json(errorSchema, 'Invalid input, with field-level details'),
@@ -133,10 +135,22 @@ const errors = {
   404: json(errorSchema, 'Unknown case'),
   503: json(errorSchema, 'Temporal unreachable (Retry-After)'),
 };
+/** What a request with a body may also be answered. */
+const bodyErrors = {
+  413: json(errorSchema, 'The body is too large (too_large)'),
+  415: json(errorSchema, 'The body is not of the type the operation takes'),
+};
+/** A body is required when its schema refuses an empty object; else a request may leave it out. */
+const bodyOf = (schema: z.ZodType) => ({ required: !schema.safeParse({}).success, content: { 'application/json': { schema } } });
+/** From the case an open answers to what can be done with it: Schemathesis follows these in its stateful phase. */
+const CASE_LINKS = Object.fromEntries([
+  ['getEscalation', { operationId: 'getEscalation', parameters: { id: '$response.body#/id' } }],
+  ...ACTION_ROUTES.map((r) => [ACTIONS[r.action].update, { operationId: ACTIONS[r.action].update, parameters: { id: '$response.body#/id' } }]),
+]);
 
 
 /** The OpenAPI document, generated from the same zod schemas that validate requests. */
-export function buildOpenApi(o: { serverUrl?: string } = {}) {
+export function buildOpenApi(o: { serverUrl?: string; calendars?: string[] } = {}) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key (API_KEYS)' });
   const security = [{ apiKey: [] }];
@@ -150,10 +164,16 @@ export function buildOpenApi(o: { serverUrl?: string } = {}) {
     summary: 'Open an escalation',
     security,
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().optional().openapi({ description: 'Same key → the same case (200)' }) }),
-      body: { content: { 'application/json': { schema: OPEN_BODY } } },
+      headers: IDEMPOTENCY,
+      body: bodyOf(OPEN_BODY),
     },
-    responses: { 201: json(caseView, 'Opened (Location header)'), 200: json(caseView, 'Already opened with this Idempotency-Key'), 409: json(errorSchema, 'Key reused with a different body'), ...errors },
+    responses: {
+      201: { ...json(caseView, 'Opened (Location header)'), links: CASE_LINKS },
+      200: { ...json(caseView, 'Already opened with this Idempotency-Key'), links: CASE_LINKS },
+      409: json(errorSchema, 'Key reused with a different body'),
+      ...errors,
+      ...bodyErrors,
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -177,11 +197,13 @@ export function buildOpenApi(o: { serverUrl?: string } = {}) {
       summary: r.summary,
       description: `Role: ${r.role}${r.link ? ` — or a customer link: ?token=<token> (${r.link.join(', ')})` : ''}`,
       security,
-      request: { params, body: { content: { 'application/json': { schema: ACTION_BODIES[r.action] } } } },
+      request: { params, headers: IDEMPOTENCY, body: bodyOf(ACTION_BODIES[r.action]) },
       responses: {
         200: json(actionSummary, 'The case after the action, with `warnings` from the message lint'),
         409: json(errorSchema, `Not allowed in the current stage (allowed in: ${ACTION_STAGES[r.action].join(', ')})`),
         ...(refusedBy.length > 0 ? { 422: json(errorSchema, refusedBy.map((x) => REFUSALS[x]).join('; ')) } : {}),
+        ...(r.link ? { 429: json(errorSchema, 'Too many requests with customer links (Retry-After)') } : {}),
+        ...bodyErrors,
         ...errors,
       },
     });
@@ -214,9 +236,16 @@ export function buildOpenApi(o: { serverUrl?: string } = {}) {
   });
   registry.registerPath({ method: 'get', path: '/healthz', operationId: 'health', summary: 'Whether Temporal is reachable', responses: { 200: { description: 'ok' }, 503: { description: 'Temporal unreachable' } } });
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'Escalation service', version: '0.1.0', description: 'Customer escalations as durable Temporal workflows.' },
     servers: [{ url: o.serverUrl ?? '/', description: o.serverUrl ? 'PUBLIC_BASE_URL' : 'this server' }],
   });
+  // Only the configured calendars open a case: their names, or no such field where none is configured.
+  const open = doc.components?.schemas?.OpenEscalation as { properties?: Record<string, Record<string, unknown>> } | undefined;
+  if (open?.properties?.calendar) {
+    if (o.calendars?.length) open.properties.calendar = { ...open.properties.calendar, enum: o.calendars };
+    else delete open.properties.calendar;
+  }
+  return doc;
 }

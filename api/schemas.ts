@@ -7,7 +7,7 @@ extendZodWithOpenApi(z);
 
 // The payload schemas live beside the workflow's messages: the workflow's validators check every
 // update with the same ones (workflows/validation.ts).
-export const { actionSchemas, openSchema, severitySchema, stageSchema, taskKindSchema, segmentSchema, isoTime } = buildSchemas();
+export const { email, actionSchemas, openSchema, severitySchema, stageSchema, taskKindSchema, segmentSchema, isoTime } = buildSchemas();
 export type { OpenBody } from '../workflows/schemas';
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -23,7 +23,7 @@ export const listQuerySchema = z.object({
   stage: stageSchema.optional(),
   severity: severitySchema.optional(),
   customerId: param(200).optional(),
-  csm: z.email().max(320).optional().describe("The CSM's email"),
+  csm: email().optional().describe("The CSM's email"),
   breached: boolParam.optional(),
   status: z.enum(['open', 'closed']).optional(),
   sort: z.enum(['nextDeadline']).optional().describe('nextDeadline: soonest first, cases without one last'),

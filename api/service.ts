@@ -5,6 +5,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Searc
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { temporal } from '@temporalio/proto';
 import {
+  CANCELLED_IN_TEMPORAL,
   DEFAULT_LIMITS,
   RULES_VERSION,
   caseSummary,
@@ -99,6 +100,11 @@ export class EscalationService {
    * event has been added, so the view read then is the view now (see `view`).
    */
   private readonly views?: LRUCache<string, KeptView>;
+
+  /** The names of the calendars a case may open with. */
+  calendarNames(): string[] {
+    return Object.keys(this.calendars());
+  }
 
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
   async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: LinkedView }> {
@@ -384,8 +390,8 @@ type ListItem = ReturnType<typeof listItem>;
 /** How a workflow that ended outside the playbook reads on its case. */
 const ENDED: Record<string, string> = {
   TERMINATED: 'Terminated in Temporal',
-  CANCELLED: 'Cancelled in Temporal (UI or CLI)',
-  CANCELED: 'Cancelled in Temporal (UI or CLI)',
+  CANCELLED: CANCELLED_IN_TEMPORAL,
+  CANCELED: CANCELLED_IN_TEMPORAL,
   FAILED: 'The workflow failed in Temporal',
   TIMED_OUT: 'The workflow timed out in Temporal',
 };

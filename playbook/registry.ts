@@ -64,7 +64,7 @@ export const ACTIONS = {
     summary: 'Acknowledge: emails the contact and promises the next update',
     form: { title: 'Acknowledge', fields: [field('note', 'Note to the customer', 'textarea'), field('nextUpdateAt', 'Next update by', 'datetime')] },
     refusedBy: ['message_lint'],
-    example: { note: 'We are looking at the sync logs now.', nextUpdateAt: '2026-12-01T15:00:00Z' },
+    example: { note: 'We are looking at the sync logs now.', nextUpdateAt: '2031-12-01T15:00:00Z' },
   },
   note: {
     input: (k) => k.z.object({ by: k.by(), text: k.text(TEXT_LIMITS.note), kind: k.z.enum(NOTE_KINDS).optional() }),
@@ -105,7 +105,7 @@ export const ACTIONS = {
       ],
     },
     refusedBy: ['message_lint', 'limit_reached'],
-    example: { known: 'Large exports crash the sync worker', unknown: 'Why only the EU region', workaround: 'Split the export into two files', nextUpdateAt: '2026-12-01T17:00:00Z' },
+    example: { known: 'Large exports crash the sync worker', unknown: 'Why only the EU region', workaround: 'Split the export into two files', nextUpdateAt: '2031-12-01T17:00:00Z' },
   },
   severity: {
     input: (k) => k.z.object({ by: k.by(), severity: k.z.enum(SEVERITIES), reason: k.short() }),
@@ -215,7 +215,7 @@ export const ACTIONS = {
     summary: 'Pause the customer-facing clocks while waiting on the customer or a third party',
     form: { title: 'Pause the clocks', fields: [field('reason', 'Waiting on', 'choice'), field('note', 'Note'), field('until', 'Resume by itself at', 'datetime')] },
     refusedBy: ['limit_reached'],
-    example: { reason: 'waiting_on_customer', note: 'Asked for their sync logs', until: '2026-12-02T09:00:00Z' },
+    example: { reason: 'waiting_on_customer', note: 'Asked for their sync logs', until: '2031-12-02T09:00:00Z' },
   },
   resume: {
     input: (k) => k.z.object({ by: k.by(), note: k.short().optional() }),

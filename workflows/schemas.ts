@@ -35,8 +35,8 @@ export function buildSchemas() {
       renewalDate: isoTime.optional(),
       nextQbrDate: isoTime.optional(),
     }),
-    contact: z.object({ name: line(), email: z.email(), timezone: timeZone.optional() }),
-    csm: z.object({ name: line(), email: z.email(), timezone: timeZone.optional() }),
+    contact: z.object({ name: line(), email: k.email(), timezone: timeZone.optional() }),
+    csm: z.object({ name: line(), email: k.email(), timezone: timeZone.optional() }),
     severity: severitySchema,
     category: z.enum(CATEGORIES),
     trigger: line().describe('One of the playbook triggers of the category (id or label), or free text'),
@@ -52,7 +52,7 @@ export function buildSchemas() {
   /** Each action's payload, as the API accepts it and the workflow's validator checks it. */
   const actionSchemas = actionSchemasOf(k);
 
-  return { isoTime, severitySchema, stageSchema, segmentSchema, taskKindSchema, openSchema, actionSchemas };
+  return { email: k.email, isoTime, severitySchema, stageSchema, segmentSchema, taskKindSchema, openSchema, actionSchemas };
 }
 export type Schemas = ReturnType<typeof buildSchemas>;
 export type OpenBody = z.infer<Schemas['openSchema']>;
