@@ -28,6 +28,8 @@ export interface AppDeps {
   logger: Logger;
   /** Requests a minute one client may make to the customer links (default 30). */
   linkRequestsPerMinute?: number;
+  /** The calendars a case may open with (the config's): the API document lists their names. */
+  calendars?: string[];
   /** PUBLIC_BASE_URL: https there turns on upgrade-insecure-requests and HSTS. */
   publicBaseUrl?: string;
   /** SLACK_SIGNING_SECRET set: Slack's interactivity at /slack/events (404 otherwise). */
@@ -114,7 +116,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.type(metrics.registry.contentType).send(await exposition(metrics));
     }));
   }
-  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: service.calendarNames() });
+  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: deps.calendars });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });

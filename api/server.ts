@@ -99,8 +99,8 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
     DEADLINE_KINDS,
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
-  const service = new EscalationService(client, o.taskQueue, () => o.policy, () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), () => o.calendars ?? {}, o.temporalUiUrl);
-  const app = createApp({ service, keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
+  const service = new EscalationService({ client, taskQueue: o.taskQueue, policy: () => o.policy, limits: () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), calendars: () => o.calendars ?? {}, temporalUiUrl: o.temporalUiUrl });
+  const app = createApp({ service, calendars: Object.keys(o.calendars ?? {}), keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),

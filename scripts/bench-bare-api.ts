@@ -15,7 +15,7 @@ import { DEFAULT_POLICY } from '../playbook';
 
 async function main() {
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
-  const service = new EscalationService(new Client({ connection }), process.env.TEMPORAL_TASK_QUEUE!, () => DEFAULT_POLICY);
+  const service = new EscalationService({ client: new Client({ connection }), taskQueue: process.env.TEMPORAL_TASK_QUEUE!, policy: () => DEFAULT_POLICY });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -322,7 +322,7 @@ async function main() {
       const rawOpen = starter(taskQueue);
       // The product's open without its HTTP edge (EscalationService in this process): edge or start.
       const serviceOn = (queue: string) => {
-        const service = new EscalationService(client, queue, () => DEFAULT_POLICY);
+        const service = new EscalationService({ client, taskQueue: queue, policy: () => DEFAULT_POLICY });
         return () => service.open(openSchema.parse(body));
       };
       // Warm both paths (connections, the workflow bundle, the server's caches). These cases are the

@@ -97,7 +97,7 @@ describe('opening a case', () => {
 
   test('an open needs no worker: 201 with the case as the workflow then holds it', async () => {
     const taskQueue = `no-worker-${Date.now()}`;
-    const service = new EscalationService(sys.client, taskQueue, () => DEFAULT_POLICY);
+    const service = new EscalationService({ client: sys.client, taskQueue, policy: () => DEFAULT_POLICY });
     const body = openSchema.parse(openBody({ severity: 'high', flags: { churnThreat: true } }));
     const { created, case: answered } = await service.open(body); // no worker polls this queue
     expect(created).toBe(true);
@@ -142,7 +142,7 @@ describe('opening a case', () => {
 
   test('with no worker an action answers 503 within its bound; retried with the same Idempotency-Key it lands once', async () => {
     const taskQueue = `no-worker-act-${Date.now()}`;
-    const service = new EscalationService(sys.client, taskQueue, () => DEFAULT_POLICY);
+    const service = new EscalationService({ client: sys.client, taskQueue, policy: () => DEFAULT_POLICY });
     const { case: c } = await service.open(openSchema.parse(openBody()));
     const began = Date.now();
     const err = await service.act(c.id, 'note', { text: 'while no worker runs', by: 'sam' }, 'note-1').then(() => undefined, (e: unknown) => e);
@@ -421,7 +421,7 @@ describe('the service itself', () => {
 
   test('503 with Retry-After when Temporal is unreachable', async () => {
     const connection = Connection.lazy(apiConnectionOptions({ address: '127.0.0.1:1', connectTimeout: '1s' }));
-    const service = new EscalationService(new Client({ connection }), 'q', () => DEFAULT_POLICY);
+    const service = new EscalationService({ client: new Client({ connection }), taskQueue: 'q', policy: () => DEFAULT_POLICY });
     const app = createApp({ service, keys: parseApiKeys(`a:admin:${KEYS.admin}`), linkSecret: LINK_SECRET, logger: pino({ level: 'silent' }) });
     const server = await new Promise<Server>((r) => {
       const s = app.listen(0, '127.0.0.1', () => r(s));

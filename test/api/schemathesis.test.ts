@@ -58,6 +58,8 @@ test(
       '--max-time', String(MAX_SECONDS),
       '--generation-database', 'none',
       '--workers', '1',
+      // Longer than the API's own bound on a read or an action (15 s, then 503): the API answers first.
+      '--request-timeout', '30',
       '--no-color',
     ]);
     mkdirSync(join(ROOT, '.data'), { recursive: true });

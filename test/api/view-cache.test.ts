@@ -34,7 +34,7 @@ function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue, con
     sent.describe++;
     return describe(req);
   }) as typeof describe;
-  const service = new EscalationService(client, taskQueue, () => DEFAULT_POLICY, undefined, undefined, undefined, viewCacheBytes);
+  const service = new EscalationService({ client, taskQueue, policy: () => DEFAULT_POLICY, viewCacheBytes });
   return { service, sent };
 }
 

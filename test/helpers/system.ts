@@ -71,10 +71,10 @@ export async function startSystem(
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   // Log lines kept in memory when asked for (to check what a log may say), else none.
   const logger = o.logLines ? pino({ level: 'info' }, { write: (line: string) => void o.logLines!.push(line) }) : pino({ level: 'silent' });
-  const service = new EscalationService(client, taskQueue, () => policy, undefined, () => o.calendars ?? {});
+  const service = new EscalationService({ client, taskQueue, policy: () => policy, calendars: () => o.calendars ?? {} });
   const keys = parseApiKeys(Object.entries(KEYS).map(([role, key]) => `${role}-user:${role}:${key}`).join(','));
   const slackEvents = o.slackSigningSecret ? { signingSecret: o.slackSigningSecret, botToken: 'xoxb-good', apiUrl: slack.apiUrl, roster: o.roster ?? DEFAULT_ROSTER, unhandledAfterMs: o.slackUnhandledAfterMs } : undefined;
-  const app = createApp({ service, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents });
+  const app = createApp({ service, calendars: Object.keys(o.calendars ?? {}), keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents });
   const server = await new Promise<Server>((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
   });
