@@ -5,7 +5,7 @@
  */
 import { simpleParser, type AddressObject } from 'mailparser';
 import EmailReplyParser from 'email-reply-parser';
-import { CASE_ID_PATTERN, REPLY_CHARS, WORKFLOW_ID_PREFIX } from '../playbook';
+import { CASE_ID_PATTERN, REPLY_CHARS, WORKFLOW_ID_PREFIX, truncate } from '../playbook';
 import { HttpError } from './errors';
 import type { EscalationService } from './service';
 
@@ -54,7 +54,7 @@ export function newText(body: string): string {
   while (lines.length > 0 && /^(\s*|On\b.*wrote:\s*|-+\s*Original Message\s*-+\s*)$/i.test(lines.at(-1)!)) lines.pop();
   const visible = lines.join('\n').trim();
   // What a case keeps of one reply; the whole email stays in the mailbox it came from.
-  return visible.length <= REPLY_CHARS ? visible : `${visible.slice(0, REPLY_CHARS - 1)}…`;
+  return truncate(visible, REPLY_CHARS);
 }
 
 export const unmatched = (why: string) => new HttpError(422, 'unmatched_reply', `The email matches no case: ${why}. Nothing was recorded.`);

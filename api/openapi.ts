@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { ACTION_ROUTES, type ActionRoute } from './routes';
 import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema, stageSchema, severitySchema } from './schemas';
-import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
+import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, DEADLINE_VIEW_NAMES, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
 import { ACTION_UPDATES } from '../workflows/messages';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -12,7 +12,7 @@ const person = z.object({ name: z.string(), email: z.string() });
 const pausedSchema = z
   .object({ since: z.string(), reason: z.enum(PAUSE_REASONS), until: isoOrNull, note: isoOrNull, by: isoOrNull, remaining: z.record(z.string(), z.number()).openapi({ description: 'Seconds left on each clock the pause holds' }) })
   .nullable();
-const deadlineNames = ['acknowledge', 'respond', 'nextUpdate', 'resolve', 'confirmation', 'followUp', 'recoveryCall', 'healthCheck', 'qbr', 'outcome'] as const;
+const deadlineNames = Object.values(DEADLINE_VIEW_NAMES);
 const deadlinesSchema = z.object(Object.fromEntries(deadlineNames.map((k) => [k, isoOrNull])) as Record<(typeof deadlineNames)[number], typeof isoOrNull>).openapi({ description: 'Open deadlines (ISO) or null' });
 /** The case view: its main fields (the README lists them all; more may be added). */
 const caseView = z

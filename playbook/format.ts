@@ -25,6 +25,11 @@ export function localTime(ms: number, timeZone = 'UTC'): string {
 }
 
 /** "2h 5m", "3d 4h": how long, for people. */
+/** A text cut to `max` characters, the last one an ellipsis when it was longer. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 export function duration(ms: number): string {
   const m = Math.max(0, Math.round(ms / 60_000));
   const [d, h, min] = [Math.floor(m / 1440), Math.floor((m % 1440) / 60), m % 60];

@@ -4,11 +4,10 @@
  * and for every in-place update (`chat.update`); the API reads the same action ids.
  */
 import { INTERNAL_ESCALATION_PATH, INTERNAL_TRIGGERS } from './routing';
-import { SEVERITY_TABLE } from './severity';
 import { SEGMENT_LABELS } from './state';
 import { actionsAllowed } from './registry';
 import { DEADLINE_LABELS } from './deadlines';
-import type { MessageCase } from './view';
+import { caseSummary, type MessageCase } from './view';
 
 /** The `action_id`s of the panel (CONTRACT.md, "Slack interactivity"). */
 export const PANEL_ACTIONS = {
@@ -38,8 +37,7 @@ const button = (text: string, action: string, value: string, style?: 'primary' |
 
 /** The root post: a headline, the state, and the buttons of what the stage allows. */
 export function casePanel(c: MessageCase, intro?: string): { text: string; blocks: Block[] } {
-  const level = SEVERITY_TABLE[c.severity].label;
-  const headline = `[${level}] ${c.customer.name} — ${c.title}`;
+  const headline = caseSummary(c);
   const next = c.nextDeadline ? `${DEADLINE_LABELS[c.nextDeadline.kind]}, <!date^${Math.floor(Date.parse(c.nextDeadline.dueAt) / 1000)}^{date_short_pretty} {time}|${c.nextDeadline.dueAt}>` : 'none';
   const state = c.status === 'closed' ? '*Closed*' : `*Stage:* ${c.stage}${c.paused ? ' · :double_vertical_bar: *paused*' : ''} · *Next deadline:* ${next}`;
   const blocks: Block[] = [

@@ -11,6 +11,7 @@ import type { Outbound, TemplateId } from './messages';
 import type { Party } from './severity';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import type { Calendar } from './calendar';
+import { truncate } from './format';
 
 export const STAGES = ['acknowledge', 'investigate', 'communicate', 'resolve', 'follow_up', 'recovery', 'closed'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -179,7 +180,7 @@ function clone(state: CaseState): CaseState {
 
 /** Timeline summaries are one short line: the full text lives in the note, the email or the field it came from. */
 export const SUMMARY_CHARS = 200;
-const short = (s: string) => (s.length <= SUMMARY_CHARS ? s : `${s.slice(0, SUMMARY_CHARS - 1)}…`);
+const short = (s: string) => truncate(s, SUMMARY_CHARS);
 
 /**
  * Message records a case keeps (rules 2): the latest ones; older delivered ones are counted, not kept

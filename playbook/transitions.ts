@@ -4,7 +4,7 @@
  */
 import { INTERNAL_ESCALATION_PATH, routeTo, type InternalTrigger } from './routing';
 import { rulesOf, t, task, type CaseState, type Draft } from './state';
-import { duration } from './format';
+import { duration, truncate } from './format';
 
 export function escalateInternally(d: Draft, a: { trigger: InternalTrigger; note: string; ask?: string; includeIfNeeded?: boolean; by?: string }): void {
   const route = INTERNAL_ESCALATION_PATH[a.trigger];
@@ -28,7 +28,7 @@ const TRIED_CHARS = 500;
 
 export function whatWeTried(state: CaseState): string[] {
   return [
-    ...state.notes.slice(-TRIED_NOTES).map((n) => (n.text.length > TRIED_CHARS ? `${n.text.slice(0, TRIED_CHARS - 1)}…` : n.text)),
+    ...state.notes.slice(-TRIED_NOTES).map((n) => truncate(n.text, TRIED_CHARS)),
     ...(state.updates > 0 ? [`${state.updates} progress update(s) sent to the customer`] : []),
   ];
 }

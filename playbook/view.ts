@@ -1,8 +1,8 @@
 import { DEADLINE_LABELS, heldClocks, openDeadlines } from './deadlines';
 import { pausedSeconds } from './transitions';
-import { duration, localTime } from './format';
+import { duration, localTime, truncate } from './format';
 import { actionsAllowed } from './registry';
-import { SUMMARY_CHARS, limitsOf, rulesOf, t, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
+import { DEADLINE_KINDS, SUMMARY_CHARS, iso, limitsOf, rulesOf, t, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { SEVERITY_TABLE } from './severity';
 import { STEPS } from './steps';
 import type { LintFinding } from './lint';
@@ -12,7 +12,7 @@ export function timelineOf(state: CaseState): TimelineEntry[] {
   if (rulesOf(state) < 2 || state.notes.length === 0) return state.timeline;
   const notes: TimelineEntry[] = state.notes.map((n, i) => {
     const text = `${n.kind.replace('_', ' ')} note #${i + 1}: ${n.text}`;
-    return { at: n.at, type: 'note', ...(n.by ? { actor: n.by } : {}), summary: text.length <= SUMMARY_CHARS ? text : `${text.slice(0, SUMMARY_CHARS - 1)}…` };
+    return { at: n.at, type: 'note', ...(n.by ? { actor: n.by } : {}), summary: truncate(text, SUMMARY_CHARS) };
   });
   // Stable merge: entries of the same moment keep the order they were written in (stored first).
   const out: TimelineEntry[] = [];
@@ -29,29 +29,30 @@ export function deadlinesOf(state: CaseState) {
   const open = openDeadlines(state);
   const due = (kind: DeadlineKind) => {
     const d = open.find((x) => x.kind === kind);
-    return d ? new Date(d.dueAt).toISOString() : null;
+    return d ? iso(d.dueAt) : null;
   };
-  return {
-    acknowledge: due('acknowledge'),
-    respond: due('respond'),
-    nextUpdate: due('next_update'),
-    resolve: due('resolve'),
-    confirmation: due('confirmation'),
-    followUp: due('follow_up'),
-    recoveryCall: due('recovery_call'),
-    healthCheck: due('health_check'),
-    qbr: due('qbr_review'),
-    outcome: due('outcome'),
-  };
+  return Object.fromEntries(DEADLINE_KINDS.map((k) => [DEADLINE_VIEW_NAMES[k], due(k)])) as { [K in DeadlineKind as (typeof DEADLINE_VIEW_NAMES)[K]]: string | null };
 }
 
-const VIEW_NAMES: Partial<Record<DeadlineKind, string>> = { respond: 'respond', next_update: 'nextUpdate', resolve: 'resolve' };
+/** Each deadline's name in the case view (`deadlines`, `paused.remaining`) and the API document. */
+export const DEADLINE_VIEW_NAMES = {
+  acknowledge: 'acknowledge',
+  respond: 'respond',
+  next_update: 'nextUpdate',
+  resolve: 'resolve',
+  confirmation: 'confirmation',
+  follow_up: 'followUp',
+  recovery_call: 'recoveryCall',
+  health_check: 'healthCheck',
+  qbr_review: 'qbr',
+  outcome: 'outcome',
+} as const satisfies Record<DeadlineKind, string>;
 
 /** The pause in force, with the time each clock it holds had left (seconds), or null. */
 export function pausedOf(state: CaseState) {
   const p = state.pause;
   if (!p || state.status === 'closed') return null;
-  const remaining = Object.fromEntries(heldClocks(state).map((h) => [VIEW_NAMES[h.kind] ?? h.kind, Math.round(h.remainingMs / 1000)]));
+  const remaining = Object.fromEntries(heldClocks(state).map((h) => [DEADLINE_VIEW_NAMES[h.kind], Math.round(h.remainingMs / 1000)]));
   return { since: p.since, reason: p.reason, until: p.until ?? null, note: p.note ?? null, by: p.by ?? null, remaining };
 }
 
@@ -106,7 +107,7 @@ export function caseView(state: CaseState, now: number = Date.now()) {
     pausedSeconds: pausedSeconds(state, state.closedAt ? Date.parse(state.closedAt) : now),
     calendar: state.calendar?.name ?? null,
     replies: state.replies ?? [],
-    nextDeadline: next ? { kind: next.kind, dueAt: new Date(next.dueAt).toISOString() } : null,
+    nextDeadline: next ? { kind: next.kind, dueAt: iso(next.dueAt) } : null,
     breaches: state.breaches,
     internalEscalations: state.internalEscalations,
     messages: state.messages,
@@ -209,7 +210,7 @@ export function messageCase(state: CaseState) {
     id: state.id,
     status: state.status,
     /** What the Slack panel shows (playbook/panel.ts). */
-    nextDeadline: next ? { kind: next.kind, dueAt: new Date(next.dueAt).toISOString() } : null,
+    nextDeadline: next ? { kind: next.kind, dueAt: iso(next.dueAt) } : null,
     paused: state.pause != null && state.status === 'open',
     title: input.title,
     impact: input.impact,
