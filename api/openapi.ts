@@ -113,10 +113,10 @@ const actionSummary = z
     warnings: z.array(z.object({ code: z.string(), field: z.string(), message: z.string() }).passthrough()),
   })
   .openapi('ActionSummary', { description: 'The case after the action (compact: GET the case for the whole view)' });
+/** The fields a schema's `pick` keeps or its `omit` drops. */
+const fieldMask = (fields: string[]) => Object.fromEntries(fields.map((f) => [f, true])) as Record<string, true> & Record<number, never>;
 // Named once per process (zod's registry keeps one schema per id): the bodies as clients send them,
 // from the same schemas the workflow's validators use (fields the path carries are not in the body).
-/** Only these fields of a schema (`true`) or all but these (`omit`). */
-const fieldMask = (fields: string[]) => Object.fromEntries(fields.map((f) => [f, true])) as Record<string, true> & Record<number, never>;
 const OPEN_BODY = openSchema.meta({ id: 'OpenEscalation', example: EXAMPLES.open });
 const ACTION_BODIES = Object.fromEntries(
   ACTION_ROUTES.map((r) => [r.action, bodyOfRoute(r).meta({ id: ACTIONS[r.action].body, example: ACTIONS[r.action].example })]),
