@@ -136,8 +136,10 @@ describe('opening a case', () => {
     const acked = await eventually(upserts, (h) => h.upserts.length > 0, 'the acknowledgement published');
     expect(acked.upserts[0]).toEqual(expect.arrayContaining(['EscalationStage', 'EscalationAckSeconds']));
     expect(acked.upserts[0]).not.toContain('EscalationCustomerId');
-    const listed = await sys.call('GET', `/escalations?customerId=${encodeURIComponent(openBody().customer.id)}&stage=investigate`, { key: 'viewer' });
-    expect(listed.body.items.map((i: { id: string }) => i.id)).toContain(c.id);
+    // Visibility follows the history asynchronously (PostgreSQL's in the cluster run): listed within the bound.
+    const ids = (r: { body: { items: { id: string }[] } }) => r.body.items.map((i) => i.id);
+    const listed = await eventually(() => sys.call('GET', `/escalations?customerId=${encodeURIComponent(openBody().customer.id)}&stage=investigate`, { key: 'viewer' }), (r) => ids(r).includes(c.id), 'the case listed in its new stage');
+    expect(ids(listed)).toContain(c.id);
   });
 
   test('with no worker an action answers 503 within its bound; retried with the same Idempotency-Key it lands once', async () => {
