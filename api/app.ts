@@ -39,7 +39,6 @@ export interface AppDeps {
   metricsOnApi?: boolean;
 }
 
-const ID = CASE_ID_PATTERN;
 
 export { redactTokens };
 
@@ -54,7 +53,7 @@ function idempotencyKey(req: Request): string | undefined {
 
 function caseId(req: Request): string {
   const id = String(req.params.id);
-  if (!ID.test(id)) throw notFound(id);
+  if (!CASE_ID_PATTERN.test(id)) throw notFound(id);
   return id;
 }
 

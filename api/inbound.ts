@@ -23,7 +23,6 @@ export interface InboundReply {
   text: string;
 }
 
-const CASE_ID = CASE_ID_PATTERN;
 /** `<escalation-<caseId>.m<n>@domain>`, the Message-ID every email of a case carries (activities/email.ts). */
 const THREAD_ID = new RegExp(`^<?${WORKFLOW_ID_PREFIX}(.+)\\.m\\d+@[^>\\s]+>?$`);
 
@@ -36,12 +35,12 @@ export function caseOf(m: { inReplyTo?: string; references?: string | string[]; 
   const refs = [m.inReplyTo, ...(Array.isArray(m.references) ? m.references : m.references ? m.references.split(/\s+/) : [])].filter(Boolean) as string[];
   for (const ref of refs) {
     const id = THREAD_ID.exec(ref.trim())?.[1];
-    if (id && CASE_ID.test(id)) return { caseId: id, matchedBy: 'thread' };
+    if (id && CASE_ID_PATTERN.test(id)) return { caseId: id, matchedBy: 'thread' };
   }
   const plus = new RegExp(`^${local.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\+([^@]+)@`, 'i');
   for (const to of m.recipients) {
     const id = plus.exec(to)?.[1];
-    if (id && CASE_ID.test(id)) return { caseId: id, matchedBy: 'address' };
+    if (id && CASE_ID_PATTERN.test(id)) return { caseId: id, matchedBy: 'address' };
   }
   return null;
 }

@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { ACTION_ROUTES, type ActionRoute } from './routes';
 import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema, stageSchema, severitySchema } from './schemas';
-import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, DEADLINE_VIEW_NAMES, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
+import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, DEADLINE_VIEW_NAMES, refusalsOf, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
 import { ACTION_UPDATES } from '../workflows/messages';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -188,7 +188,7 @@ export function buildOpenApi(o: { serverUrl?: string; calendars?: string[] } = {
   for (const r of ACTION_ROUTES) {
     const schema: z.ZodObject = actionSchemas[r.action];
     const params = r.pathFields.length > 0 ? id.extend(schema.pick(fieldMask(r.pathFields)).shape) : id;
-    const refusedBy: readonly (keyof typeof REFUSALS)[] = 'refusedBy' in ACTIONS[r.action] ? (ACTIONS[r.action] as { refusedBy: readonly (keyof typeof REFUSALS)[] }).refusedBy : [];
+    const refusedBy = refusalsOf(r.action);
     registry.registerPath({
       method: 'post',
       path: r.template,

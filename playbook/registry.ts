@@ -269,6 +269,12 @@ export const TASK_STAGES: Readonly<Record<string, readonly Stage[]>> = {
   follow_up: ['follow_up'],
 };
 
+/** Why the API may refuse the action with 422 besides its schema (none for most). */
+export function refusalsOf(type: ActionType): readonly ('message_lint' | 'limit_reached')[] {
+  const def: ActionDef = ACTIONS[type];
+  return def.refusedBy ?? [];
+}
+
 export function allowedIn(type: ActionType, stage: Stage): boolean {
   return ACTIONS[type].stages.includes(stage as never);
 }

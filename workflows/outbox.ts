@@ -193,7 +193,7 @@ export class Outbox {
 }
 
 /** A send as the Temporal UI names it: which message, by which channel, to whom. */
-export function sendSummary(m: Outbound): string {
+function sendSummary(m: Outbound): string {
   return `${m.channel === 'email' ? 'Email' : 'Slack'} ${m.kind.replace(/_/g, ' ')} (${m.id}) to ${m.audience === 'customer' ? 'the customer' : m.to.join(', ')}`;
 }
 

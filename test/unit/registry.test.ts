@@ -1,6 +1,6 @@
 /** Every table derived from the action registry covers every action, as the registry says. */
 import { z } from 'zod';
-import { ACTIONS, ACTION_STAGES, ACTION_TYPES, actionsAllowed, STAGES, type ActionType } from '../../playbook';
+import { ACTIONS, ACTION_STAGES, ACTION_TYPES, actionsAllowed, refusalsOf, STAGES, type ActionType } from '../../playbook';
 import { ACTION_UPDATES } from '../../workflows/messages';
 import { ACTION_ROUTES } from '../../api/routes';
 import { actionSchemas } from '../../api/schemas';
@@ -56,7 +56,7 @@ test('every route is an operation of the API document, with the registry’s bod
     expect([r.action, op?.operationId]).toEqual([r.action, ACTIONS[r.action].update]);
     expect(op.requestBody.content['application/json'].schema.$ref).toBe(`#/components/schemas/${ACTIONS[r.action].body}`);
     expect(op.responses['409'].description).toContain(ACTIONS[r.action].stages.join(', '));
-    const refusedBy: readonly string[] = (ACTIONS[r.action] as { refusedBy?: readonly string[] }).refusedBy ?? [];
+    const refusedBy = refusalsOf(r.action);
     for (const code of refusedBy) expect(op.responses['422'].description).toContain(code);
     if (refusedBy.length === 0) expect(op.responses['422']).toBeUndefined();
   }
