@@ -1,6 +1,9 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import nodemailer, { type Transporter } from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import { ApplicationFailure } from '@temporalio/common';
 import { PERMANENT_FAILURE } from './types';
 import { WORKFLOW_ID_PREFIX } from '../playbook';
@@ -31,9 +34,19 @@ export interface SendResult {
   rejected: { address: string; reason: string }[];
 }
 
+/**
+ * A send's point of no return (activities/send-mark.ts): `pass` is awaited before the message's last
+ * line goes, after which the mail server may keep it; `notKept` when the send failed and the server
+ * said it kept nothing, or never read the last line.
+ */
+export interface Commit {
+  pass(): Promise<void>;
+  notKept(): Promise<void>;
+}
+
 /** Sends one email; throws a retryable error for a transient fault, a non-retryable ApplicationFailure otherwise. */
 export interface Mailer {
-  send(mail: Mail): Promise<SendResult>;
+  send(mail: Mail, commit?: Commit): Promise<SendResult>;
   close?(): void;
 }
 
@@ -69,21 +82,25 @@ function toNodemailer(mail: Mail) {
   };
 }
 
+/** Short timeouts: a hung server is a transient fault that Temporal retries, not a stuck activity. */
+const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
 /** SMTP through nodemailer. SMTP 5xx is permanent (unknown recipient, rejected); 4xx and network faults are retried. */
 export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
-  constructor(url: string) {
-    // Short timeouts: a hung server is a transient fault that Temporal retries, not a stuck activity.
-    this.transport = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  /** Builds a message's MIME text (CRLF lines) for a send with a point of no return. */
+  private readonly composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  constructor(private readonly url: string) {
+    this.transport = nodemailer.createTransport({ url, ...TIMEOUTS });
   }
-  async send(mail: Mail) {
+  async send(mail: Mail, commit?: Commit) {
     try {
-      const info = await this.transport.sendMail(toNodemailer(mail));
+      const info = commit ? await this.sendPastMark(mail, commit) : await this.transport.sendMail(toNodemailer(mail));
       const address = (a: string | { address: string }) => (typeof a === 'string' ? a : a.address);
       const errors = (info as { rejectedErrors?: { recipient?: string; response?: string; message: string }[] }).rejectedErrors ?? [];
       return {
         accepted: (info.accepted as (string | { address: string })[]).map(address),
-        rejected: (info.rejected as (string | { address: string })[]).map((a) => {
+        rejected: ((info.rejected ?? []) as (string | { address: string })[]).map((a) => {
           const e = errors.find((x) => x.recipient === address(a));
           return { address: address(a), reason: e?.response ?? e?.message ?? 'refused by the mail server' };
         }),
@@ -94,6 +111,52 @@ export class SmtpMailer implements Mailer {
         throw ApplicationFailure.nonRetryable(`SMTP ${e.responseCode}: ${e.message}`, PERMANENT_FAILURE);
       }
       throw new Error(`SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message}`);
+    }
+  }
+
+  /**
+   * One SMTP transaction whose message ends only once `commit.pass()` resolved. The connection pipes
+   * the message once the server took the envelope and said "354", so the mark is written after the
+   * recipients were accepted and before the line that ends the message.
+   */
+  private async sendPastMark(mail: Mail, commit: Commit): Promise<SMTPConnection.SentMessageInfo> {
+    const raw = (await this.composer.sendMail(toNodemailer(mail))).message as Buffer;
+    let ending = false;
+    let ended = false;
+    let reads = 0;
+    const message = new Readable({
+      read() {
+        if (reads++ === 0) return void this.push(raw);
+        if (ending) return;
+        ending = true;
+        commit.pass().then(
+          () => {
+            ended = true;
+            this.push(null);
+          },
+          (err: unknown) => this.destroy(err as Error),
+        );
+      },
+    });
+    const options = { ...parseConnectionUrl(this.url), ...TIMEOUTS };
+    const connection = new SMTPConnection(options);
+    const envelope = { from: mail.from.address, to: mail.to.map((a) => a.address) };
+    try {
+      return await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) => {
+        connection.once('error', reject);
+        connection.connect(() => {
+          const send = () => connection.send(envelope, message, (err, info) => (err ? reject(err) : resolve(info)));
+          if (!options.auth) return send();
+          connection.login(options.auth as SMTPConnection.Credentials, (err) => (err ? reject(err) : send()));
+        });
+      });
+    } catch (err) {
+      // The server answered (a refusal), or never read the message's last line: it kept nothing.
+      // Otherwise (the connection failed after the last line) it may have kept it: the mark stays.
+      if (!ended || (err as { responseCode?: number }).responseCode) await commit.notKept();
+      throw err;
+    } finally {
+      connection.quit();
     }
   }
   close() {

@@ -6,6 +6,7 @@ import type { Metrics } from '../config/metrics';
 import { linkUrl, signLink } from '../config/links';
 import { messageIdFor, replyAddressFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
+import { SendMark, UNCONFIRMED } from './send-mark';
 import type { Renderer } from './render';
 import { retryAfterMsOf, type SlackPoster } from './slack';
 import { ApplicationFailure } from '@temporalio/common';
@@ -88,7 +89,7 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       const r = deps.renderer.render(message.template, context(input), timeZone);
       const from = customer ? { name: kase.csm.name, address: deps.emailFrom } : { address: deps.emailFrom };
       const thread = (message.thread ?? []).map((id) => messageIdFor(kase.id, id, deps.emailFrom));
-      const result = await heartbeating(() => deps.mailer.send({
+      const mail = {
         messageId: messageIdFor(kase.id, message.id, deps.emailFrom),
         from,
         to: found.map((p) => ({ name: p.name, address: p.email })),
@@ -98,7 +99,17 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
         ...(thread.length ? { inReplyTo: thread.at(-1), references: thread } : {}),
         // A reply reaches the case even from a mail client that drops the threading headers.
         ...(customer ? { replyTo: replyAddressFor(kase.id, deps.emailFrom) } : {}),
-      }));
+      };
+      // A customer's email as an activity passes a mark written into Temporal before its last line goes:
+      // an attempt that finds its predecessor passed it does not send again (activities/send-mark.ts).
+      const mark = customer ? await SendMark.begin() : undefined;
+      let result;
+      try {
+        if (mark?.passedBefore) return { status: 'sent', to: found.map((p) => p.email), subject: r.subject, reason: UNCONFIRMED, unconfirmed: true };
+        result = mark ? await deps.mailer.send(mail, mark) : await heartbeating(() => deps.mailer.send(mail));
+      } finally {
+        mark?.end();
+      }
       const reason = missing.length ? `not in the roster: ${missing.join(', ')}` : undefined;
       return {
         status: 'sent',

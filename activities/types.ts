@@ -25,6 +25,8 @@ export interface DeliveryResult {
   off?: boolean;
   /** Email only: recipients the mail server refused while it took the others. */
   rejected?: { address: string; reason: string }[];
+  /** Email only: sent, the server's answer never heard, not sent again (activities/send-mark.ts). */
+  unconfirmed?: boolean;
 }
 
 export interface PanelInput {

@@ -1,6 +1,7 @@
 /**
  * Delivery results, reported back by the workflow: each message's status, the Slack thread, and the
- * CSM told on the other channel when a message (or some of its recipients) could not be reached.
+ * CSM told on the other channel when a message (or some of its recipients) could not be reached, or
+ * may not have been.
  */
 import { Draft, type CaseState, type MessageStatus, type Transition } from './state';
 
@@ -13,6 +14,11 @@ export interface DeliveryReport {
   threadTs?: string;
   /** Recipients the mail server refused while it took the others. */
   rejected?: { address: string; reason: string }[];
+  /**
+   * Sent, but the mail server's answer was never heard: the worker sending it died after the point
+   * where the server may keep it, and it was not sent again so that nobody receives it twice.
+   */
+  unconfirmed?: boolean;
 }
 
 export function recordDelivery(prev: CaseState, r: DeliveryReport, now: number): Transition {
@@ -33,6 +39,11 @@ export function recordDelivery(prev: CaseState, r: DeliveryReport, now: number):
     const other = m.channel === 'email' ? 'slack' : 'email';
     const to = r.status === 'failed' ? m.to : rejected.map((x) => x.address);
     d.send('delivery_failed', 'delivery_failed', ['csm'], { failedKind: m.kind, channel: m.channel, to, reason: reason || null }, [other]);
+  } else if (r.unconfirmed && m.kind !== 'delivery_failed') {
+    // Not sent twice; maybe not received at all: the CSM checks with the customer.
+    d.log('delivery_unconfirmed', `${m.kind} by ${m.channel} not confirmed: ${reason || 'no answer from the server'}`);
+    const other = m.channel === 'email' ? 'slack' : 'email';
+    d.send('delivery_failed', 'delivery_failed', ['csm'], { failedKind: m.kind, channel: m.channel, to: m.to, reason: reason || null, unconfirmed: true }, [other]);
   }
   return d.done();
 }

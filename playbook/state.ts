@@ -29,14 +29,17 @@ export const SEGMENT_LABELS: Readonly<Record<Segment, string>> = { smb: 'SMB', '
  * 2: overdue timer points are handled before an action lands (a late action is a breach); the stored
  *    case is bounded (pruned timer keys, capped thread references, short timeline summaries).
  * 3: the playbook's decisions of 2; the workflow runs every change made behind `patched()` until then
- *    (PATCHES in workflows/escalation.ts) without writing a marker for each, so a new case's history
+ *    (PATCHES in workflows/patches.ts) without writing a marker for each, so a new case's history
  *    and visibility carry no patch bookkeeping.
  * 4: the case keeps the calendar it opened with and counts the policy's business windows in it.
  *    (Pausing and customer replies are new actions: no earlier history holds one, so every case takes them.)
  * 5: the playbook's decisions of 4; the workflow tries each send first as a local activity (inside the
- *    step's workflow task) and runs every patch without a marker (workflows/escalation.ts).
+ *    step's workflow task) and runs every patch without a marker (workflows/patches.ts).
+ * 6: the playbook's decisions of 5; a customer's emails go as activities, never in the step's local
+ *    try, so a worker that dies after the mail server took one does not have it sent again
+ *    (SINCE_RULES in workflows/patches.ts).
  */
-export const RULES_VERSION = 5;
+export const RULES_VERSION = 6;
 
 export interface CaseInput {
   customer: {

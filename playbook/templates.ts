@@ -165,14 +165,14 @@ Case: {{links.case}}`,
     slack: '{{mentions}} :warning: *Reopened:* the customer says it is not fixed{{#if comment}}: {{comment}}{{/if}}',
   },
   delivery_failed: {
-    subject: '[Delivery failed] {{customer.name}} - {{failedKind}} by {{channel}}',
-    text: `A {{failedKind}} message for "{{case.title}}" could not be delivered by {{channel}}.
+    subject: '[Delivery {{#if unconfirmed}}not confirmed{{else}}failed{{/if}}] {{customer.name}} - {{failedKind}} by {{channel}}',
+    text: `A {{failedKind}} message for "{{case.title}}" {{#if unconfirmed}}may not have been delivered by {{channel}}{{else}}could not be delivered by {{channel}}{{/if}}.
 
 To: {{list to "(nobody)"}}
 Reason: {{reason}}
 
-Please reach them another way. Case: {{links.case}}`,
-    slack: '{{mentions}} :x: A {{failedKind}} message by {{channel}} failed: {{reason}}',
+Please {{#if unconfirmed}}check that they have it, or {{/if}}reach them another way. Case: {{links.case}}`,
+    slack: '{{mentions}} {{#if unconfirmed}}:warning: A {{failedKind}} message by {{channel}} may not have arrived{{else}}:x: A {{failedKind}} message by {{channel}} failed{{/if}}: {{reason}}',
   },
   customer_reply: {
     subject: '[Customer reply{{#if awaitingConfirmation}} - awaiting confirmation{{/if}}] {{customer.name}} - {{case.title}}',

@@ -10,7 +10,7 @@
 import { ActivityFailure } from '@temporalio/common';
 import type { DeliverInput, DeliveryResult, PanelInput, StepInput, StepResult } from '../activities/types';
 import { messageCase, panelKey, recordDelivery, rulesOf, type CaseState, type Outbound, type Transition } from '../playbook';
-import { PATCHES, type PatchGate } from './patches';
+import { PATCHES, since, type PatchGate } from './patches';
 
 /** How long posts skip Slack once the worker said it is off; the longest Retry-After heeded. */
 const HOUR_MS = 3_600_000;
@@ -70,14 +70,17 @@ export class Outbox {
    * What one step asked for. Rules 5: the messages that can go now (and the panel, if what it shows
    * changed) are tried once in one local activity, inside the step's workflow task: one marker in the
    * history. Whatever that try could not deliver goes on as the activities, with their retries.
-   * Earlier rules: one activity per message.
+   * Rules 6: a customer's email goes as its activity from the start, whose completion is recorded
+   * the moment it is reported, not with the step's workflow task. Earlier rules: one activity per message.
    */
   deliverStep(ms: Outbound[]): void {
     const state = this.host.state;
-    if (rulesOf(state) < 5) return ms.forEach((m) => this.deliver(m));
+    const rules = rulesOf(state);
+    if (!since(rules, 'stepTry')) return ms.forEach((m) => this.deliver(m));
     const now: Outbound[] = [];
     for (const m of ms) {
       if (m.channel === 'slack' && (this.slackIsOff() || (!state.slackThreadTs && this.rootInStep))) this.deliver(m);
+      else if (m.channel === 'email' && m.audience === 'customer' && since(rules, 'customerEmailsAlone')) this.deliver(m);
       else now.push(m);
     }
     if (now.length === 0) return;

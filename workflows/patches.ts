@@ -1,6 +1,7 @@
 /**
- * Every change made to the workflow's logic while cases were running, and the one gate that says
- * whether a case runs it: built in at the case's rules version, or marked by `patched()`.
+ * Every change made to the workflow's logic while cases were running, and the gates that say whether a
+ * case runs it: a patch is built in at the case's rules version or marked by `patched()`; a change that
+ * came with a rules version runs in the cases opened at that version or later.
  */
 import { patched } from '@temporalio/workflow';
 
@@ -51,4 +52,20 @@ export type PatchGate = (patch: Patch) => boolean;
 /** The gate of a case whose rules version `rules()` reads. */
 export function patchGate(rules: () => number): PatchGate {
   return (patch) => builtIn(rules(), patch) || patched(patch);
+}
+
+/** Changes to how the workflow sends that came with a rules version (playbook/state.ts describes each version). */
+export const SINCE_RULES = {
+  /** A step's messages are tried once, together, in a local activity inside the step's workflow task. */
+  stepTry: 5,
+  /**
+   * A customer's emails go as activities, never in the step's local try: a worker that dies after the
+   * mail server took one and before its step's workflow task completed would have it sent again.
+   */
+  customerEmailsAlone: 6,
+} as const;
+
+/** Whether a case of these rules runs a change that came with a rules version. */
+export function since(rules: number, change: keyof typeof SINCE_RULES): boolean {
+  return rules >= SINCE_RULES[change];
 }

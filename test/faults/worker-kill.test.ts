@@ -164,6 +164,42 @@ test('a worker killed mid-send (rules 5, sends tried locally): its workflow task
   await workers[surviving].kill();
 }, 180_000);
 
+test("a worker killed after a customer's email reached its last line (rules 6): not sent again; recorded sent but not confirmed, and the CSM told on Slack", async () => {
+  const caseId = uniqueId('kill6');
+  const first = worker();
+  await first.waitFor(/worker running/);
+  const h = await openCase(caseId, 6);
+  await waitUntil(() => h.query(getCaseQuery), (c) => c.messages.length > 0 && c.messages.every((m) => m.status === 'sent'), 'the opening sent');
+  // The acknowledgement's whole message reaches the mail server, which never answers.
+  let held: ParsedMail | undefined;
+  smtp.state.holdWhen = (m) => !held && String(m.messageId).includes(caseId) && JSON.stringify(m.to).includes('dana@acme.example');
+  smtp.state.onHeld = (m) => (held = m);
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 7_200_000).toISOString(), by: 'sam' }] });
+  await waitUntil(() => held, (x) => x !== undefined, 'the acknowledgement held at the mail server');
+  const second = worker();
+  await second.waitFor(/worker running/);
+  await first.kill('SIGKILL');
+  release();
+
+  const c = await waitUntil(() => h.query(getCaseQuery), (x) => x.messages.every((m) => m.status === 'sent') && x.messages.some((m) => m.kind === 'delivery_failed'), 'the acknowledgement recorded and the CSM told', 60_000);
+  const ack = c.messages.find((m) => m.kind === 'acknowledgement')!;
+  expect(ack).toMatchObject({ status: 'sent', reason: expect.stringMatching(/^not confirmed: .*not sent again/) });
+  // The mail server read it once and was never sent it again.
+  expect(smtp.arrived.filter((a) => a.mail.messageId === held!.messageId)).toHaveLength(1);
+  expect(smtp.received.filter((r) => r.mail.messageId === held!.messageId)).toHaveLength(0);
+  // The CSM is told on Slack that it may not have arrived.
+  const notice = c.messages.find((m) => m.kind === 'delivery_failed')!;
+  expect(notice.channel).toBe('slack');
+  expect(slack.messages.some((m) => m.thread_ts && m.text.includes('acknowledgement message by email may not have arrived'))).toBe(true);
+  expect(c.timeline.some((e) => e.type === 'delivery_unconfirmed')).toBe(true);
+  // The retry read the mark its killed predecessor wrote (heartbeat details) and did not send.
+  const events = (await h.fetchHistory()).events ?? [];
+  const retried = events.map((e) => e.activityTaskStartedEventAttributes).filter((a) => a && (a.attempt ?? 1) > 1);
+  expect(retried).toHaveLength(1);
+  expect(retried[0]!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
+  await second.kill();
+}, 180_000);
+
 test('the mail server down and back: the email waits and arrives once; Slack answering 429 holds a post for its Retry-After, once', async () => {
   const running = worker();
   await running.waitFor(/worker running/);

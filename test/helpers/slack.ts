@@ -44,7 +44,7 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
 /**
  * A local HTTP server that speaks the Slack Web API's chat.postMessage, conversations.history and
  * conversations.replies (with message metadata): `xoxb-bad` is invalid_auth, channel C404 is
- * channel_not_found, `rateLimitNext` answers 429 with Retry-After, `failAfterPostNext` keeps the
+ * channel_not_found, `delayMs` slows every answer, `rateLimitNext` answers 429 with Retry-After, `failAfterPostNext` keeps the
  * next post and then answers 500 (the post landed, the caller never heard), and `holdPostsWhen`
  * keeps a matching post and never answers until `releaseHeld()` (a sender killed mid-post).
  */
@@ -64,6 +64,8 @@ export async function startSlack() {
     /** false: the token lacks channels:history, so conversations.* answer missing_scope. */
     historyScope: true,
     holdPostsWhen: undefined as ((m: SlackMessage) => boolean) | undefined,
+    /** Every answer waits this long (a slow Slack); the call is recorded when it arrives. */
+    delayMs: 0,
     onHeld: undefined as ((m: SlackMessage) => void) | undefined,
     ts: 1_700_000_000,
   };
@@ -77,8 +79,12 @@ export async function startSlack() {
       calls.push(call);
       const reply = (status: number, payload: object, headers: Record<string, string> = {}) => {
         call.status = status;
-        res.writeHead(status, { 'content-type': 'application/json', ...headers });
-        res.end(JSON.stringify(payload));
+        const answer = () => {
+          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          res.end(JSON.stringify(payload));
+        };
+        if (state.delayMs > 0) setTimeout(answer, state.delayMs);
+        else answer();
       };
       if (state.rateLimitNext > 0) {
         state.rateLimitNext -= 1;

@@ -3,13 +3,15 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
+  /** When the server took it (answered 250). */
+  at: number;
   envelopeTo: string[];
   mail: ParsedMail;
 }
 
 /**
  * A real SMTP server in the test process. Recipients at reject.test are refused with 550, at busy.test
- * with 451. `holdWhen(mail)` takes a matching message's DATA and then never answers (a sender killed
+ * with 451; `refuseWhen(mail)` answers a message's DATA with 554. `holdWhen(mail)` takes a matching message's DATA and then never answers (a sender killed
  * mid-send); `onHeld` is told when that happens. `port` may be given to start again where a stopped
  * one was (the mail server down and back).
  */
@@ -20,6 +22,8 @@ export async function startSmtp(o: { port?: number } = {}) {
   const state = {
     holdWhen: undefined as ((mail: ParsedMail) => boolean) | undefined,
     onHeld: undefined as ((mail: ParsedMail) => void) | undefined,
+    /** Refuses a matching message once its DATA arrived (554 after the last line): the server keeps nothing. */
+    refuseWhen: undefined as ((mail: ParsedMail) => boolean) | undefined,
   };
   const server = new SMTPServer({
     authOptional: true,
@@ -38,7 +42,8 @@ export async function startSmtp(o: { port?: number } = {}) {
             state.onHeld?.(mail);
             return; // never answered: the sender sees no 250
           }
-          received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), mail });
+          if (state.refuseWhen?.(mail)) return cb(Object.assign(new Error('Message refused'), { responseCode: 554 }));
+          received.push({ at: Date.now(), envelopeTo: session.envelope.rcptTo.map((r) => r.address), mail });
           cb();
         })
         .catch(cb);

@@ -93,9 +93,10 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   // Recorded by rules 2 (the case core rebuilt: clock before action, notes stored once, bounded records),
-  // by rules 3 (the workflow's patches built in: no markers), by rules 4 (calendars) and by rules 5 (sends
-  // tried first as local activities, every patch built in): the same plays under each.
-  ...[2, 3, 4, 5].flatMap((rulesVersion): Scenario[] => [
+  // by rules 3 (the workflow's patches built in: no markers), by rules 4 (calendars), by rules 5 (sends
+  // tried first as local activities, every patch built in) and by rules 6 (a customer's email as its
+  // own activity, beside the step's try): the same plays under each.
+  ...[2, 3, 4, 5, 6].flatMap((rulesVersion): Scenario[] => [
     {
       name: `rules-${rulesVersion}-full-case`,
       rulesVersion,
@@ -114,8 +115,10 @@ export const SCENARIOS: Scenario[] = [
   { name: 'slack-off-case', rulesVersion: 4, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
   { name: 'rules-5-business-hours-case', rulesVersion: 5, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
   { name: 'rules-5-slack-off-case', rulesVersion: 5, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
+  { name: 'rules-6-business-hours-case', rulesVersion: 6, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
+  { name: 'rules-6-slack-off-case', rulesVersion: 6, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
   // The playbook's whole path in ten actions, open to closed: what the cost issue counts a case's events by.
-  ...[4, 5].map((rulesVersion): Scenario => ({ name: `rules-${rulesVersion}-ten-actions-case`, rulesVersion, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: tenActionsCase })),
+  ...[4, 5, 6].map((rulesVersion): Scenario => ({ name: `rules-${rulesVersion}-ten-actions-case`, rulesVersion, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: tenActionsCase })),
 ];
 
 async function unattendedCase(h: Handle, env: TestWorkflowEnvironment) {

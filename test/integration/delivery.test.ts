@@ -196,6 +196,67 @@ describe('email', () => {
     expect((refused as Error).message).toMatch(/ECONNREFUSED|ECONNECTION|connect/i);
   });
 
+  describe("a send with a point of no return (a customer's email as an activity, activities/send-mark.ts)", () => {
+    const mail = (subject: string, to = 'dana@acme.example') => ({ messageId: `<${subject}@vendor.example>`, from: { address: 'escalations@vendor.example' }, to: [{ address: to }], subject, text: 'hello', html: '<p>hello</p>' });
+    /** A commit that records when it is called, what the mail server had taken by then, and waits `passMs`. */
+    function commit(passMs = 0, fail = false) {
+      const seen = { pass: [] as number[], notKept: 0, arrivedAtPass: -1 };
+      return {
+        seen,
+        pass: async () => {
+          seen.pass.push(Date.now());
+          seen.arrivedAtPass = smtp.arrived.length;
+          await new Promise((r) => setTimeout(r, passMs));
+          if (fail) throw new Error('Temporal unreachable');
+        },
+        notKept: async () => {
+          seen.notKept++;
+        },
+      };
+    }
+
+    test('the message ends only once the mark is written: the server has taken nothing before; the send then goes as any other', async () => {
+      const c = commit(300);
+      const before = smtp.arrived.length;
+      const r = await new SmtpMailer(smtp.url).send(mail('marked-1'), c);
+      expect(c.seen.pass).toHaveLength(1);
+      expect(c.seen.arrivedAtPass).toBe(before); // the recipients were taken, the message not yet
+      expect(c.seen.notKept).toBe(0);
+      expect(r).toEqual({ accepted: ['dana@acme.example'], rejected: [] });
+      const got = smtp.received.at(-1)!;
+      expect(got.at - c.seen.pass[0]).toBeGreaterThanOrEqual(300);
+      expect(got.mail).toMatchObject({ messageId: '<marked-1@vendor.example>', subject: 'marked-1', text: 'hello', html: '<p>hello</p>' });
+    });
+
+    test('refused before its last line (recipient 550) or after it (554): the mark is taken back and the error is as without one', async () => {
+      const early = commit();
+      const e1 = await new SmtpMailer(smtp.url).send(mail('marked-2', 'nobody@reject.test'), early).catch((e: unknown) => e);
+      expect(e1).toMatchObject({ nonRetryable: true, message: expect.stringMatching(/SMTP 550/) });
+      expect(early.seen).toMatchObject({ pass: [], notKept: 1 });
+      smtp.state.refuseWhen = (m) => m.subject === 'marked-3';
+      try {
+        const late = commit();
+        const e2 = await new SmtpMailer(smtp.url).send(mail('marked-3'), late).catch((e: unknown) => e);
+        expect(e2).toMatchObject({ nonRetryable: true, message: expect.stringMatching(/SMTP 554/) });
+        expect(late.seen.pass).toHaveLength(1);
+        expect(late.seen.notKept).toBe(1);
+      } finally {
+        smtp.state.refuseWhen = undefined;
+      }
+    });
+
+    test('a mark that cannot be written stops the send before its last line: nothing is taken, the error is retried', async () => {
+      const c = commit(0, true);
+      const before = smtp.received.length;
+      const err = await new SmtpMailer(smtp.url).send(mail('marked-4'), c).catch((e: unknown) => e);
+      expect(err).not.toBeInstanceOf(ApplicationFailure);
+      expect(c.seen.notKept).toBe(1);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(smtp.received.length).toBe(before);
+      expect(smtp.arrived.some((a) => a.mail.subject === 'marked-4')).toBe(false);
+    });
+  });
+
   test('one log line per message sent, skipped or failed: case, message, kind, channel, status, reason', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });

@@ -325,6 +325,19 @@ describe('deliveries', () => {
     expect(r.state.messages.find((x) => x.id === m.id)).toMatchObject({ status: 'sent', reason: expect.stringContaining('lee@reject.test refused: 550 No such user here') });
     expect(r.effects.map((e) => [e.kind, e.channel, e.to, e.data.to])).toEqual([['delivery_failed', 'slack', ['csm'], ['lee@reject.test']]]);
   });
+
+  test('an email sent but not confirmed (not sent again after its worker died) is recorded sent with the reason; the CSM is told to check', () => {
+    const c = open();
+    const m = c.sent.find((x) => x.channel === 'email')!;
+    const r = recordDelivery(c.state, { id: m.id, status: 'sent', to: ['dana@acme.example'], reason: 'not confirmed: no answer', unconfirmed: true }, T0 + SEC);
+    expect(r.state.messages.find((x) => x.id === m.id)).toMatchObject({ status: 'sent', reason: 'not confirmed: no answer' });
+    expect(r.effects.map((e) => [e.kind, e.channel, e.to, e.data.unconfirmed, e.data.failedKind])).toEqual([['delivery_failed', 'slack', ['csm'], true, m.kind]]);
+    expect(r.state.timeline.at(-1)).toMatchObject({ type: 'delivery_unconfirmed' });
+    // A notice is never itself the subject of a notice; a confirmed send asks for none.
+    const notice = r.state.messages.at(-1)!;
+    expect(recordDelivery(r.state, { id: notice.id, status: 'sent', unconfirmed: true }, T0 + 2 * SEC).effects).toEqual([]);
+    expect(recordDelivery(c.state, { id: m.id, status: 'sent', to: ['dana@acme.example'] }, T0 + SEC).effects).toEqual([]);
+  });
 });
 
 test('a case closed from outside (Temporal UI or CLI) is closed with its reason and keeps no deadline', () => {

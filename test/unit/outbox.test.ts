@@ -195,6 +195,41 @@ describe('rules 5: a step is tried once locally, the activities are its fallback
   });
 });
 
+describe('rules 6: a customer\'s email goes as its activity, never in the step\'s local try', () => {
+  test('the acknowledgement goes as an activity beside the step\'s try of the rest; under rules 5 it was in the try', async () => {
+    for (const rules of [5, 6]) {
+      const { h, calls, outbox } = rig(rules);
+      h.commit({ state: { ...h.state, slackThreadTs: '1700.1' }, effects: [], warnings: [] });
+      const t = act(h.state, { type: 'acknowledge', note: 'On it', nextUpdateAt: new Date(T0 + 3_600_000).toISOString() }, T0 + 60_000);
+      h.commit(t);
+      const email = t.effects.find((m) => m.channel === 'email')!;
+      expect(email.audience).toBe('customer');
+      const internal = { ...email, id: 'internal-1', audience: 'internal' as const, kind: 'reminder' as const, to: ['supportLead' as const] };
+      outbox.deliverStep([...t.effects, internal]);
+      const step = calls.find((c) => c.kind === 'step') as Extract<(typeof calls)[number], { kind: 'step' }>;
+      const sends = calls.filter((c) => c.kind === 'send') as Extract<(typeof calls)[number], { kind: 'send' }>[];
+      if (rules === 5) {
+        expect(step.input.messages.map((m) => m.id)).toEqual([email.id, 'internal-1']);
+        expect(sends).toHaveLength(0);
+        continue;
+      }
+      // The customer's email: its own activity, started before the step's try (the order of the commands).
+      expect(calls.map((c) => c.kind)).toEqual(['send', 'step']);
+      expect([sends[0].via, sends[0].input.message.id, sends[0].input.lookFirst]).toEqual(['email', email.id, undefined]);
+      // The internal email and the panel stay in the try.
+      expect(step.input.messages.map((m) => m.id)).toEqual(['internal-1']);
+      expect(step.input.panel).toBe(true);
+      sends[0].d.resolve({ status: 'sent', to: ['dana@acme.example'] });
+      await settle();
+      expect(status(h.state, email.id)).toBe('sent');
+      expect(outbox.idle).toBe(false); // the try is still out
+      step.d.resolve({ outcomes: [{ result: { status: 'sent', to: ['lee@vendor.example'] } }] });
+      await settle();
+      expect(outbox.idle).toBe(true);
+    }
+  });
+});
+
 describe('Slack off', () => {
   test('once the worker says Slack is off, posts are recorded skipped without an activity for an hour, then tried again', async () => {
     const { h, opening, calls, advance, outbox } = rig(4);

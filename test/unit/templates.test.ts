@@ -92,6 +92,16 @@ describe('deadlines as people read them', () => {
     expect([duration(0), duration(59 * 60_000), duration(26 * 3_600_000)]).toEqual(['0m', '59m', '1d 2h']);
   });
 
+  test('a delivery notice says failed, or (sent, its answer never heard) not confirmed and to check', () => {
+    const failed = renderer.render('delivery_failed', { ...data('x'), failedKind: 'acknowledgement', channel: 'email', to: ['dana@acme.example'] }, 'UTC', '<@U0CSM>');
+    expect(failed.subject).toBe('[Delivery failed] Acme Corp - acknowledgement by email');
+    expect(failed.slack).toMatch(/^<@U0CSM> :x: A acknowledgement message by email failed: /);
+    const unsure = renderer.render('delivery_failed', { ...data('x'), failedKind: 'acknowledgement', channel: 'email', to: ['dana@acme.example'], unconfirmed: true }, 'UTC', '<@U0CSM>');
+    expect(unsure.subject).toBe('[Delivery not confirmed] Acme Corp - acknowledgement by email');
+    expect(unsure.text).toMatch(/may not have been delivered by email\.[\s\S]*Please check that they have it, or reach them another way/);
+    expect(unsure.slack).toMatch(/^<@U0CSM> :warning: A acknowledgement message by email may not have arrived: /);
+  });
+
   test('the leadership email is titled by its trigger', () => {
     expect(renderer.render('escalation_leadership', { ...data('x'), topic: 'Executive Involved' }, 'UTC').subject).toBe('[ESCALATION] Acme Corp - Executive Involved');
   });

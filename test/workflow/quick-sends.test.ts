@@ -57,6 +57,24 @@ test('rules 5: a step\'s sends are tried once, together, as one local activity i
   });
 });
 
+test("rules 6: a customer's email goes as its own activity, beside the step's local try; the other messages stay in the try", async () => {
+  const { activities: base } = recordingActivities();
+  const { runs, activities } = tracked(base);
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy: DEFAULT_POLICY, activities, rulesVersion: 6 }, async (h) => {
+    await until(async () => (await h.fetchHistory()).events ?? [], (e) => count(e, 'workflowTaskCompletedEventAttributes') === 1, 'the opening step');
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString(), by: 'sam' }] });
+    const c = await until(() => h.query(getCaseQuery), (x) => x.messages.every((m) => m.status === 'sent'), 'every message sent');
+    const ack = c.messages.find((m) => m.kind === 'acknowledgement')!;
+    expect(runs.filter((r) => r.id === ack.id)).toEqual([{ id: ack.id, channel: 'email', local: false, lookFirst: false }]);
+    expect(runs.filter((r) => r.id !== ack.id).every((r) => r.local)).toBe(true);
+    const events = (await h.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name)).toEqual(['sendEmail']);
+    // The opening's try, and the acknowledgement's (its panel refresh): one marker each.
+    expect(count(events, 'markerRecordedEventAttributes')).toBe(2);
+    await Worker.runReplayHistory({ workflowBundle: t.code }, await h.fetchHistory());
+  });
+});
+
 test('rules 5: a local try that fails for a reason a retry can fix goes on as the activity, which delivers it', async () => {
   const { activities: base } = recordingActivities();
   const { runs, activities } = tracked(base, (i, local) => (local && i.message.channel === 'email' ? new Error('SMTP ECONNRESET: socket hang up') : undefined));
