@@ -71,6 +71,8 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(status, code, body.message && (err as { expose?: boolean }).expose !== false ? body.message : 'The request is not valid');
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    // Still moving to its new run after the API's own tries (api/service.ts, whileMoving).
+    if (err.cause.type === FAILURE_TYPES.moving) return new HttpError(503, 'temporal_unavailable', err.cause.message, undefined, { 'Retry-After': '1' });
     const mapped = BY_FAILURE_TYPE[err.cause.type ?? ''];
     if (mapped) return new HttpError(mapped[0], mapped[1], err.cause.message, err.cause.details?.[0] ?? undefined);
   }

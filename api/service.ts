@@ -4,7 +4,7 @@
  * and visibility (api/visibility.ts).
  */
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
 import {
   DEFAULT_LIMITS,
   RULES_VERSION,
@@ -22,7 +22,7 @@ import {
   type Limits,
   type Policy,
 } from '../playbook';
-import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, openingOf, type ActionResult, type EscalationInput } from '../workflows/messages';
+import { ACTION_UPDATES, ESCALATION_WORKFLOW, FAILURE_TYPES, SA, openingOf, type ActionResult, type EscalationInput } from '../workflows/messages';
 import { HttpError, notFound } from './errors';
 import { caseIdFor, sha256 } from './case-ids';
 import { CaseReader, QUERY_DEADLINE_MS, VIEW_CACHE_BYTES } from './case-reader';
@@ -155,8 +155,11 @@ export class EscalationService {
     const handle = this.o.client.workflow.getHandle(workflowIdFor(caseId));
     try {
       const updateId = idempotencyKey ? `${type}-${sha256(`${caseId}\n${type}\n${idempotencyKey}`).slice(0, 32)}` : undefined;
-      const result = (await this.o.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
-        handle.executeUpdate(ACTION_UPDATES[type] as (typeof ACTION_UPDATES)['note'], { args: [args as never], ...(updateId ? { updateId } : {}) }),
+      const deadline = Date.now() + QUERY_DEADLINE_MS;
+      const result = (await whileMoving(deadline, () =>
+        this.o.client.connection.withDeadline(deadline, () =>
+          handle.executeUpdate(ACTION_UPDATES[type] as (typeof ACTION_UPDATES)['note'], { args: [args as never], ...(updateId ? { updateId } : {}) }),
+        ),
       )) as ActionResult | LegacyActionResult;
       return 'case' in result ? summaryOfView(result.case, result.warnings) : result;
     } catch (err) {
@@ -210,4 +213,20 @@ interface LegacyActionResult {
 
 function summaryOfView(view: CaseView, warnings: ActionResult['warnings']): ActionResult {
   return { id: view.id, stage: view.stage, status: view.status, severity: view.severity, deadlines: view.deadlines, paused: view.paused ?? null, warnings };
+}
+
+/**
+ * Runs an action, again while the case answers that its run is moving to a new one (FAILURE_TYPES.moving:
+ * the run took its budget of actions and finishes its sends first, a second or so), until `deadline`.
+ */
+export async function whileMoving<T>(deadline: number, run: () => Promise<T>): Promise<T> {
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
+    try {
+      return await run();
+    } catch (err) {
+      const moving = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE_TYPES.moving;
+      if (!moving || Date.now() + wait >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }

@@ -190,6 +190,11 @@ export class CaseRunner implements OutboxHost {
   }
 
   private check(type: Action['type'], args: unknown): void {
+    // A run that took its budget of actions takes no more: the next run will (the API tries again).
+    // A refused update leaves no event, so a run's history holds RUN_BUDGET.updates at most.
+    if (rulesOf(this.state) >= 2 && this.updatesThisRun >= RUN_BUDGET.updates) {
+      throw ApplicationFailure.create({ type: FAILURE_TYPES.moving, message: 'The case is moving to a new run; try again', nonRetryable: true });
+    }
     const action = parseAction(type, args);
     try {
       validate(this.state, action, Date.now());

@@ -1,0 +1,47 @@
+/**
+ * A case's run that took its budget of actions refuses more while it finishes its sends (the workflow's
+ * validator, FAILURE_TYPES.moving); the API tries the action again until the next run takes it.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { toHttpError } from '../../api/errors';
+import { whileMoving } from '../../api/service';
+import { FAILURE_TYPES } from '../../workflows/messages';
+
+const moving = () => new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ type: FAILURE_TYPES.moving, message: 'The case is moving to a new run; try again', nonRetryable: true }));
+
+test('an action refused while the run moves is tried again, backing off, until the next run takes it', async () => {
+  const tries: number[] = [];
+  const result = await whileMoving(Date.now() + 10_000, async () => {
+    tries.push(Date.now());
+    if (tries.length < 4) throw moving();
+    return 'done';
+  });
+  expect(result).toBe('done');
+  expect(tries).toHaveLength(4);
+  const gaps = tries.slice(1).map((t, i) => t - tries[i]);
+  expect(gaps[0]).toBeGreaterThanOrEqual(90);
+  expect(gaps[2]).toBeGreaterThanOrEqual(gaps[0] * 3); // 100, 200, 400 ms
+});
+
+test('past its deadline the refusal goes to the caller as 503 with Retry-After; any other failure at once', async () => {
+  let n = 0;
+  const began = Date.now();
+  const err = await whileMoving(began + 1_000, async () => {
+    n++;
+    throw moving();
+  }).catch((e: unknown) => e);
+  expect(n).toBeGreaterThanOrEqual(2);
+  expect(Date.now() - began).toBeLessThan(1_000); // it does not wait past the deadline to give up
+  expect(toHttpError(err)).toMatchObject({ status: 503, code: 'temporal_unavailable', headers: { 'Retry-After': '1' } });
+
+  let m = 0;
+  const conflict = new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ type: FAILURE_TYPES.conflict, message: 'closed', nonRetryable: true }));
+  await expect(
+    whileMoving(Date.now() + 10_000, async () => {
+      m++;
+      throw conflict;
+    }),
+  ).rejects.toBe(conflict);
+  expect(m).toBe(1);
+});
