@@ -18,7 +18,8 @@ import type { temporal } from '@temporalio/proto';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView } from '../../playbook';
 import { ACTION_UPDATES, ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
-import { spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
+import { faultConfig, spawnFaultWorker } from '../helpers/fault-worker';
+import { waitUntil, type Proc } from '../helpers/processes';
 import { startSlack, type SlackFixture } from '../helpers/slack';
 import { startSmtp, type SmtpFixture } from '../helpers/smtp';
 import { devServerEnv } from '../helpers/temporal';
@@ -47,18 +48,7 @@ afterAll(async () => {
 });
 
 function worker(name: string, config: string): Proc {
-  const p = spawnProgram('worker/main.ts', {
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    SMTP_URL: smtp.url,
-    SLACK_BOT_TOKEN: 'xoxb-good',
-    SLACK_API_URL: slack.apiUrlVia(name),
-    ESCALATION_CONFIG: config,
-    EMAIL_FROM: 'escalations@vendor.example',
-    LINK_SECRET: 'fault-test-link-secret-0123456789',
-    DATA_DIR: '/tmp',
-  });
+  const p = spawnFaultWorker({ env, taskQueue, smtpUrl: smtp.url, slackUrl: slack.apiUrlVia(name), config });
   procs.push(p);
   return p;
 }
@@ -114,10 +104,7 @@ const stats = (xs: number[]) => {
 };
 
 test(`one of two workers killed in the middle of ${CASES} opens and acknowledgements (rules ${RULES}): no customer email twice, every message sent`, async () => {
-  const config = writeConfig({
-    slack: { channel: 'C0CASES' },
-    roster: { supportLead: { name: 'Lee Park', email: 'lee@vendor.example' }, engineering: { name: 'Eng on-call', email: 'oncall@vendor.example' }, csmManager: { name: 'Ana Ruiz', email: 'ana@vendor.example' } },
-  });
+  const config = faultConfig();
   slack.state.delayMs = 1_500;
   const doomed = worker('one', config);
   const survivor = worker('two', config);

@@ -9,7 +9,8 @@ import type { ParsedMail } from 'mailparser';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
 import { ACTION_UPDATES, ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
-import { spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
+import { faultConfig, spawnFaultWorker } from '../helpers/fault-worker';
+import { waitUntil, type Proc } from '../helpers/processes';
 import { startSlack, type SlackFixture } from '../helpers/slack';
 import { startSmtp, type SmtpFixture } from '../helpers/smtp';
 import { devServerEnv } from '../helpers/temporal';
@@ -25,10 +26,7 @@ let config: string;
 beforeAll(async () => {
   [env, smtp, slack] = await Promise.all([devServerEnv(), startSmtp(), startSlack()]);
   client = new Client({ connection: env.connection, namespace: env.namespace });
-  config = writeConfig({
-    slack: { channel: 'C0CASES' },
-    roster: { supportLead: { name: 'Lee Park', email: 'lee@vendor.example' }, engineering: { name: 'Eng on-call', email: 'oncall@vendor.example' }, csmManager: { name: 'Ana Ruiz', email: 'ana@vendor.example' } },
-  });
+  config = faultConfig();
 }, 120_000);
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill()));
@@ -37,18 +35,7 @@ afterAll(async () => {
 });
 
 function worker(smtpUrl = smtp.url, slackUrl = slack.apiUrl): Proc {
-  const p = spawnProgram('worker/main.ts', {
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    SMTP_URL: smtpUrl,
-    SLACK_BOT_TOKEN: 'xoxb-good',
-    SLACK_API_URL: slackUrl,
-    ESCALATION_CONFIG: config,
-    EMAIL_FROM: 'escalations@vendor.example',
-    LINK_SECRET: 'fault-test-link-secret-0123456789',
-    DATA_DIR: '/tmp',
-  });
+  const p = spawnFaultWorker({ env, taskQueue, smtpUrl, slackUrl, config });
   procs.push(p);
   return p;
 }
