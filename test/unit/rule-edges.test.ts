@@ -1,0 +1,203 @@
+/**
+ * The edges of the playbook's rules, one by one: the boundaries a mutation test (`npm run mutation`)
+ * showed no other test would notice moving.
+ */
+import { DEADLINE_LABELS, DEFAULT_POLICY, INTERNAL_ESCALATION_PATH, RULES_VERSION, SEVERITY_TABLE, TRIGGERS, act, findTrigger, lintCustomerText, mentionsTime, noNextUpdateFinding, openCase, openDeadlines, routeTo, type Policy } from '../../playbook';
+import { DEFAULT_BUSINESS_WINDOWS, after, before, between, calendarFor } from '../../playbook/windows';
+import { caseInput } from '../helpers/fixtures';
+
+const T0 = Date.parse('2026-01-05T09:00:00Z');
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+const opened = (policy: Partial<Policy> = {}, rulesVersion?: number) => openCase({ id: 'c1', input: caseInput(), policy: { ...DEFAULT_POLICY, ...policy }, now: T0, ...(rulesVersion ? { rulesVersion } : {}) }).state;
+const ackDeadline = (policy: Partial<Policy>) => openDeadlines(opened(policy)).find((d) => d.kind === 'acknowledge')!;
+
+describe('deadlines: a warning falls strictly inside its window, or there is none', () => {
+  test('inside: the last quarter of the hour to acknowledge', () => {
+    expect(ackDeadline({}).warnAt).toBe(T0 + 45 * MIN);
+  });
+  test('a warning as long as the window would fall on its start: none', () => {
+    expect(ackDeadline({ warnBefore: '2h' }).warnAt).toBeNull();
+    expect(ackDeadline({ warnBefore: 1 }).warnAt).toBeNull();
+  });
+  test('a warning of nothing would fall on the due time: none', () => {
+    expect(ackDeadline({ warnBefore: 0 }).warnAt).toBeNull();
+    expect(ackDeadline({ warnBefore: '0s' }).warnAt).toBeNull();
+  });
+});
+
+describe('lint: the apology rule', () => {
+  test('the first apology of a case passes; a second, in the same text or a later one, is flagged', () => {
+    expect(lintCustomerText({ note: 'We are sorry for the trouble.' }, { apologiesSoFar: 0 }).warnings).toEqual([]);
+    expect(lintCustomerText({ note: 'We are sorry for the trouble.' }, { apologiesSoFar: 1 }).warnings.map((w) => [w.code, w.field])).toEqual([['repeated_apology', 'note']]);
+    expect(lintCustomerText({ known: 'Root cause found.', note: 'We apologize. Sorry again.' }, { apologiesSoFar: 0 }).warnings.map((w) => [w.code, w.field])).toEqual([['repeated_apology', 'note']]);
+  });
+  test('a text without an apology is never flagged, whatever the case said before', () => {
+    const r = lintCustomerText({ note: 'The fix is deployed.' }, { apologiesSoFar: 3 });
+    expect(r).toEqual({ errors: [], warnings: [], apologies: 0 });
+  });
+});
+
+describe('routing: the internal escalation path', () => {
+  test("Billing/Contract goes to Finance, and to Legal only when they are needed", () => {
+    expect(routeTo('billing_contract')).toEqual(['finance']);
+    expect(routeTo('billing_contract', { includeIfNeeded: true })).toEqual(['finance', 'legal']);
+    expect(routeTo('churn_threat', { includeIfNeeded: true })).toEqual(['vpCs', 'execSponsor']);
+  });
+  test('each route as the playbook writes it', () => {
+    expect(Object.fromEntries(Object.entries(INTERNAL_ESCALATION_PATH).map(([k, r]) => [k, [r.when, r.to.join(' → '), r.template, r.topic]]))).toEqual({
+      unresolved: ["Can't resolve in 24 hours", 'csmManager', 'leadership', 'Unresolved'],
+      executive_involved: ['Customer executive involved', 'vpCs', 'leadership', 'Executive Involved'],
+      churn_threat: ['Churn threat', 'vpCs → execSponsor', 'leadership', 'Churn Risk'],
+      engineering_required: ['Engineering required', 'supportLead → engineering', 'support', 'Engineering Required'],
+      billing_contract: ['Billing/Contract', 'finance', 'support', 'Billing/Contract'],
+      product_gap: ['Product gap causing issue', 'product', 'support', 'Product Gap'],
+    });
+  });
+});
+
+describe('transitions: the unresolved escalation says which window passed', () => {
+  const escalate = (rulesVersion: number) => {
+    const s = act(opened({ escalateUnresolvedAfter: '36h' }, rulesVersion), { type: 'acknowledge', nextUpdateAt: new Date(T0 + 2 * HOUR).toISOString() }, T0 + MIN).state;
+    return act(s, { type: 'internal_escalation', trigger: 'unresolved', note: 'stuck' }, T0 + 2 * MIN);
+  };
+  test("rules 4 and later: the case's own window", () => {
+    const t = escalate(4);
+    expect(t.state.timeline.at(-1)!.summary).toBe("Can't resolve within 36h → csmManager");
+    expect(t.effects.find((e) => e.channel === 'email')!.data.reason).toBe("Can't resolve within 36h");
+  });
+  test("before: the playbook's 24 hours, as those cases said it", () => {
+    expect(escalate(3).state.timeline.at(-1)!.summary).toBe("Can't resolve in 24 hours → csmManager");
+  });
+});
+
+describe('triggers: a known trigger is found by its id or its label, however it is cased or separated', () => {
+  test.each([
+    ['business', 'contract_confusion'],
+    ['business', 'Contract confusion'],
+    ['business', '  CONTRACT-CONFUSION '],
+    ['business', 'contract   confusion'],
+    ['relationship', 'Executive_Complaint'],
+    ['technical', 'data missing or INCORRECT'],
+  ] as const)('%s: %j', (category, text) => {
+    expect(findTrigger(category, text)).toBeDefined();
+  });
+  test('a free-text trigger, or a known one in another category, is not one', () => {
+    expect(findTrigger('business', 'contract')).toBeUndefined();
+    expect(findTrigger('business', 'data_issue')).toBeUndefined();
+    expect(findTrigger('technical', 'contractconfusion')).toBeUndefined();
+  });
+});
+
+describe('windows: without a calendar every window runs on calendar time', () => {
+  const s = opened();
+  test('after, before and between add, take away and measure plain milliseconds', () => {
+    expect(s.calendar ?? null).toBeNull();
+    expect(calendarFor(s, 'respond')).toBeNull();
+    expect(after(s, 'respond', T0, '4h')).toBe(T0 + 4 * HOUR);
+    expect(after(s, 'respond', T0, 90_000)).toBe(T0 + 90_000);
+    expect(before(s, 'warn', T0 + 4 * HOUR, '1h', 'respond')).toBe(T0 + 3 * HOUR);
+    expect(between(s, 'warn', T0, T0 + 4 * HOUR, 'respond')).toBe(4 * HOUR);
+    expect(between(s, 'warn', T0 + HOUR, T0)).toBe(0); // never negative
+  });
+});
+
+describe('lint: each finding as the playbook words it, and what counts as a time', () => {
+  test('the three phrases, their messages and the one suggestion', () => {
+    const r = lintCustomerText({ note: "I'll look into it.", known: 'That should not have happened.', doing: 'Let me check with our team.' }, { apologiesSoFar: 0 });
+    expect(r.errors).toEqual([
+      { code: 'vague_phrase', field: 'note', phrase: "I'll look into it", message: '"I\'ll look into it" is too vague: say what you are doing and when the customer hears back', suggestion: expect.any(String) },
+      { code: 'irrelevant_phrase', field: 'known', phrase: 'That should not have happened', message: '"That shouldn\'t happen" is irrelevant to the customer: acknowledge the impact instead', suggestion: expect.any(String) },
+      { code: 'no_timeline', field: 'doing', phrase: 'Let me check with our team', message: '"Let me check with the team" needs a timeline: say by when you will be back', suggestion: expect.any(String) },
+    ]);
+    const w = lintCustomerText({ note: 'Sorry. We apologise.' }, { apologiesSoFar: 0 }).warnings;
+    expect(w).toEqual([
+      {
+        code: 'repeated_apology',
+        field: 'note',
+        message: 'This case has already apologized: apologize sincerely, once, and focus on the resolution',
+        suggestion: "Here's what we're doing to fix it and make sure it doesn't happen again.",
+      },
+    ]);
+    expect(noNextUpdateFinding()).toMatchObject({ code: 'no_next_update', field: 'nextUpdateAt', suggestion: "I'll update you again by [time] or sooner if we resolve it." });
+    expect(noNextUpdateFinding('until').field).toBe('until');
+  });
+
+  test.each([
+    'by 3', 'before an hour passes', 'within a day', 'in  one hour', 'in two days', 'in three hours', 'by a few minutes past', 'until noon', 'before midnight',
+    'by tomorrow', 'by today', 'by tonight', 'by end of day', 'by EOD', 'by Monday', 'before Tuesday', 'by wednesday', 'by Thursday', 'by Friday', 'by Saturday', 'by Sunday',
+    'at 3pm', 'at 11:30 am', 'at 14:05', 'on 2026-12-09', 'tomorrow morning',
+  ])('a time: %j', (text) => {
+    expect(mentionsTime(`Let me check with the team ${text}.`)).toBe(true);
+    expect(lintCustomerText({ note: `Let me check with the team, back ${text}.` }, { apologiesSoFar: 0 }).errors).toEqual([]);
+  });
+  test.each(['by phone', 'in the logs', 'within reason', 'by d', 'inbox 3', 'by3', 'section 1:2', '2026-12'])('not a time: %j', (text) => {
+    expect(mentionsTime(`Let me check with the team ${text}.`)).toBe(false);
+  });
+  test('apologies are counted, each, in every spelling', () => {
+    expect(lintCustomerText({ note: 'Sorry, we apologize; our apologies; we apologise.' }, { apologiesSoFar: 0 }).apologies).toBe(4);
+    expect(lintCustomerText({ note: 'sorrowful apologist' }, { apologiesSoFar: 0 }).apologies).toBe(0);
+  });
+});
+
+describe('the playbook tables, as written', () => {
+  test('severities: label, definition, response time, who is involved', () => {
+    expect(Object.fromEntries(Object.entries(SEVERITY_TABLE).map(([k, v]) => [k, [v.label, v.definition, v.responseTime, v.involved.join('+')]]))).toEqual({
+      critical: ['Critical', 'System down, major data loss, blocking operations', '1h', 'csm+supportLead+engineering'],
+      high: ['High', 'Significant feature broken, workaround difficult', '4h', 'csm+support'],
+      medium: ['Medium', 'Feature issue with workaround', '24h', 'csm'],
+      low: ['Low', 'Minor inconvenience', '48h', 'support'],
+    });
+  });
+  test('triggers by category: id, label and what each starts by itself', () => {
+    expect(Object.fromEntries(Object.entries(TRIGGERS).map(([k, v]) => [k, v.map((x) => `${x.id}: ${x.label}${x.escalates ? ` → ${x.escalates.trigger}${x.escalates.includeIfNeeded ? ' (+if needed)' : ''}` : ''}`)]))).toEqual({
+      technical: ['platform_down: Platform down or slow', 'integration_broken: Integration broken', 'data_issue: Data missing or incorrect', 'feature_not_working: Feature not working as expected'],
+      business: ['billing_dispute: Billing dispute → billing_contract', 'contract_confusion: Contract confusion → billing_contract (+if needed)', 'feature_request_urgency: Feature request urgency → product_gap', 'sla_breach: SLA breach'],
+      relationship: ['champion_frustrated: Champion frustrated', 'executive_complaint: Executive complaint → executive_involved', 'competitive_threat: Competitive threat → churn_threat', 'renewal_at_risk: Renewal at risk → churn_threat'],
+    });
+    // Every label is found as written, and so is every id.
+    for (const [category, list] of Object.entries(TRIGGERS)) for (const x of list) expect([findTrigger(category as 'technical', x.label)?.id, findTrigger(category as 'technical', x.id)?.id]).toEqual([x.id, x.id]);
+  });
+  test('deadlines as people read them', () => {
+    expect(DEADLINE_LABELS).toEqual({
+      acknowledge: 'acknowledge the customer',
+      respond: 'first progress update',
+      next_update: 'next promised update',
+      resolve: 'resolution (then the CSM manager is pulled in)',
+      confirmation: "customer's confirmation of the fix",
+      follow_up: 'follow-up 24–48h after resolution',
+      recovery_call: 'personal recovery call',
+      health_check: 'health check call',
+      qbr_review: 'reference the incident at the next QBR',
+      outcome: 'record the renewal outcome',
+    });
+  });
+});
+
+describe('windows: with a calendar, which windows count business time', () => {
+  const office = { name: 'office', timezone: 'Europe/Berlin', hours: { mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }, holidays: [] };
+  const withCal = (businessHours?: Policy['businessHours']) => openCase({ id: 'c2', input: caseInput(), policy: { ...DEFAULT_POLICY, ...(businessHours ? { businessHours } : {}) }, now: T0, calendar: office, rulesVersion: RULES_VERSION }).state;
+  test('by default acknowledge, respond, next update and resolve; their warnings and reminders follow them; the rest is calendar time', () => {
+    const s = withCal();
+    const on = (kind: Parameters<typeof calendarFor>[1], of?: Parameters<typeof calendarFor>[2]) => (calendarFor(s, kind, of) ? 'business' : 'calendar');
+    expect(DEFAULT_BUSINESS_WINDOWS).toEqual(['acknowledge', 'respond', 'next_update', 'resolve']);
+    expect(['acknowledge', 'respond', 'next_update', 'resolve', 'confirmation', 'follow_up', 'recovery_call', 'health_check'].map((k) => on(k as 'respond'))).toEqual([
+      'business', 'business', 'business', 'business', 'calendar', 'calendar', 'calendar', 'calendar',
+    ]);
+    expect([on('warn', 'respond'), on('remind', 'resolve'), on('warn', 'follow_up'), on('warn'), on('default_promise'), on('auto_follow_up'), on('qbr_reminder'), on('soonest_promise')]).toEqual([
+      'business', 'business', 'calendar', 'calendar', 'business', 'calendar', 'calendar', 'calendar',
+    ]);
+    // Friday 16:00 in Berlin + 2 business hours: Monday 10:00.
+    const fri = Date.parse('2026-12-11T15:00:00Z');
+    expect(new Date(after(s, 'respond', fri, '2h')).toISOString()).toBe('2026-12-14T09:00:00.000Z');
+    expect(new Date(before(s, 'warn', Date.parse('2026-12-14T09:00:00Z'), '2h', 'respond')).toISOString()).toBe('2026-12-11T15:00:00.000Z');
+    expect(between(s, 'warn', fri, Date.parse('2026-12-14T09:00:00Z'), 'respond')).toBe(2 * HOUR);
+  });
+  test("the policy's own list replaces the default one", () => {
+    const s = withCal(['resolve']);
+    expect([calendarFor(s, 'respond'), calendarFor(s, 'default_promise')]).toEqual([null, null]);
+    expect(calendarFor(s, 'resolve')?.name).toBe('office');
+    expect(calendarFor(s, 'remind', 'resolve')?.name).toBe('office');
+  });
+});
