@@ -26,10 +26,10 @@ const ms = (d: string | number) => (typeof d === 'number' ? d : durationMs(d));
 export function calendarFor(state: CaseState, kind: WindowKind, of?: DeadlineKind): Calendar | null {
   const cal = state.calendar;
   if (!cal) return null;
-  const deadline: DeadlineKind | undefined =
-    kind === 'warn' || kind === 'remind' ? of : kind === 'default_promise' ? 'next_update' : kind === 'auto_follow_up' || kind === 'qbr_reminder' || kind === 'soonest_promise' ? undefined : kind;
-  if (!deadline) return null;
-  return (state.policy.businessHours ?? DEFAULT_BUSINESS_WINDOWS).includes(deadline) ? cal : null;
+  // The deadline the window belongs to. The points that belong to none (auto_follow_up, qbr_reminder,
+  // soonest_promise) are no deadline's name, so no list of business windows holds them.
+  const deadline: string | undefined = kind === 'warn' || kind === 'remind' ? of : kind === 'default_promise' ? 'next_update' : kind;
+  return (state.policy.businessHours ?? DEFAULT_BUSINESS_WINDOWS).some((k) => k === deadline) ? cal : null;
 }
 
 /** The moment `duration` of window `kind` after `from` (epoch ms). */

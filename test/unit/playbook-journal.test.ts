@@ -38,8 +38,8 @@ const OFFICE: Calendar = {
 };
 
 /** A case and its journal: every step, timers fired as the workflow fires them (each at its moment). */
-function journal(o: { input?: Partial<CaseInput>; policy?: Partial<Policy>; rulesVersion?: number; calendar?: Calendar }) {
-  const first = openCase({ id: 'j1', input: caseInput(o.input), policy: { ...DEFAULT_POLICY, ...o.policy }, now: T0, ...(o.rulesVersion ? { rulesVersion: o.rulesVersion } : {}), ...(o.calendar ? { calendar: o.calendar } : {}) });
+function journal(o: { input?: Partial<CaseInput>; policy?: Partial<Policy>; rulesVersion?: number; calendar?: Calendar; openedAt?: number }) {
+  const first = openCase({ id: 'j1', input: caseInput(o.input), policy: { ...DEFAULT_POLICY, ...o.policy }, now: T0 + (o.openedAt ?? 0), ...(o.rulesVersion ? { rulesVersion: o.rulesVersion } : {}), ...(o.calendar ? { calendar: o.calendar } : {}) });
   let state: CaseState = first.state;
   const entries: unknown[] = [];
   const record = (step: string, at: number, before: CaseState, t: Transition) => {
@@ -52,10 +52,13 @@ function journal(o: { input?: Partial<CaseInput>; policy?: Partial<Policy>; rule
       stage: `${state.status}/${state.stage}`,
       deadlines: openDeadlines(state).map((d) => `${d.kind}: due ${rel(d.dueAt)}${d.warnAt === null ? '' : `, warn ${rel(d.warnAt)}`}${d.breachable ? '' : ', not breachable'}`),
       held: heldClocks(state).map((h) => `${h.kind} ${(h.remainingMs / MIN).toFixed(1)} min`),
+      tasks: state.tasks.map((x) => `${x.kind}: due ${rel(t0(x.dueAt))}${x.doneAt ? `, done ${rel(t0(x.doneAt))}` : ''}${x.notes ? ` (${x.notes})` : ''}`),
+      breaches: state.breaches.map((b) => `${b.kind} due ${rel(t0(b.dueAt))} at ${rel(t0(b.at))}`),
+      fired: (state.fired ?? []).length,
       next: ((w) => (w ? `${rel(w.at)} ${w.summary}` : null))(nextWake(state)),
     });
   };
-  record('open', T0, { ...first.state, timeline: [] }, first);
+  record('open', T0 + (o.openedAt ?? 0), { ...first.state, timeline: [] }, first);
   /** Fires every wake-up up to `ms` after the open (each at its own moment), as the worker would. */
   const until = (ms: number) => {
     for (let w = nextWake(state); w && w.at <= T0 + ms; w = nextWake(state)) {
@@ -69,6 +72,11 @@ function journal(o: { input?: Partial<CaseInput>; policy?: Partial<Policy>; rule
     },
     entries,
     until,
+    /** The action `ms` after the open with no timer fired since the last step (the workers were down). */
+    actLate(ms: number, action: Action) {
+      const before = state;
+      record(`${action.type} (no worker until now)`, T0 + ms, before, act(state, action, T0 + ms));
+    },
     /** The action `ms` after the open, once the wake-ups before it have fired. */
     act(ms: number, action: Action) {
       until(ms - 1);
@@ -79,6 +87,7 @@ function journal(o: { input?: Partial<CaseInput>; policy?: Partial<Policy>; rule
 }
 
 const isoIn = (ms: number) => iso(T0 + ms)!;
+const t0 = (at: string | null | undefined) => (at ? Date.parse(at) : null);
 
 test('a high case, start to close: acknowledged, updated, escalated, raised, resolved, confirmed, followed up, recovered, outcome recorded', () => {
   const j = journal({ input: { severity: 'high', customer: { ...caseInput().customer, renewalDate: '2027-03-01T00:00:00Z', nextQbrDate: '2027-01-20T00:00:00Z' } } });
@@ -134,4 +143,31 @@ test('the fix not confirmed: the case goes back to work; the unresolved escalati
     j.act(8 * HOUR, { type: 'close', by: 'ana', reason: 'Duplicate of another case' });
     expect(j.entries).toMatchSnapshot(`rules ${rulesVersion}`);
   }
+});
+
+test('reminders of two deadlines falling together go out as one, naming both, due at the earlier', () => {
+  const j = journal({ policy: { respondWithin: { ...DEFAULT_POLICY.respondWithin, critical: '5h' } } });
+  j.until(10 * HOUR);
+  expect(j.entries).toMatchSnapshot();
+});
+
+test('the workers down past the deadlines: the late acknowledgement is the breach, and the timers that fire after it add none (rules 2 and later)', () => {
+  for (const rulesVersion of [1, 6]) {
+    const j = journal({ rulesVersion, input: { severity: 'high' } });
+    j.actLate(2 * HOUR, { type: 'acknowledge', by: 'sam', nextUpdateAt: isoIn(5 * HOUR) });
+    j.until(12 * HOUR);
+    expect(j.entries).toMatchSnapshot(`rules ${rulesVersion}`);
+  }
+});
+
+test('opened on a Friday afternoon in the office calendar: the windows, their warnings and reminders cross the weekend in business time; a pause holds only the clocks it may', () => {
+  const f = Date.parse('2026-12-11T15:00:00Z') - T0; // Friday 16:00 in Berlin, an hour before closing
+  const j = journal({ openedAt: f, input: { severity: 'high' }, calendar: OFFICE, policy: { warnBefore: '2h', remindEvery: '3h', followUpAfter: '1h' } });
+  j.act(f + 2 * DAY + 19 * HOUR, { type: 'acknowledge', by: 'sam', nextUpdateAt: isoIn(f + 3 * DAY + 18 * HOUR) }); // Monday 11:00
+  j.act(f + 2 * DAY + 20 * HOUR, { type: 'pause', by: 'sam', reason: 'waiting_on_customer', until: isoIn(f + 2 * DAY + 23 * HOUR) });
+  j.until(f + 3 * DAY + 17 * HOUR);
+  j.act(f + 3 * DAY + 18 * HOUR, { type: 'resolve', by: 'sam', rootCause: 'A stale cache.', fix: 'Cache flushed at 09:00 UTC.', prevention: 'The cache now expires hourly.' });
+  j.act(f + 3 * DAY + 19 * HOUR, { type: 'confirmation', by: 'dana', resolved: true });
+  j.until(f + 6 * DAY);
+  expect(j.entries).toMatchSnapshot();
 });
