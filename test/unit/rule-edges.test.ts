@@ -4,6 +4,7 @@
  */
 import { DEADLINE_LABELS, DEFAULT_POLICY, INTERNAL_ESCALATION_PATH, RULES_VERSION, SEVERITY_TABLE, TRIGGERS, act, findTrigger, lintCustomerText, mentionsTime, noNextUpdateFinding, openCase, openDeadlines, routeTo, type Policy } from '../../playbook';
 import { DEFAULT_BUSINESS_WINDOWS, after, before, between, calendarFor } from '../../playbook/windows';
+import { businessAfter, businessBefore, businessBetween, calendarProblem, parseRange, type Calendar } from '../../playbook/calendar';
 import { caseInput } from '../helpers/fixtures';
 
 const T0 = Date.parse('2026-01-05T09:00:00Z');
@@ -199,5 +200,50 @@ describe('windows: with a calendar, which windows count business time', () => {
     expect([calendarFor(s, 'respond'), calendarFor(s, 'default_promise')]).toEqual([null, null]);
     expect(calendarFor(s, 'resolve')?.name).toBe('office');
     expect(calendarFor(s, 'remind', 'resolve')?.name).toBe('office');
+  });
+});
+
+describe('calendar: ranges, days and the arithmetic at their edges', () => {
+  const UTC_OFFICE: Calendar = { name: 'utc', timezone: 'UTC', hours: { mon: ['13:00-17:00', '09:00-12:00'], tue: ['09:00-24:00'], wed: ['bad', '09:00-09:00', '10:00-11:00'] }, holidays: [] };
+  const z = (s: string) => Date.parse(s);
+  const iso2 = (ms: number) => new Date(ms).toISOString();
+  test('a range is HH:MM-HH:MM within one day, its end after its start, 24:00 allowed as an end', () => {
+    expect(parseRange('09:30-17:15')).toEqual([570, 1035]);
+    expect(parseRange('00:00-24:00')).toEqual([0, 1440]);
+    expect(parseRange('23:59-24:00')).toEqual([1439, 1440]);
+    expect(parseRange('20:00-23:59')).toEqual([1200, 1439]);
+    for (const bad of ['09:00-09:00', '17:00-09:00', '24:00-24:00', '09:00-25:00', '29:00-30:00', '9:00-17:00', ' 09:00-17:00', '09:00-17:00 ', 'x09:00-17:00', '09:00-17:00x', '09:60-17:00']) expect([bad, parseRange(bad)]).toEqual([bad, null]);
+  });
+  test('after: ranges taken in order of the day however written; a window of nothing starts at the next opening; a day open until midnight runs to it', () => {
+    // Monday 08:00: the first opening is 09:00, whatever the order the ranges were written in.
+    expect(iso2(businessAfter(UTC_OFFICE, z('2026-12-07T08:00:00Z'), 0))).toBe('2026-12-07T09:00:00.000Z');
+    expect(iso2(businessAfter(UTC_OFFICE, z('2026-12-07T08:00:00Z'), 4 * HOUR))).toBe('2026-12-07T14:00:00.000Z');
+    // Monday 12:00 exactly (a range's end): nothing left of it; 13:00 is next.
+    expect(iso2(businessAfter(UTC_OFFICE, z('2026-12-07T12:00:00Z'), 0))).toBe('2026-12-07T13:00:00.000Z');
+    // Tuesday open to midnight, Wednesday's only good range 10:00-11:00.
+    expect(iso2(businessAfter(UTC_OFFICE, z('2026-12-08T23:00:00Z'), 2 * HOUR))).toBe('2026-12-09T11:00:00.000Z');
+    expect(iso2(businessAfter(UTC_OFFICE, z('2026-12-08T23:00:00Z'), HOUR))).toBe('2026-12-09T00:00:00.000Z');
+  });
+  test('before: back across ranges and days; a moment at a range start counts nothing of it', () => {
+    expect(iso2(businessBefore(UTC_OFFICE, z('2026-12-07T14:00:00Z'), 2 * HOUR))).toBe('2026-12-07T11:00:00.000Z');
+    expect(iso2(businessBefore(UTC_OFFICE, z('2026-12-07T13:00:00Z'), HOUR))).toBe('2026-12-07T11:00:00.000Z');
+    expect(iso2(businessBefore(UTC_OFFICE, z('2026-12-07T17:00:00Z'), 4 * HOUR))).toBe('2026-12-07T13:00:00.000Z');
+    expect(iso2(businessBefore(UTC_OFFICE, z('2026-12-09T10:30:00Z'), HOUR))).toBe('2026-12-08T23:30:00.000Z');
+  });
+  test('between: nothing when the end is not after the start; the part of each range inside', () => {
+    expect(businessBetween(UTC_OFFICE, z('2026-12-07T14:00:00Z'), z('2026-12-07T14:00:00Z'))).toBe(0);
+    expect(businessBetween(UTC_OFFICE, z('2026-12-07T15:00:00Z'), z('2026-12-07T14:00:00Z'))).toBe(0);
+    expect(businessBetween(UTC_OFFICE, z('2026-12-07T10:00:00Z'), z('2026-12-07T14:00:00Z'))).toBe(3 * HOUR);
+    expect(businessBetween(UTC_OFFICE, z('2026-12-07T00:00:00Z'), z('2026-12-08T00:00:00Z'))).toBe(7 * HOUR);
+    expect(businessBetween(UTC_OFFICE, z('2026-12-06T00:00:00Z'), z('2026-12-07T09:00:00Z'))).toBe(0);
+  });
+  test('a calendar is refused for a bad day name, a bad range, a holiday that is not a plain date, or no hours at all', () => {
+    const ok = { timezone: 'UTC', hours: { mon: ['09:00-17:00'] }, holidays: ['2026-12-24'] };
+    expect(calendarProblem(ok)).toBeNull();
+    expect(calendarProblem({ ...ok, hours: { ...ok.hours, funday: ['09:00-17:00'] } } as never)).toBe('"funday" is not a day (use mon, tue, wed, thu, fri, sat, sun)');
+    expect(calendarProblem({ ...ok, hours: { mon: ['09:00-17:00', '9-5'] } })).toBe('hours.mon: "9-5" is not a range such as "09:00-17:00"');
+    for (const h of ['2026-12-24T00:00', 'x2026-12-24', '2026-12-24x', '2026-13-01', '24.12.2026']) expect(calendarProblem({ ...ok, holidays: [h] })).toBe(`holiday "${h}" is not a date YYYY-MM-DD`);
+    expect(calendarProblem({ ...ok, hours: { mon: [], tue: [] } })).toBe('no business hours on any day');
+    expect(calendarProblem({ ...ok, hours: {} })).toBe('no business hours on any day');
   });
 });
