@@ -8,6 +8,7 @@
  */
 import {
   DEFAULT_POLICY,
+  RULES_VERSION,
   act,
   heldClocks,
   nextWake,
@@ -39,7 +40,7 @@ const OFFICE: Calendar = {
 
 /** A case and its journal: every step, timers fired as the workflow fires them (each at its moment). */
 function journal(o: { input?: Partial<CaseInput>; policy?: Partial<Policy>; rulesVersion?: number; calendar?: Calendar; openedAt?: number }) {
-  const first = openCase({ id: 'j1', input: caseInput(o.input), policy: { ...DEFAULT_POLICY, ...o.policy }, now: T0 + (o.openedAt ?? 0), ...(o.rulesVersion ? { rulesVersion: o.rulesVersion } : {}), ...(o.calendar ? { calendar: o.calendar } : {}) });
+  const first = openCase({ id: 'j1', input: caseInput(o.input), policy: { ...DEFAULT_POLICY, ...o.policy }, now: T0 + (o.openedAt ?? 0), rulesVersion: o.rulesVersion ?? RULES_VERSION, ...(o.calendar ? { calendar: o.calendar } : {}) });
   let state: CaseState = first.state;
   const entries: unknown[] = [];
   const record = (step: string, at: number, before: CaseState, t: Transition) => {
