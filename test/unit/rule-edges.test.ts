@@ -2,7 +2,7 @@
  * The edges of the playbook's rules, one by one: the boundaries a mutation test (`npm run mutation`)
  * showed no other test would notice moving.
  */
-import { DEFAULT_POLICY, INTERNAL_ESCALATION_PATH, RULES_VERSION, SEVERITY_TABLE, TRIGGERS, act, findTrigger, lintCustomerText, mentionsTime, noNextUpdateFinding, openCase, openDeadlines, routeTo, type Policy } from '../../playbook';
+import { DEFAULT_POLICY, INTERNAL_ESCALATION_PATH, RULES_VERSION, SEVERITY_TABLE, TRIGGERS, act, findTrigger, lintCustomerText, mentionsTime, noNextUpdateFinding, openCase, openDeadlines, routeTo, tick, type CaseState, type Policy } from '../../playbook';
 import { DEFAULT_BUSINESS_WINDOWS, after, before, between, calendarFor } from '../../playbook/windows';
 import { businessAfter, businessBefore, businessBetween, calendarProblem, parseRange, type Calendar } from '../../playbook/calendar';
 import { caseInput } from '../helpers/fixtures';
@@ -231,5 +231,77 @@ describe('calendar: ranges, days and the arithmetic at their edges', () => {
     for (const h of ['2026-12-24T00:00', 'x2026-12-24', '2026-12-24x', '2026-13-01', '24.12.2026']) expect(calendarProblem({ ...ok, holidays: [h] })).toBe(`holiday "${h}" is not a date YYYY-MM-DD`);
     expect(calendarProblem({ ...ok, hours: { mon: [], tue: [] } })).toBe('no business hours on any day');
     expect(calendarProblem({ ...ok, hours: {} })).toBe('no business hours on any day');
+  });
+});
+
+describe('calendar: the ten-year horizon, zero-length moments, days written without hours', () => {
+  const z = (s: string) => Date.parse(s);
+  const iso2 = (ms: number) => new Date(ms).toISOString();
+  /** Open on Mondays only, every Monday of ten years a holiday from 2026-12-07 on: nothing within the horizon. */
+  const mondays = (from: string, weeks: number) => Array.from({ length: weeks }, (_, i) => new Date(z(from) + i * 7 * 24 * HOUR).toISOString().slice(0, 10));
+  const closedForever: Calendar = { name: 'closed', timezone: 'UTC', hours: { mon: ['09:00-17:00'] }, holidays: mondays('2026-12-07', 540) };
+  test('after: no business hours within 3,700 days is an error naming the calendar and the moment', () => {
+    expect(() => businessAfter(closedForever, z('2026-12-07T08:00:00Z'), HOUR)).toThrow('calendar "closed" has no business hours within 3700 days of 2026-12-07T08:00:00.000Z');
+    // The last day of the horizon still counts: 3,699 days on, its hours are found.
+    const lastDay = { ...closedForever, holidays: mondays('2026-12-07', 528) };
+    const from = z('2026-12-07T08:00:00Z') - 4 * 24 * HOUR + 3 * 24 * HOUR; // Sunday 2026-12-06 08:00
+    const due = businessAfter(lastDay, from, HOUR);
+    expect(iso2(due)).toBe(`${mondays('2026-12-07', 529).at(-1)}T10:00:00.000Z`);
+    expect((due - from) / (24 * HOUR)).toBeLessThan(3700);
+  });
+  test('before: no business hours within the horizon falls back on calendar time', () => {
+    const past: Calendar = { ...closedForever, holidays: mondays('2016-01-04', 580) };
+    expect(businessBefore(past, z('2026-12-08T08:00:00Z'), 2 * HOUR)).toBe(z('2026-12-08T06:00:00Z'));
+  });
+  test('before: nothing of business time before a range start is that range’s start, but the end of the one before', () => {
+    const office: Calendar = { name: 'o', timezone: 'UTC', hours: { mon: ['09:00-17:00'], tue: ['09:00-17:00'] }, holidays: [] };
+    expect(iso2(businessBefore(office, z('2026-12-08T09:00:00Z'), 0))).toBe('2026-12-07T17:00:00.000Z');
+  });
+  test('between: at most the horizon is counted', () => {
+    const always: Calendar = { name: 'a', timezone: 'UTC', hours: { mon: ['00:00-24:00'], tue: ['00:00-24:00'], wed: ['00:00-24:00'], thu: ['00:00-24:00'], fri: ['00:00-24:00'], sat: ['00:00-24:00'], sun: ['00:00-24:00'] }, holidays: [] };
+    const from = z('2026-01-01T00:00:00Z');
+    expect(businessBetween(always, from, from + 3800 * 24 * HOUR)).toBe(3700 * 24 * HOUR);
+  });
+  test('a day written with no list is a closed day', () => {
+    expect(calendarProblem({ timezone: 'UTC', hours: { mon: undefined, tue: ['09:00-17:00'] }, holidays: [] })).toBeNull();
+    expect(calendarProblem({ timezone: 'UTC', hours: { mon: undefined }, holidays: [] })).toBe('no business hours on any day');
+  });
+});
+
+describe('clock: what one tick fires, and what it keeps', () => {
+  const H = HOUR;
+  const high = (rulesVersion: number) => openCase({ id: 'c3', input: caseInput({ severity: 'high' }), policy: { ...DEFAULT_POLICY }, now: T0, rulesVersion }).state;
+  const at = (h: number) => new Date(T0 + h * H).toISOString();
+  test('a warning and a breach falling in one tick are two alerts: one per kind and audience', () => {
+    const t = tick(high(RULES_VERSION), T0 + 3.5 * H);
+    expect(t.effects.map((e) => [e.kind, e.channel, e.to])).toEqual([
+      ['deadline_warning', 'email', ['csm']],
+      ['deadline_warning', 'slack', ['csm']],
+      ['breach', 'email', ['csm', 'csmManager']],
+      ['breach', 'slack', ['csm', 'csmManager']],
+    ]);
+  });
+  test('rules 2: a tick keeps only the fired keys of points that still exist', () => {
+    const confirmed = (rv: number) => {
+      let s: CaseState = high(rv);
+      s = act(s, { type: 'acknowledge', nextUpdateAt: at(2) }, T0 + 0.1 * H).state;
+      s = act(s, { type: 'resolve', rootCause: 'a', fix: 'b', prevention: 'c' }, T0 + 0.2 * H).state;
+      s = act(s, { type: 'confirmation', resolved: true }, T0 + 0.3 * H).state;
+      return tick(s, T0 + 30 * H).state;
+    };
+    expect(confirmed(1).fired).toEqual(['auto:follow_up@2026-01-07T09:18:00.000Z']);
+    expect(confirmed(2).fired).toEqual([]);
+  });
+  test('rules 2: a deadline that comes back at the moment it was missed (severity up, then down) is missed once', () => {
+    for (const rv of [2, RULES_VERSION]) {
+      let s: CaseState = high(rv);
+      s = act(s, { type: 'acknowledge', nextUpdateAt: at(20) }, T0 + 0.1 * H).state;
+      s = tick(s, T0 + 4.5 * H).state;
+      s = act(s, { type: 'severity', severity: 'critical', reason: 'worse' }, T0 + 4.6 * H).state;
+      s = tick(s, T0 + 4.7 * H).state;
+      s = act(s, { type: 'severity', severity: 'high', reason: 'better' }, T0 + 4.8 * H).state;
+      s = tick(s, T0 + 4.9 * H).state;
+      expect([rv, s.breaches.map((b) => `${b.kind}@${b.dueAt}`)]).toEqual([rv, ['respond@2026-01-05T13:00:00.000Z', 'respond@2026-01-05T10:00:00.000Z']]);
+    }
   });
 });
