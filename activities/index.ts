@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { INTERNAL_ESCALATION_PATH, SEGMENT_LABELS, SEVERITY_TABLE, casePanel, type InternalTrigger, type MessageCase, type Outbound } from '../playbook';
+import { DEFAULT_POLICY, DEFAULT_TEAM, INTERNAL_ESCALATION_PATH, SEGMENT_LABELS, SEVERITY_TABLE, casePanel, type InternalTrigger, type MessageCase, type Outbound } from '../playbook';
 import type { Roster } from '../config/settings';
+import { Teams } from '../config/teams';
 import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
 import { linkUrl, signLink } from '../config/links';
@@ -16,8 +17,11 @@ export interface ActivityDeps {
   mailer: Mailer;
   /** Undefined when Slack is off (no SLACK_BOT_TOKEN): posts are recorded as skipped. */
   slack?: SlackPoster;
+  /** Each case's messages go to its team's people and channel (config/teams.ts). */
+  teams?: Teams;
+  /** Without `teams`: the one team's channel and roster. */
   slackChannel?: string;
-  roster: Roster;
+  roster?: Roster;
   renderer: Renderer;
   emailFrom: string;
   publicBaseUrl: string;
@@ -32,6 +36,8 @@ export interface ActivityDeps {
 /** Activities close over their clients; the worker builds those from config. */
 export function createActivities(deps: ActivityDeps): EscalationActivities {
   const base = deps.publicBaseUrl.replace(/\/$/, '');
+  const teams = deps.teams ?? Teams.single({ roster: deps.roster ?? {}, slackChannel: deps.slackChannel, policy: { ...DEFAULT_POLICY } });
+  const team = (kase: MessageCase) => teams.get(kase.team);
 
   function links(kase: MessageCase, m: Outbound) {
     const link = (action: 'confirm' | 'not_fixed' | 'csat') =>
@@ -44,10 +50,20 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
     };
   }
 
-  function context(input: DeliverInput) {
+  /** A transfer's earlier Slack thread: its permalink (Slack's answer, or the archive address Slack redirects). */
+  async function earlierThread(m: Outbound): Promise<string | null> {
+    const earlier = m.data.earlierThread as { team: string; ts: string } | null | undefined;
+    const channel = earlier ? teams.get(earlier.team).slackChannel : undefined;
+    if (!earlier || !channel) return null;
+    return (await deps.slack?.permalink(channel, earlier.ts).catch(() => undefined)) ?? `https://slack.com/archives/${channel}/p${earlier.ts.replace('.', '')}`;
+  }
+
+  async function context(input: DeliverInput) {
     const { case: kase, message } = input;
+    const earlier = message.template === 'transferred' ? await earlierThread(message) : null;
     return {
       ...message.data,
+      ...(message.template === 'transferred' ? { fromTeamName: teams.get(message.data.from as string).name, toTeamName: teams.get(message.data.to as string).name } : {}),
       case: kase,
       customer: kase.customer,
       contact: { ...kase.contact, firstName: kase.contact.name.split(/\s+/)[0] },
@@ -55,7 +71,7 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       severityLabel: SEVERITY_TABLE[kase.severity].label,
       segmentLabel: SEGMENT_LABELS[kase.customer.segment] ?? kase.customer.segment,
       sender: { name: kase.csm.name, email: kase.csm.email },
-      links: links(kase, message),
+      links: { ...links(kase, message), ...(earlier ? { earlierThread: earlier } : {}) },
       // The leadership subject names the trigger ("Churn Risk", "Executive Involved", …).
       topic: INTERNAL_ESCALATION_PATH[message.data.trigger as InternalTrigger]?.topic ?? null,
       now: Date.now(),
@@ -69,11 +85,11 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       const about = { caseId: input.caseId, messageId: input.message.id, kind: input.message.kind, channel, attempt: attempt() };
       try {
         const r = await send(input);
-        deps.metrics?.messages.inc({ channel, kind: input.message.kind, status: r.status });
+        deps.metrics?.messages.inc({ channel, kind: input.message.kind, status: r.status, team: input.case.team ?? DEFAULT_TEAM });
         deps.logger?.info({ ...about, status: r.status, to: r.to.length, ...(r.reason ? { reason: r.reason } : {}), ...(r.rejected?.length ? { rejected: r.rejected.length } : {}) }, `${channel} ${input.message.kind} ${r.status}`);
         return r;
       } catch (err) {
-        deps.metrics?.messages.inc({ channel, kind: input.message.kind, status: 'failed' });
+        deps.metrics?.messages.inc({ channel, kind: input.message.kind, status: 'failed', team: input.case.team ?? DEFAULT_TEAM });
         deps.logger?.warn({ ...about, status: 'failed', reason: (err as Error).message?.split('\n')[0].slice(0, 300) }, `${channel} ${input.message.kind} failed (attempt ${about.attempt}; retried)`);
         throw err;
       }
@@ -82,11 +98,11 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
   return withStepTries({
     sendEmail: logged('email', async (input: DeliverInput): Promise<DeliveryResult> => {
       const { case: kase, message } = input;
-      const { found, missing } = resolveRecipients(message.to, kase, deps.roster);
+      const { found, missing } = resolveRecipients(message.to, kase, team(kase).roster);
       if (found.length === 0) return { status: 'skipped', to: [], reason: `nobody in the roster for ${missing.join(', ')}` };
       const customer = message.audience === 'customer';
       const timeZone = customer ? (kase.contact.timezone ?? 'UTC') : 'UTC';
-      const r = deps.renderer.render(message.template, context(input), timeZone);
+      const r = deps.renderer.render(message.template, await context(input), timeZone);
       const from = customer ? { name: kase.csm.name, address: deps.emailFrom } : { address: deps.emailFrom };
       const thread = (message.thread ?? []).map((id) => messageIdFor(kase.id, id, deps.emailFrom));
       const mail = {
@@ -122,27 +138,30 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
 
     postSlack: logged('slack', async (input: DeliverInput): Promise<DeliveryResult> => {
       if (!deps.slack) return { status: 'skipped', to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)', off: true };
-      if (!deps.slackChannel) return { status: 'skipped', to: [], reason: 'no slack.channel in the escalation config', off: true };
-      const { found } = resolveRecipients(input.message.to, input.case, deps.roster);
+      const t = team(input.case);
+      const channel = t.slackChannel;
+      if (!channel) return { status: 'skipped', to: [], reason: `no slack.channel in the escalation config${teams.ids.length > 1 || t.id !== DEFAULT_TEAM ? ` for team ${t.id}` : ''}`, off: true };
+      const { found } = resolveRecipients(input.message.to, input.case, t.roster);
       const mentions = found.map((p) => mention(p.slack) ?? p.name).join(' ');
-      const r = deps.renderer.render(input.message.template, context(input), 'UTC', mentions);
+      const r = deps.renderer.render(input.message.template, await context(input), 'UTC', mentions);
       const key = { caseId: input.caseId, messageId: input.message.id };
       // A retried post first looks for itself: the attempt before may have posted and died before it could say so.
       const retried = attempt() > 1 || input.lookFirst === true;
       // The thread's first post is the case's control panel: the alert, the case's state and its buttons.
       const blocks = input.threadTs ? undefined : casePanel(input.case, r.slack).blocks;
       const posted = await heartbeating(async () =>
-        (retried ? await deps.slack!.find({ channel: deps.slackChannel!, threadTs: input.threadTs, key }) : undefined) ??
-        deps.slack!.post({ channel: deps.slackChannel!, text: r.slack, blocks, threadTs: input.threadTs, key }),
+        (retried ? await deps.slack!.find({ channel, threadTs: input.threadTs, key }) : undefined) ??
+        deps.slack!.post({ channel, text: r.slack, blocks, threadTs: input.threadTs, key }),
       );
       return { status: 'sent', to: found.map((p) => p.slack ?? p.name), threadTs: input.threadTs ?? posted.ts };
     }),
 
     /** The root post shows where the case stands now; an update that fails for good is only logged. */
     refreshPanel: async (input: PanelInput): Promise<void> => {
-      if (!deps.slack || !deps.slackChannel) return;
+      const channel = team(input.case).slackChannel;
+      if (!deps.slack || !channel) return;
       const panel = casePanel(input.case);
-      await deps.slack.update({ channel: deps.slackChannel, ts: input.threadTs, text: panel.text, blocks: panel.blocks });
+      await deps.slack.update({ channel, ts: input.threadTs, text: panel.text, blocks: panel.blocks });
       deps.logger?.debug({ caseId: input.caseId, stage: input.case.stage }, 'slack panel updated');
     },
   });

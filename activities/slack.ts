@@ -23,6 +23,8 @@ export interface SlackPoster {
   update(p: { channel: string; ts: string; text: string; blocks: Record<string, unknown>[] }): Promise<void>;
   /** The post of this key already in the channel (or thread), if any. */
   find(p: { channel: string; threadTs?: string | null; key: PostKey }): Promise<{ ts: string; channel: string } | undefined>;
+  /** A post's link (chat.getPermalink), undefined when Slack does not give one. */
+  permalink(channel: string, ts: string): Promise<string | undefined>;
 }
 
 /** Where a rate-limited call's failure carries Slack's Retry-After (its details), and how to read it. */
@@ -93,6 +95,15 @@ export class SlackWebApiPoster implements SlackPoster {
       await this.client.chat.update({ channel: p.channel, ts: p.ts, text: p.text, blocks: p.blocks as never });
     } catch (err) {
       throw classify(err as WebAPICallError);
+    }
+  }
+
+  async permalink(channel: string, ts: string): Promise<string | undefined> {
+    try {
+      const r = await this.client.chat.getPermalink({ channel, message_ts: ts });
+      return r.permalink ? String(r.permalink) : undefined;
+    } catch {
+      return undefined;
     }
   }
 

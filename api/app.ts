@@ -8,6 +8,7 @@ import { ACTION_ROUTES } from './routes';
 import type { Logger } from '../config/logger';
 import { exposition, requestMetrics, type Metrics } from '../config/metrics';
 import { authenticate, requireRole, type ApiKey } from './auth';
+import { holds, requireAct, requireRead, teamScope } from './access';
 import { HttpError, errorMiddleware, notFound, redactTokens, wrap } from './errors';
 import { linkOutcomePage } from './link-pages';
 import { checkCustomerLink, linkOrRole, mountLinks } from './customer-links';
@@ -114,16 +115,24 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.post('/escalations', requireRole('agent'), wrap(async (req, res) => {
     const body = parse(openSchema, req.body);
-    const { created, case: view } = await service.open(body, idempotencyKey(req));
-    if (created) deps.metrics?.casesOpened.inc({ severity: view.severity, segment: body.customer.segment });
+    const team = service.teamForOpen(body.team);
+    if (!holds(req.principal!, team.id, 'agent')) {
+      throw new HttpError(403, 'forbidden', `Opening a case in team ${team.id} needs the agent role there`, [{ field: 'team', message: 'not one of your teams as an agent' }]);
+    }
+    const { created, case: view } = await service.open(body, idempotencyKey(req), team);
+    if (created) deps.metrics?.casesOpened.inc({ severity: view.severity, segment: body.customer.segment, team: team.id });
     res.locals.caseId = view.id;
     res.status(created ? 201 : 200).location(`/escalations/${view.id}`).json(view);
   }));
   app.get('/escalations', requireRole('viewer'), wrap(async (req, res) => {
-    res.json(await service.list(parseQuery(listQuerySchema, req.query as Record<string, unknown>)));
+    const q = parseQuery(listQuerySchema, req.query as Record<string, unknown>);
+    res.json(await service.list(q, teamScope(req.principal!, q.team)));
   }));
   app.get('/escalations/:id', requireRole('viewer'), wrap(async (req, res) => {
-    res.json(await service.get(caseId(req)));
+    const id = caseId(req);
+    const view = await service.get(id);
+    requireRead(req.principal!, id, view);
+    res.json(view);
   }));
 
   for (const route of ACTION_ROUTES) {
@@ -135,6 +144,8 @@ export function createApp(deps: AppDeps): express.Express {
       const args: Record<string, unknown> = { ...parse(actionSchemas[route.action], raw) };
       const customer = req.principal?.role === 'customer';
       if (customer) await checkCustomerLink(res, service, id, route.action, args);
+      else requireAct(req.principal!, id, await service.teamsOf(id), route.role);
+      if (route.action === 'transfer') service.requireTeam(args.team as string, 'team');
       args.by = customer ? 'customer' : ((args.by as string | undefined) ?? req.principal!.name);
       res.json(await service.act(id, route.action, args as never, idempotencyKey(req)));
     }));
@@ -145,13 +156,16 @@ export function createApp(deps: AppDeps): express.Express {
     if (!req.is('message/rfc822')) {
       throw new HttpError(415, 'unsupported_media_type', 'Send the raw email as Content-Type: message/rfc822', [{ field: 'Content-Type', message: 'expected message/rfc822' }]);
     }
-    res.json(await receiveReply(service, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.emailFrom ?? 'escalations@localhost'));
+    const p = req.principal!;
+    const allowed = p.role === 'inbound' ? undefined : async (id: string) => requireAct(p, id, await service.teamsOf(id), 'agent');
+    res.json(await receiveReply(service, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.emailFrom ?? 'escalations@localhost', allowed));
   }));
 
   mountBoard(app);
 
   app.get('/reports/escalations', requireRole('viewer'), wrap(async (req, res) => {
-    res.json(await service.report(parseQuery(reportQuerySchema, req.query as Record<string, unknown>)));
+    const q = parseQuery(reportQuerySchema, req.query as Record<string, unknown>);
+    res.json(await service.report(q, teamScope(req.principal!, q.team)));
   }));
 
   mountLinks(app, deps, linkLimiter);

@@ -5,35 +5,54 @@ import { HttpError } from './errors';
 /** `inbound` keys may only post customer replies (POST /inbound/email): a mail provider's key reads nothing. */
 export const API_ROLES = ['viewer', 'agent', 'admin', 'inbound'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
-const RANK: Record<ApiRole, number> = { inbound: -1, viewer: 0, agent: 1, admin: 2 };
+export const RANK: Record<ApiRole, number> = { inbound: -1, viewer: 0, agent: 1, admin: 2 };
 
 export interface ApiKey {
   name: string;
   role: ApiRole;
+  /** The teams the key holds its role in; undefined: every team. */
+  teams?: readonly string[];
   digest: Buffer;
 }
 
+/**
+ * Who is asking: an API key, a customer's signed link, a Slack user. `role` is the highest role held
+ * anywhere (what an endpoint needs at all); `teams`, when set, is the role held in each team, and no
+ * other team's cases exist for the principal (api/access.ts decides, in one place).
+ */
 export interface Principal {
   name: string;
   role: ApiRole | 'customer';
+  teams?: Readonly<Record<string, ApiRole>>;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** `name:role:key` entries, comma separated (API_KEYS). */
-export function parseApiKeys(spec: string): ApiKey[] {
+/** A key's team list: team ids joined by `|`. */
+const TEAM_LIST = /^[a-z0-9-]{1,40}(\|[a-z0-9-]{1,40})*$/;
+
+/**
+ * `name:role:key` entries, comma separated (API_KEYS): the role in every team. `name:role:key:teamA|teamB`:
+ * the role in those teams only, when every one of them is in `knownTeams` (else the last part belongs to
+ * the key, which may hold colons: a mistyped team makes a key nobody presents, never a wider one).
+ */
+export function parseApiKeys(spec: string, knownTeams?: readonly string[]): ApiKey[] {
   return spec
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
     .map((entry) => {
       const [name, role, ...rest] = entry.split(':');
-      const key = rest.join(':');
+      // A key may hold colons: its last part names teams only when every name in it is a team.
+      const scoped = !!knownTeams && rest.length >= 2 && TEAM_LIST.test(rest.at(-1)!) && rest.at(-1)!.split('|').every((t) => knownTeams.includes(t));
+      const key = (scoped ? rest.slice(0, -1) : rest).join(':');
       if (!name || !key || !API_ROLES.includes(role as ApiRole)) {
-        throw new Error(`API_KEYS entry "${name ?? entry}" must be name:role:key with role one of ${API_ROLES.join(', ')}`);
+        throw new Error(`API_KEYS entry "${name ?? entry}" must be name:role:key or name:role:key:teamA|teamB with role one of ${API_ROLES.join(', ')}`);
       }
       if (key.length < 16) throw new Error(`API_KEYS entry "${name}": the key must be at least 16 characters`);
-      return { name, role: role as ApiRole, digest: digest(key) };
+      const teams = scoped ? [...new Set(rest.at(-1)!.split('|'))] : undefined;
+      if (teams && role === 'inbound') throw new Error(`API_KEYS entry "${name}": an inbound key posts replies to every team's cases and reads none; it takes no teams`);
+      return { name, role: role as ApiRole, ...(teams ? { teams } : {}), digest: digest(key) };
     });
 }
 
@@ -63,7 +82,7 @@ export function authenticate(keys: ApiKey[]): RequestHandler {
     if (!header) return next();
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const key = m ? findKey(keys, m[1]) : undefined;
-    if (key) req.principal = { name: key.name, role: key.role };
+    if (key) req.principal = { name: key.name, role: key.role, ...(key.teams ? { teams: Object.fromEntries(key.teams.map((t) => [t, key.role])) } : {}) };
     else req.badCredentials = true;
     next();
   };

@@ -86,9 +86,11 @@ export async function readReply(raw: Buffer, fromAddress: string): Promise<Inbou
  * A customer reply, from POST /inbound/email or the SMTP receiver: matched, recorded on its case once
  * (the Message-ID is the update's id, so a provider's retry records nothing twice).
  */
-export async function receiveReply(service: EscalationService, raw: Buffer, emailFrom: string): Promise<{ caseId: string; matchedBy: string }> {
+export async function receiveReply(service: EscalationService, raw: Buffer, emailFrom: string, allowed?: (caseId: string) => Promise<void>): Promise<{ caseId: string; matchedBy: string }> {
   const reply = await readReply(raw, emailFrom);
   try {
+    // An agent's key posts replies to its teams' cases only (an `inbound` key to every case).
+    await allowed?.(reply.caseId);
     await service.act(reply.caseId, 'reply', { from: reply.from, text: reply.text, subject: reply.subject, messageId: reply.messageId, by: reply.from }, reply.messageId);
   } catch (err) {
     if (err instanceof HttpError && err.status === 404) throw unmatched(`it names case ${reply.caseId}, which does not exist`);

@@ -2,6 +2,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { buildSchemas } from '../workflows/schemas';
 import { HttpError } from './errors';
+import { TEAM_ID_PATTERN } from '../playbook';
 
 extendZodWithOpenApi(z);
 
@@ -19,6 +20,7 @@ const param = (max: number) =>
     .min(1, 'must not be empty')
     .max(max)
     .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+const teamParam = z.string().regex(TEAM_ID_PATTERN, 'a team id: 1 to 40 of a-z, 0-9 and -');
 export const listQuerySchema = z.object({
   stage: stageSchema.optional(),
   severity: severitySchema.optional(),
@@ -26,6 +28,7 @@ export const listQuerySchema = z.object({
   csm: email().optional().describe("The CSM's email"),
   breached: boolParam.optional(),
   status: z.enum(['open', 'closed']).optional(),
+  team: teamParam.optional().describe('Only the cases this team owns now (one of your teams)'),
   sort: z.enum(['nextDeadline']).optional().describe('nextDeadline: soonest first, cases without one last'),
   cursor: param(4000).regex(/^[A-Za-z0-9_-]+\.[0-9a-f]{16}$/, 'not a cursor from this API').optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
@@ -38,6 +41,7 @@ export const reportQuerySchema = z
     to: isoTime.optional(),
     segment: segmentSchema.optional(),
     severity: severitySchema.optional(),
+    team: teamParam.optional().describe('Only the cases this team owns now (one of your teams)'),
   })
   .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be before to', path: ['from'] });
 export type ReportQuery = z.infer<typeof reportQuerySchema>;

@@ -11,6 +11,8 @@ import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
 import { connectToTemporal } from '../config/connect';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
+import { teamClause } from './visibility';
+import { DEFAULT_TEAM, Teams } from '../config/teams';
 import { startInboundSmtp } from './smtp-inbound';
 
 export interface ApiOptions {
@@ -20,6 +22,8 @@ export interface ApiOptions {
   limits?: Limits;
   /** Business-hours calendars by name (the escalation config's). */
   calendars?: Record<string, Calendar>;
+  /** The config's teams (default: one, `default`, with `policy`). */
+  teams?: Teams;
   apiKeys?: string;
   adminKey?: string;
   linkSecret: string;
@@ -27,7 +31,7 @@ export interface ApiOptions {
   /** EMAIL_FROM: customer replies reach `<local>+<caseId>@<domain>` of it. */
   emailFrom?: string;
   /** SLACK_SIGNING_SECRET (with the bot token, Web API base and roster): Slack interactivity at /slack/events. */
-  slack?: { signingSecret: string; botToken?: string; apiUrl?: string; roster: Roster };
+  slack?: { signingSecret: string; botToken?: string; apiUrl?: string; roster: Roster; teams?: Teams };
   /** TEMPORAL_UI_URL: case views link to their workflow in the Temporal UI. */
   temporalUiUrl?: string;
   /** INBOUND_SMTP_PORT: the built-in SMTP receiver for customer replies. */
@@ -50,6 +54,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     policy: p.config.policy,
     limits: p.config.limits,
     calendars: p.config.calendars,
+    teams: p.config.teams,
     apiKeys: p.env.API_KEYS,
     adminKey: p.secrets.adminKey,
     linkSecret: p.secrets.linkSecret,
@@ -58,7 +63,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     inboundSmtpPort: p.env.INBOUND_SMTP_PORT,
     temporalUiUrl: p.env.TEMPORAL_UI_URL,
     ...(p.env.SLACK_SIGNING_SECRET
-      ? { slack: { signingSecret: p.env.SLACK_SIGNING_SECRET, botToken: p.env.SLACK_BOT_TOKEN, apiUrl: p.env.SLACK_API_URL, roster: p.config.roster } }
+      ? { slack: { signingSecret: p.env.SLACK_SIGNING_SECRET, botToken: p.env.SLACK_BOT_TOKEN, apiUrl: p.env.SLACK_API_URL, roster: p.config.roster, teams: p.config.teams } }
       : {}),
     port: p.env.PORT,
     logger: p.logger,
@@ -67,8 +72,14 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
 }
 
 /** API keys from API_KEYS, or the one generated admin key. */
-export function apiKeys(spec: string | undefined, adminKey: string | undefined): ApiKey[] {
-  if (spec) return parseApiKeys(spec);
+export function apiKeys(spec: string | undefined, adminKey: string | undefined, knownTeams?: readonly string[]): ApiKey[] {
+  if (spec) {
+    try {
+      return parseApiKeys(spec, knownTeams && [...new Set([DEFAULT_TEAM, ...knownTeams])]);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   if (!adminKey) throw new Error('Set API_KEYS (name:role:key,…)');
   return parseApiKeys(`admin:admin:${adminKey}`);
 }
@@ -91,16 +102,18 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   const connection = await connectToTemporal(o.connect, o.logger, { signal: o.signal, options: apiConnectionOptions });
   const client = new Client({ connection, namespace: o.connect.namespace });
   const metrics = o.metrics ?? createMetrics();
+  const teams = o.teams ?? Teams.single({ roster: {}, slackChannel: undefined, policy: o.policy });
   registerCaseGauges(
     metrics,
     (query) => client.workflow.count(query).then((c) => c.count),
     { stage: SA.stage.name, status: SA.status.name, breachKinds: SA.breachKinds.name, workflowType: ESCALATION_WORKFLOW },
     STAGES.filter((s) => s !== 'closed'),
     DEADLINE_KINDS,
+    { ids: teams.ids, clause: (t) => teamClause(t)! },
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
-  const service = new EscalationService({ client, taskQueue: o.taskQueue, policy: () => o.policy, limits: () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), calendars: () => o.calendars ?? {}, temporalUiUrl: o.temporalUiUrl });
-  const app = createApp({ service, calendars: Object.keys(o.calendars ?? {}), keys: apiKeys(o.apiKeys, o.adminKey), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
+  const service = new EscalationService({ client, taskQueue: o.taskQueue, policy: () => o.policy, limits: () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), calendars: () => o.calendars ?? {}, teams: () => teams, temporalUiUrl: o.temporalUiUrl });
+  const app = createApp({ service, calendars: Object.keys(o.calendars ?? {}), keys: apiKeys(o.apiKeys, o.adminKey, teams.ids), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),

@@ -26,7 +26,9 @@ import { ACTION_UPDATES, ESCALATION_WORKFLOW, FAILURE_TYPES, SA, openingOf, type
 import { HttpError, notFound } from './errors';
 import { caseIdFor, sha256 } from './case-ids';
 import { CaseReader, QUERY_DEADLINE_MS, VIEW_CACHE_BYTES } from './case-reader';
-import { CaseQueries } from './visibility';
+import { CaseQueries, type TeamScope } from './visibility';
+import type { CaseTeams } from './access';
+import { DEFAULT_TEAM, Teams, type Team } from '../config/teams';
 import type { ListQuery, OpenBody, ReportQuery } from './schemas';
 
 export { caseIdFor, slug } from './case-ids';
@@ -42,8 +44,8 @@ export type LinkedView = CaseView & { temporalUiUrl: string | null };
  * attributes (listed and filtered from the first moment, before or without any worker running it) and
  * the UI's summary.
  */
-export function prepareStart(taskQueue: string, body: OpenBody, o: { caseId: string; policy: Policy; limits: Limits; calendar?: Calendar }) {
-  const { calendar: _named, ...input } = body;
+export function prepareStart(taskQueue: string, body: OpenBody, o: { caseId: string; policy: Policy; limits: Limits; calendar?: Calendar; team?: string }) {
+  const { calendar: _named, team: _team, ...input } = body;
   const params: EscalationInput = {
     caseId: o.caseId,
     input: input satisfies CaseInput,
@@ -52,6 +54,7 @@ export function prepareStart(taskQueue: string, body: OpenBody, o: { caseId: str
     limits: o.limits,
     openedAt: new Date().toISOString(),
     ...(o.calendar ? { calendar: o.calendar } : {}),
+    ...(o.team ? { team: o.team } : {}),
   };
   const opening = openCase(openingOf(params)).state;
   const fingerprint = sha256(JSON.stringify(body));
@@ -78,6 +81,8 @@ export interface ServiceOptions {
   limits?: () => Limits;
   /** Business-hours calendars by name. */
   calendars?: () => Record<string, Calendar>;
+  /** The teams (default: one, `default`, with `policy`): an open goes to one and takes its policy and calendar. */
+  teams?: () => Teams;
   /** The Temporal UI's base (TEMPORAL_UI_URL; npm start's dev server UI): each view links to its workflow there. */
   temporalUiUrl?: string;
   /** Bytes of case views (as JSON) this process keeps to answer reads again: 0 keeps none. */
@@ -101,17 +106,51 @@ export class EscalationService {
     return this.o.calendars?.() ?? {};
   }
 
+  teams(): Teams {
+    return this.o.teams?.() ?? Teams.single({ roster: {}, slackChannel: undefined, policy: this.o.policy() });
+  }
+
+  /** The team an open goes to: the one it names, else the configured default; 400 when unknown or none. */
+  teamForOpen(named: string | undefined): Team {
+    const teams = this.teams();
+    const id = named ?? teams.openDefault;
+    if (id === undefined) throw new HttpError(400, 'invalid_input', 'Name the team the case belongs to', [{ field: 'team', message: `required: there is more than one team (known: ${teams.ids.join(', ')})` }]);
+    if (!teams.has(id)) throw unknownTeam(id, teams, 'team');
+    return teams.get(id);
+  }
+
+  /** A transfer's target must be a configured team (400 listing them otherwise). */
+  requireTeam(id: string, field: string): void {
+    const teams = this.teams();
+    if (!teams.has(id)) throw unknownTeam(id, teams, field);
+  }
+
+  /**
+   * The case's team and the teams it left (what access decides by), from its search attributes;
+   * undefined when no such case. A case opened before teams has none: `default`.
+   */
+  async teamsOf(caseId: string): Promise<CaseTeams | undefined> {
+    try {
+      const d = await this.o.client.workflow.getHandle(workflowIdFor(caseId)).describe();
+      const team = d.typedSearchAttributes.get(SA.team) ?? DEFAULT_TEAM;
+      return { team, formerTeams: (d.typedSearchAttributes.get(SA.readers) ?? []).filter((t) => t !== team) };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   /** Opens a case. The same Idempotency-Key always names the same case (and workflow). */
-  async open(body: OpenBody, idempotencyKey?: string): Promise<{ created: boolean; case: LinkedView }> {
+  async open(body: OpenBody, idempotencyKey?: string, team: Team = this.teamForOpen(body.team)): Promise<{ created: boolean; case: LinkedView }> {
     const caseId = caseIdFor(body.customer.id, idempotencyKey);
-    const policy = this.o.policy();
-    const calendarName = body.calendar ?? policy.calendar;
+    const policy = team.policy;
+    const calendarName = body.calendar ?? team.calendar ?? policy.calendar;
     const calendar = calendarName ? this.calendars()[calendarName] : undefined;
     if (calendarName && !calendar) {
       const known = Object.keys(this.calendars());
       throw new HttpError(400, 'invalid', `Unknown calendar "${calendarName}"`, [{ field: 'calendar', message: `no such calendar (known: ${known.join(', ') || 'none'})` }]);
     }
-    const { params, opening, fingerprint, options } = prepareStart(this.o.taskQueue, body, { caseId, policy, limits: this.limits(), calendar });
+    const { params, opening, fingerprint, options } = prepareStart(this.o.taskQueue, body, { caseId, policy, limits: this.limits(), calendar, team: team.id });
     const opened = () => ({ created: true, case: this.linked(caseView(opening)) });
     try {
       await this.o.client.workflow.start<(p: EscalationInput) => Promise<CaseView>>(ESCALATION_WORKFLOW, options);
@@ -177,13 +216,14 @@ export class EscalationService {
     }
   }
 
-  list(q: ListQuery) {
-    return this.queries.list(q);
+  /** The cases of the teams in `scope` (every team: `*`). */
+  list(q: ListQuery, scope: TeamScope = '*') {
+    return this.queries.list(q, scope);
   }
 
   /** The playbook's four metrics over the cases opened in a period, read from visibility. */
-  report(q: ReportQuery) {
-    return this.queries.report(q);
+  report(q: ReportQuery, scope: TeamScope = '*') {
+    return this.queries.report(q, scope);
   }
 
   /** Whether Temporal answers. */
@@ -195,6 +235,10 @@ export class EscalationService {
       return false;
     }
   }
+}
+
+function unknownTeam(id: string, teams: Teams, field: string): HttpError {
+  return new HttpError(400, 'invalid_input', `Unknown team "${id}"`, [{ field, message: `no such team (known: ${teams.ids.join(', ')})` }]);
 }
 
 /** The case's search attributes as the workflow publishes them (nulls and empty lists left out). */

@@ -11,6 +11,10 @@ import type { WebClient } from '@slack/web-api';
 import { CATEGORIES, INTERNAL_TRIGGERS, PANEL_ACTIONS, PAUSE_REASONS, SEGMENTS, SEVERITIES, type Action, type InternalTrigger, type PauseReason } from '../playbook';
 import type { Logger } from '../config/logger';
 import type { Roster } from '../config/settings';
+import { Teams, type TeamRole } from '../config/teams';
+import { DEFAULT_POLICY } from '../playbook';
+import { HttpError } from './errors';
+import { holds, requireAct } from './access';
 import { toHttpError } from './errors';
 import { listQuerySchema, openSchema, parseQuery } from './schemas';
 import type { EscalationService } from './service';
@@ -22,6 +26,8 @@ export interface SlackEventsDeps {
   /** The Web API base (tests point it at a local server). */
   apiUrl?: string;
   roster: Roster;
+  /** The teams: a Slack user acts on a case where their email is a member of its team with the role (or is its CSM). */
+  teams?: Teams;
   logger: Logger;
   /** How long a modal submission waits for the case before Slack's 3-second deadline makes it answer. */
   answerWithinMs?: number;
@@ -119,6 +125,9 @@ function fieldErrors(err: unknown, blocks: readonly string[]): { status: number;
 /** The router to mount on the API's Express app, before its body parsers. */
 export function slackEvents(deps: SlackEventsDeps): express.Router {
   const { service, roster } = deps;
+  const teams = deps.teams ?? Teams.single({ roster, slackChannel: undefined, policy: { ...DEFAULT_POLICY } });
+  /** Members are named in the config: Slack users act by their membership. None named: the channel is the boundary, as before teams. */
+  const membersNamed = teams.ids.some((id) => Object.keys(teams.get(id).members).length > 0);
   const log = deps.logger.child({ name: 'slack' });
   const router = express.Router();
   const receiver = new ExpressReceiver({
@@ -157,6 +166,25 @@ export function slackEvents(deps: SlackEventsDeps): express.Router {
     return `${name ? `${name} ` : ''}(Slack ${userId})`;
   }
 
+  /**
+   * Whether the Slack user may take an action needing `need` on the case: a member of its team with the
+   * role, its CSM, or a person of its team's roster. Refused as the API refuses (404 where they may not read it).
+   */
+  async function authorize(client: WebClient, userId: string, caseId: string, need: 'agent' | 'admin'): Promise<void> {
+    if (!membersNamed) return;
+    const info = await client.users.info({ user: userId }).catch(() => undefined);
+    const email = info?.user?.profile?.email?.toLowerCase();
+    const kase = await service.teamsOf(caseId);
+    const team = kase ? teams.get(kase.team) : undefined;
+    const staff = team && Object.values(team.roster).some((p) => p?.slack === userId || (email && p?.email.toLowerCase() === email));
+    const csm = email && kase ? await service.get(caseId).then((c) => c.csm.email.toLowerCase() === email, () => false) : false;
+    const roles: Record<string, TeamRole> = email ? teams.rolesOf(email) : {};
+    const principal = { name: userId, role: 'admin' as const, teams: roles };
+    // The case's CSM and its team's roster act there as agents (an admin member stays admin).
+    if (team && (staff || csm) && !holds(principal, team.id, 'agent')) roles[team.id] = 'agent';
+    requireAct(principal, caseId, kase, need);
+  }
+
   /** Tells only this user why their action was refused (or what became of a late one). */
   async function tellUser(client: WebClient, channel: string | undefined, user: string, message: string): Promise<void> {
     if (!channel) return;
@@ -166,6 +194,7 @@ export function slackEvents(deps: SlackEventsDeps): express.Router {
   /** Acts on the case as the Slack user; a refusal goes to that user alone, with the reason. */
   async function act(client: WebClient, o: { caseId: string; user: string; channel?: string; type: ActionType; args: Record<string, unknown> }) {
     try {
+      await authorize(client, o.user, o.caseId, 'agent');
       const by = await actorOf(client, o.user, o.caseId);
       await service.act(o.caseId, o.type, { ...o.args, by } as never);
     } catch (err) {
@@ -238,10 +267,12 @@ export function slackEvents(deps: SlackEventsDeps): express.Router {
     return x.value ?? undefined;
   };
   onSubmit('escalation.update', blockIds(updateModal('')), async (v, meta, user, client) => {
+    await authorize(client, user, meta.caseId, 'agent');
     const by = await actorOf(client, user, meta.caseId);
     await service.act(meta.caseId, 'update', { known: val(v, 'known')!, unknown: val(v, 'unknown'), workaround: val(v, 'workaround'), nextUpdateAt: val(v, 'nextUpdateAt'), by } as never);
   });
   onSubmit('escalation.resolve', blockIds(resolveModal('')), async (v, meta, user, client) => {
+    await authorize(client, user, meta.caseId, 'agent');
     const by = await actorOf(client, user, meta.caseId);
     await service.act(meta.caseId, 'resolve', { rootCause: val(v, 'rootCause')!, fix: val(v, 'fix')!, prevention: val(v, 'prevention')!, by } as never);
   });
@@ -259,7 +290,13 @@ export function slackEvents(deps: SlackEventsDeps): express.Router {
       title: val(v, 'title'),
       impact: val(v, 'impact'),
     });
-    const opened = await service.open(body);
+    // The case goes to the team whose channel the command came from, else the default team.
+    const fromChannel = teams.ids.find((id) => teams.get(id).slackChannel === meta.channel);
+    const team = service.teamForOpen(fromChannel ?? teams.openDefault);
+    if (membersNamed && !holds({ name: user, role: 'admin', teams: teams.rolesOf(csm.email) }, team.id, 'agent')) {
+      throw new HttpError(403, 'forbidden', `Opening a case in team ${team.id} needs the agent role there`, [{ field: 'team', message: 'not one of your teams as an agent' }]);
+    }
+    const opened = await service.open(body, undefined, team);
     await tellUser(client, meta.channel, user, `:white_check_mark: Opened \`${opened.case.id}\`: ${opened.case.title}. Next deadline: ${opened.case.nextDeadline?.kind ?? 'none'} by ${opened.case.nextDeadline?.dueAt ?? '—'}.`);
   });
 

@@ -6,12 +6,32 @@ import type { Client } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import type { temporal } from '@temporalio/proto';
-import { WORKFLOW_ID_PREFIX, escalationReport, type CaseFacts, type Policy } from '../playbook';
+import { DEFAULT_TEAM, WORKFLOW_ID_PREFIX, escalationReport, type CaseFacts, type Policy } from '../playbook';
 import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
 import { UNAVAILABLE } from './errors';
 import { badCursor, readCursor, writeCursor } from './cursors';
 import { COMPLETED, RUNNING, STATUS_NAMES, endedReason } from './ended-outside';
 import type { ListQuery, ReportQuery } from './schemas';
+
+/** The teams whose cases a list or a report covers: `*` every team. */
+export type TeamScope = '*' | readonly string[];
+
+/**
+ * The cases a scope covers: those its teams own or were transferred away from; a case of before teams
+ * (no team attribute) is `default`'s.
+ */
+function scopeClause(scope: TeamScope): string | undefined {
+  if (scope === '*') return undefined;
+  if (scope.length === 0) return `WorkflowId = ''`;
+  const list = scope.map((t) => `'${quote(t)}'`).join(', ');
+  return `(${SA.readers.name} IN (${list})${scope.includes(DEFAULT_TEAM) ? ` OR ${SA.team.name} IS NULL` : ''})`;
+}
+
+/** The cases a team owns now (`team=`, the metrics' `team` label). */
+export function teamClause(team: string | undefined): string | undefined {
+  if (team === undefined) return undefined;
+  return team === DEFAULT_TEAM ? `(${SA.team.name} = '${DEFAULT_TEAM}' OR ${SA.team.name} IS NULL)` : `${SA.team.name} = '${quote(team)}'`;
+}
 
 /** At most this many cases are ordered by next deadline in one list (README). */
 export const SORT_CAP = 2_000;
@@ -31,8 +51,10 @@ export class CaseQueries {
     private readonly policy: () => Policy,
   ) {}
 
-  async list(q: ListQuery): Promise<{ items: ListItem[]; nextCursor: string | null }> {
+  async list(q: ListQuery, scope: TeamScope = '*'): Promise<{ items: ListItem[]; nextCursor: string | null }> {
     const query = where(
+      scopeClause(scope),
+      teamClause(q.team),
       q.stage && `${SA.stage.name} = '${q.stage}'`,
       q.severity && `${SA.severity.name} = '${q.severity}'`,
       // A case whose workflow ended outside the playbook (terminated) still says "open" in its search attributes.
@@ -54,8 +76,10 @@ export class CaseQueries {
   }
 
   /** The playbook's four metrics over the cases opened in a period, read from visibility. */
-  async report(q: ReportQuery) {
+  async report(q: ReportQuery, scope: TeamScope = '*') {
     const query = where(
+      scopeClause(scope),
+      teamClause(q.team),
       q.from && `${SA.openedAt.name} >= '${q.from}'`,
       q.to && `${SA.openedAt.name} < '${q.to}'`,
       q.segment && `${SA.segment.name} = '${q.segment}'`,
@@ -63,7 +87,7 @@ export class CaseQueries {
     );
     const facts: CaseFacts[] = [];
     for await (const e of this.executions(query)) facts.push(factsOf(decodeTypedSearchAttributes(e.searchAttributes?.indexedFields)));
-    return { period: { from: q.from ?? null, to: q.to ?? null }, filters: { segment: q.segment ?? null, severity: q.severity ?? null }, ...escalationReport(facts, this.policy()) };
+    return { period: { from: q.from ?? null, to: q.to ?? null }, filters: { segment: q.segment ?? null, severity: q.severity ?? null, team: q.team ?? null }, ...escalationReport(facts, this.policy()) };
   }
 
   /**
@@ -133,6 +157,7 @@ function listItem(e: Execution) {
     status: endedOutside ? 'closed' : (sa.get(SA.status) ?? null),
     closeReason: endedOutside ? endedReason(STATUS_NAMES[e.status ?? 0] ?? 'UNKNOWN') : null,
     severity: sa.get(SA.severity) ?? null,
+    team: sa.get(SA.team) ?? DEFAULT_TEAM,
     csm: sa.get(SA.csm) ?? null,
     breached: sa.get(SA.breached) ?? false,
     breaches: sa.get(SA.breachKinds) ?? [],

@@ -12,8 +12,8 @@ export interface Metrics {
   registry: Registry;
   requests: Counter<'method' | 'route' | 'status'>;
   requestSeconds: Histogram<'method' | 'route'>;
-  casesOpened: Counter<'severity' | 'segment'>;
-  messages: Counter<'channel' | 'kind' | 'status'>;
+  casesOpened: Counter<'severity' | 'segment' | 'team'>;
+  messages: Counter<'channel' | 'kind' | 'status' | 'team'>;
 }
 
 export function createMetrics(): Metrics {
@@ -29,30 +29,38 @@ export function createMetrics(): Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
       registers: [registry],
     }),
-    casesOpened: new Counter({ name: 'escalation_cases_opened_total', help: 'Cases opened through the API', labelNames: ['severity', 'segment'], registers: [registry] }),
-    messages: new Counter({ name: 'escalation_messages_total', help: 'Messages by channel, kind and result (sent, skipped, failed attempt)', labelNames: ['channel', 'kind', 'status'], registers: [registry] }),
+    casesOpened: new Counter({ name: 'escalation_cases_opened_total', help: 'Cases opened through the API', labelNames: ['severity', 'segment', 'team'], registers: [registry] }),
+    messages: new Counter({ name: 'escalation_messages_total', help: 'Messages by channel, kind, result (sent, skipped, failed attempt) and team', labelNames: ['channel', 'kind', 'status', 'team'], registers: [registry] }),
   };
 }
 
 /**
- * Gauges read from Temporal visibility when scraped: open cases by stage, open breached cases by kind.
- * `count` answers a visibility count query.
+ * Gauges read from Temporal visibility when scraped: open cases by stage and team, open breached cases
+ * by kind and team. `count` answers a visibility count query; `team(id)` is the clause of a team's cases.
  */
-export function registerCaseGauges(m: Metrics, count: (query: string) => Promise<number>, names: { stage: string; status: string; breachKinds: string; workflowType: string }, stages: readonly string[], breachKinds: readonly string[]) {
+export function registerCaseGauges(
+  m: Metrics,
+  count: (query: string) => Promise<number>,
+  names: { stage: string; status: string; breachKinds: string; workflowType: string },
+  stages: readonly string[],
+  breachKinds: readonly string[],
+  teams: { ids: readonly string[]; clause: (id: string) => string },
+) {
   const open = `WorkflowType = '${names.workflowType}' AND ExecutionStatus = 'Running' AND ${names.status} = 'open'`;
   const gauge = (name: string, help: string, label: string, values: readonly string[], clause: (v: string) => string) =>
     new Gauge({
       name,
       help,
-      labelNames: [label],
+      labelNames: [label, 'team'],
       registers: [m.registry],
       async collect() {
-        const counts = await Promise.all(values.map((v) => count(`${open} AND ${clause(v)}`).catch(() => NaN)));
-        values.forEach((v, i) => this.set({ [label]: v }, counts[i]));
+        const pairs = values.flatMap((v) => teams.ids.map((t) => [v, t] as const));
+        const counts = await Promise.all(pairs.map(([v, t]) => count(`${open} AND ${clause(v)} AND ${teams.clause(t)}`).catch(() => NaN)));
+        pairs.forEach(([v, t], i) => this.set({ [label]: v, team: t }, counts[i]));
       },
     });
-  gauge('escalation_open_cases', 'Open cases by stage (Temporal visibility, at scrape)', 'stage', stages, (s) => `${names.stage} = '${s}'`);
-  gauge('escalation_open_breached_cases', 'Open cases with a breach of each kind (Temporal visibility, at scrape)', 'kind', breachKinds, (k) => `${names.breachKinds} = '${k}'`);
+  gauge('escalation_open_cases', 'Open cases by stage and team (Temporal visibility, at scrape)', 'stage', stages, (s) => `${names.stage} = '${s}'`);
+  gauge('escalation_open_breached_cases', 'Open cases with a breach of each kind, by team (Temporal visibility, at scrape)', 'kind', breachKinds, (k) => `${names.breachKinds} = '${k}'`);
 }
 
 /** Express middleware: counts each request under its route pattern (never the raw path: ids stay out of labels). */

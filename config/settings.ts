@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, ROLES, WEEKDAYS, calendarProblem, type Calendar, type Limits, type Policy, type Role } from '../playbook';
+import { DEFAULT_LIMITS, ROLES, WEEKDAYS, calendarProblem, type Calendar, type Limits, type Policy } from '../playbook';
 import { policySchema } from '../playbook/policy-schema';
+import { resolveTeams, rosterSchema, teamsSchema, type Roster, type Teams } from './teams';
 
 /** Temporal's frontend port, where the SDK and the CLI look when nothing else is said. */
 export const TEMPORAL_PORT = 7233;
@@ -53,9 +54,7 @@ export const envSchema = z.object({
 });
 export type Env = z.infer<typeof envSchema>;
 
-const person = z.object({ name: z.string().min(1), email: z.email(), slack: z.string().min(1).optional() }).strict();
-export type Person = z.infer<typeof person>;
-export type Roster = Partial<Record<Role, Person>>;
+export type { Person, Roster } from './teams';
 
 /** A calendar as the config writes it (the name is its key); `calendarProblem` says what is wrong with one. */
 const calendarSchema = z
@@ -74,7 +73,7 @@ const calendarSchema = z
 const fileSchema = z
   .object({
     calendars: z.record(z.string().min(1).max(100), calendarSchema).default({}),
-    roster: z.partialRecord(z.enum(ROLES), person).default({}),
+    roster: rosterSchema.default({}),
     slack: z.object({ channel: z.string().min(1).optional() }).strict().default({}),
     policy: policySchema,
     limits: z
@@ -87,6 +86,10 @@ const fileSchema = z
       .strict()
       .prefault({}),
     templates: z.string().min(1).optional(),
+    /** Several teams, each with its people, channel, policy and calendar (config/teams.ts); absent: one team, `default`. */
+    teams: teamsSchema.optional(),
+    /** The team an open that names none goes to, when more than one is configured. */
+    defaultTeam: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((f, ctx) => {
@@ -106,6 +109,8 @@ export interface EscalationConfig {
   calendars: Record<string, Calendar>;
   /** Absolute path of the folder whose templates override the built-in ones. */
   templatesDir: string | undefined;
+  /** The teams (one, `default`, made of the settings above when the config has none). */
+  teams: Teams;
 }
 
 /** A roster for trying the service out: every role reaches a local mailbox (the outbox, by default). */
@@ -118,7 +123,9 @@ export class ConfigError extends Error {
 }
 
 function formatIssues(where: string, error: z.ZodError): string {
-  const lines = error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+  // A record's bad key (a team id): the key's own reason, not zod's "Invalid key in record".
+  const reason = (i: z.core.$ZodIssue) => (i.code === 'invalid_key' && i.issues[0] ? i.issues[0].message : i.message);
+  const lines = error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${reason(i)}`);
   return `${where} is invalid:\n${lines.join('\n')}`;
 }
 
@@ -148,13 +155,21 @@ export function loadEscalationConfig(path: string | undefined): EscalationConfig
   const r = fileSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(formatIssues(`ESCALATION_CONFIG${path ? `=${path}` : ''}`, r.error));
   const file = r.data;
+  const roster = path ? file.roster : { ...DEFAULT_ROSTER, ...file.roster };
+  const calendars = Object.fromEntries(Object.entries(file.calendars).map(([name, c]) => [name, { name, ...c }]));
+  const { teams, issues } = resolveTeams(file.teams, file.defaultTeam, { roster, slackChannel: file.slack.channel, policy: file.policy }, Object.keys(calendars));
+  if (issues.length > 0) {
+    const lines = issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`ESCALATION_CONFIG${path ? `=${path}` : ''} is invalid:\n${lines.join('\n')}`);
+  }
   const templatesDir = file.templates && path ? (isAbsolute(file.templates) ? file.templates : resolve(dirname(path), file.templates)) : file.templates;
   return {
-    roster: path ? file.roster : { ...DEFAULT_ROSTER, ...file.roster },
+    roster,
     slackChannel: file.slack.channel,
     policy: file.policy,
     limits: file.limits,
-    calendars: Object.fromEntries(Object.entries(file.calendars).map(([name, c]) => [name, { name, ...c }])),
+    calendars,
     templatesDir,
+    teams,
   };
 }

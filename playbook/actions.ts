@@ -28,9 +28,11 @@ import {
   type CaseState,
   type Stage,
   type Transition,
+  MAX_TEAMS_BEFORE,
+  teamOf,
 } from './state';
 
-export function openCase(p: { id: string; input: CaseInput; policy: Policy; now: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar | null }): Transition {
+export function openCase(p: { id: string; input: CaseInput; policy: Policy; now: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar | null; team?: string }): Transition {
   const { input } = p;
   const rulesVersion = p.rulesVersion ?? 1;
   const state: CaseState = {
@@ -67,6 +69,7 @@ export function openCase(p: { id: string; input: CaseInput; policy: Policy; now:
     slackThreadTs: null,
     seq: 0,
     ...(rulesVersion >= 4 ? { calendar: p.calendar ?? null } : {}),
+    ...(p.team ? { team: p.team } : {}),
   };
   const d = new Draft(state, p.now);
   const level = SEVERITY_TABLE[input.severity];
@@ -330,6 +333,21 @@ function applyIn(d: Draft, action: Action): void {
       if (!s.pause) throw new PlaybookError('conflict', 'The clocks are not paused', { paused: null });
       requireRoom(s, { timeline: true });
       endPause(d, action.note ?? 'resumed by hand', by);
+      break;
+    }
+    case 'transfer': {
+      requireStage(s, 'transfer', 'transfer the case');
+      const from = teamOf(s);
+      if (action.team === from) throw new PlaybookError('conflict', `The case is already in team ${from}`, { team: from });
+      requireRoom(s, { timeline: true, text: [action.reason] });
+      s.team = action.team;
+      s.formerTeams = [...(s.formerTeams ?? []).filter((x) => x !== from && x !== action.team), from].slice(-MAX_TEAMS_BEFORE);
+      // The thread stays in the channel of the team it left; the next post starts one in the new team's channel.
+      const earlierThread = s.slackThreadTs ? { team: from, ts: s.slackThreadTs } : null;
+      if (earlierThread) s.earlierThreads = [...(s.earlierThreads ?? []), earlierThread].slice(-MAX_TEAMS_BEFORE);
+      s.slackThreadTs = null;
+      d.log('transferred', `Transferred from ${from} to ${action.team}: ${action.reason}`, by);
+      d.alert('transferred', 'transferred', ['csm', ...SEVERITY_TABLE[s.severity].involved], { from, to: action.team, reason: action.reason, by: by ?? null, earlierThread });
       break;
     }
     case 'reply': {

@@ -23,7 +23,8 @@ export interface DeliveryReport {
 
 export function recordDelivery(prev: CaseState, r: DeliveryReport, now: number): Transition {
   const d = new Draft(prev, now);
-  if (r.threadTs && !d.s.slackThreadTs) d.s.slackThreadTs = r.threadTs;
+  // A post that started in a thread the case left behind (a transfer while it was out) does not bring it back.
+  if (r.threadTs && !d.s.slackThreadTs && !d.s.earlierThreads?.some((x) => x.ts === r.threadTs)) d.s.slackThreadTs = r.threadTs;
   const m = d.s.messages.find((x) => x.id === r.id);
   if (!m) return d.done();
   m.status = r.status;

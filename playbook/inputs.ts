@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { TEXT_LIMITS } from './limits';
+import { TEAM_ID_PATTERN } from './state';
 
 /** Whether Intl knows the zone; the answers are kept (a few hundred zones exist, and asking builds a formatter). */
 const knownZones = new Map<string, boolean>();
@@ -72,6 +73,8 @@ export function fieldKit() {
    * validators read more loosely or more strictly than zod does).
    */
   const email = () => z.string().max(320).regex(z.regexes.email, 'Invalid email address');
-  return { z, text, line, long, short, isoTime, timeZone, overrideLint, by, email };
+  /** A team's id (its pattern made here: a preloaded module's regex is frozen, and zod writes its lastIndex). */
+  const teamId = () => z.string().regex(new RegExp(TEAM_ID_PATTERN.source), 'a team id: 1 to 40 of a-z, 0-9 and -');
+  return { z, text, line, long, short, isoTime, timeZone, overrideLint, by, email, teamId };
 }
 export type FieldKit = ReturnType<typeof fieldKit>;

@@ -12,6 +12,7 @@ export const INTERNAL_KINDS = [
   'reopened',
   'delivery_failed',
   'customer_reply',
+  'transferred',
 ] as const;
 export type MessageKind = (typeof CUSTOMER_KINDS)[number] | (typeof INTERNAL_KINDS)[number];
 
@@ -28,6 +29,7 @@ export const TEMPLATE_IDS = [
   'reopened',
   'delivery_failed',
   'customer_reply',
+  'transferred',
 ] as const;
 export type TemplateId = (typeof TEMPLATE_IDS)[number];
 

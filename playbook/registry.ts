@@ -229,6 +229,17 @@ export const ACTIONS = {
     refusedBy: ['limit_reached'],
     example: { note: 'Logs arrived' },
   },
+  transfer: {
+    input: (k) => k.z.object({ by: k.by(), team: k.teamId().describe("The team the case moves to (the config's teams)"), reason: k.short() }),
+    stages: OPEN_STAGES,
+    update: 'transfer',
+    http: { path: 'transfer', role: 'agent' },
+    body: 'Transfer',
+    summary: "Move the case to another team with its deadlines unchanged: the new team's people are told, its Slack thread continues in the new team's channel",
+    form: { title: 'Transfer to another team', fields: [field('team', 'Team'), field('reason', 'Reason')] },
+    refusedBy: ['limit_reached'],
+    example: { team: 'emea', reason: 'The customer is served from Berlin now' },
+  },
   reply: {
     input: (k) =>
       k.z.object({

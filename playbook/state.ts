@@ -144,7 +144,23 @@ export interface CaseState {
   pauses?: PauseSpan[];
   /** Customer replies received by email, oldest first. */
   replies?: Reply[];
+  /** The team the case belongs to; absent on cases opened before teams: DEFAULT_TEAM. */
+  team?: string;
+  /** Teams the case was transferred away from, oldest first: they keep read access (at most MAX_TEAMS_BEFORE). */
+  formerTeams?: string[];
+  /** The Slack threads the case had in the channels of teams it left (the latest MAX_TEAMS_BEFORE). */
+  earlierThreads?: EarlierThread[];
 }
+
+/** The team of a case that names none (every case opened before teams, every case of a config without teams). */
+export const DEFAULT_TEAM = 'default';
+/** A team's id: 1 to 40 of a-z, 0-9 and -. */
+export const TEAM_ID_PATTERN = /^[a-z0-9-]{1,40}$/;
+/** Teams a case remembers having left (each keeps read access): a case is passed on a few times at most. */
+export const MAX_TEAMS_BEFORE = 10;
+export interface EarlierThread { team: string; ts: string }
+
+export const teamOf = (state: Pick<CaseState, 'team'>): string => state.team ?? DEFAULT_TEAM;
 
 
 export type ErrorCode = 'conflict' | 'lint' | 'invalid' | 'limit';

@@ -188,4 +188,16 @@ Case: {{links.case}}`,
     slack:
       '{{mentions}} :incoming_envelope: *Customer reply* from {{from}}{{#if awaitingConfirmation}} (the fix awaits their confirmation: is it still broken?){{/if}}:\n>{{text}}',
   },
+  transferred: {
+    subject: '[Transferred to {{toTeamName}} - {{severityLabel}}] {{customer.name}} - {{case.title}}',
+    text: `"{{case.title}}" ({{customer.name}}) was transferred from {{fromTeamName}} to {{toTeamName}}{{#if by}} by {{by}}{{/if}}.
+Reason: {{reason}}
+
+Its deadlines are unchanged: the next one is {{#if case.nextDeadline}}{{case.nextDeadline.kind}}, {{due case.nextDeadline.dueAt}}{{else}}none{{/if}}.
+Stage: {{case.stage}}
+{{#if links.earlierThread}}Its earlier Slack thread: {{links.earlierThread}}
+{{/if}}Case: {{links.case}}`,
+    slack:
+      '{{mentions}} :arrow_right: *Transferred* from {{fromTeamName}} to {{toTeamName}}: {{reason}}{{#if links.earlierThread}}\n<{{links.earlierThread}}|The earlier thread>{{/if}}',
+  },
 };

@@ -2,7 +2,7 @@ import { DEADLINE_LABELS, heldClocks, openDeadlines } from './deadlines';
 import { pausedSeconds } from './transitions';
 import { duration, localTime, truncate } from './format';
 import { actionsAllowed } from './registry';
-import { DEADLINE_KINDS, SUMMARY_CHARS, iso, limitsOf, rulesOf, t, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
+import { DEADLINE_KINDS, SUMMARY_CHARS, iso, limitsOf, rulesOf, t, teamOf, type CaseState, type DeadlineKind, type TimelineEntry } from './state';
 import { SEVERITY_TABLE } from './severity';
 import { STEPS } from './steps';
 import type { LintFinding } from './lint';
@@ -106,6 +106,9 @@ export function caseView(state: CaseState, now: number = Date.now()) {
     paused: pausedOf(state),
     pausedSeconds: pausedSeconds(state, state.closedAt ? Date.parse(state.closedAt) : now),
     calendar: state.calendar?.name ?? null,
+    /** The team the case belongs to, and the teams it was transferred away from (they keep read access). */
+    team: teamOf(state),
+    formerTeams: state.formerTeams ?? [],
     replies: state.replies ?? [],
     nextDeadline: next ? { kind: next.kind, dueAt: iso(next.dueAt) } : null,
     breaches: state.breaches,
@@ -169,6 +172,7 @@ export function caseDetails(state: CaseState, now: number = Date.now()): string 
     `**Breaches:** ${state.breaches.length === 0 ? 'none' : state.breaches.map((b) => b.kind).join(', ')}`,
     `**Customer:** ${state.input.customer.name} · contact ${contact.name} · CSM ${csm.name}`,
     ...(state.calendar ? [`**Business hours:** ${state.calendar.name} (${state.calendar.timezone})`] : []),
+    ...(state.team ? [`**Team:** ${state.team}${state.formerTeams?.length ? ` (before: ${state.formerTeams.join(', ')})` : ''}`] : []),
   ];
   return lines.join('\n');
 }
@@ -198,6 +202,10 @@ export function visibilityOf(state: CaseState) {
     // Absent (never published) on a case that never paused, so cases from before pausing publish what they always did.
     paused: state.pause || state.pauses?.length ? state.pause != null && state.status === 'open' : undefined,
     pausedSeconds: state.pauses?.length ? pausedSeconds({ ...state, pause: null }, 0) : undefined,
+    // Absent on cases opened before teams (they are `default`'s): they publish what they always did.
+    team: state.team,
+    /** The teams that may read it: its own and those it was transferred away from. */
+    readers: state.team ? [state.team, ...(state.formerTeams ?? [])] : undefined,
   };
 }
 export type Visibility = ReturnType<typeof visibilityOf>;
@@ -224,6 +232,8 @@ export function messageCase(state: CaseState) {
     customer: input.customer,
     contact: input.contact,
     csm: input.csm,
+    /** Whose people and channel its messages go to (activities/recipients.ts). */
+    team: teamOf(state),
   };
 }
 export type MessageCase = ReturnType<typeof messageCase>;

@@ -21,8 +21,7 @@ export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSec
   return createActivities({
     mailer,
     slack: env.SLACK_BOT_TOKEN ? new SlackWebApiPoster(env.SLACK_BOT_TOKEN, env.SLACK_API_URL) : undefined,
-    slackChannel: config.slackChannel,
-    roster: config.roster,
+    teams: config.teams,
     renderer: new Renderer(config.templatesDir),
     emailFrom: env.EMAIL_FROM,
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`,

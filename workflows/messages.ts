@@ -26,6 +26,8 @@ export interface EscalationInput {
   openedAt?: string;
   /** Rules 4: the calendar the case runs its business windows on (its whole definition), or absent for none. */
   calendar?: Calendar;
+  /** The team the case belongs to (absent on cases opened before teams: `default`). */
+  team?: string;
   /** Set only by continue-as-new: the whole case carried into the new run. */
   carried?: CaseState;
   /**
@@ -46,6 +48,7 @@ export function openingOf(params: EscalationInput): Parameters<typeof openCase>[
     rulesVersion: params.rulesVersion,
     limits: params.limits,
     calendar: params.calendar ?? null,
+    ...(params.team ? { team: params.team } : {}),
   };
 }
 
@@ -63,7 +66,7 @@ export const ACTION_UPDATES: Updates = Object.fromEntries(ACTION_TYPES.map((t) =
 
 export const getCaseQuery = defineQuery<CaseView>('getCase');
 
-/** Search attributes, within the dev server's SQL visibility limits (10 Keyword, 3 of each other type). */
+/** Search attributes, within the dev server's SQL visibility limits (10 Keyword, 3 of each other type: 9 Keyword, 2 KeywordList used). */
 export const SA = {
   stage: defineSearchAttributeKey('EscalationStage', SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey('EscalationStatus', SearchAttributeType.KEYWORD),
@@ -84,4 +87,8 @@ export const SA = {
   paused: defineSearchAttributeKey('EscalationPaused', SearchAttributeType.BOOL),
   /** Seconds paused by pauses that ended (a double: the dev server keeps three ints, all taken). */
   pausedSeconds: defineSearchAttributeKey('EscalationPausedSeconds', SearchAttributeType.DOUBLE),
+  /** The case's team (absent on cases opened before teams: `default`). */
+  team: defineSearchAttributeKey('EscalationTeam', SearchAttributeType.KEYWORD),
+  /** The teams that may read the case: its own and those it was transferred away from. */
+  readers: defineSearchAttributeKey('EscalationReaders', SearchAttributeType.KEYWORD_LIST),
 } as const;

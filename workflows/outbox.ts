@@ -9,7 +9,7 @@
  */
 import { ActivityFailure } from '@temporalio/common';
 import type { DeliverInput, DeliveryResult, PanelInput, StepInput, StepResult } from '../activities/types';
-import { messageCase, panelKey, recordDelivery, rulesOf, type CaseState, type Outbound, type Transition } from '../playbook';
+import { messageCase, panelKey, recordDelivery, rulesOf, teamOf, type CaseState, type Outbound, type Transition } from '../playbook';
 import { PATCHES, since, type PatchGate } from './patches';
 
 /** How long posts skip Slack once the worker said it is off; the longest Retry-After heeded. */
@@ -50,7 +50,7 @@ export class Outbox {
   /** Rules 5: a step's local try is starting the thread; Slack posts of later steps queue behind it. */
   private rootInStep = false;
   /** When the worker said Slack is off, and until when posts skip the activity (PATCHES.slackOff). */
-  private slackOff: { until: number; reason: string } | undefined;
+  private slackOff: { until: number; reason: string; team: string } | undefined;
   /** What the case's root post in Slack shows (panelKey), and whether an in-place update is under way. */
   private panelShown: string | undefined;
   private panelBusy = false;
@@ -166,8 +166,8 @@ export class Outbox {
    */
   private async record(m: Outbound, via: Via, after?: After): Promise<void> {
     try {
-      if (m.channel === 'slack' && this.slackOff && this.slackOff.until > this.port.now() && this.has(PATCHES.slackOff)) {
-        this.host.commit(recordDelivery(this.host.state, { id: m.id, status: 'skipped', to: [], reason: this.slackOff.reason }, this.port.now()));
+      if (m.channel === 'slack' && this.slackIsOff() && this.has(PATCHES.slackOff)) {
+        this.host.commit(recordDelivery(this.host.state, { id: m.id, status: 'skipped', to: [], reason: this.slackOff!.reason }, this.port.now()));
         return;
       }
       if (after?.retryAfterMs) await this.port.sleep(Math.min(after.retryAfterMs, HOUR_MS));
@@ -186,12 +186,13 @@ export class Outbox {
 
   /** Records what became of a send: the thread it started, Slack found off, the message's status. */
   private recordResult(m: Outbound, result: DeliveryResult): void {
-    if (m.channel === 'slack' && result.status === 'skipped' && result.off) this.slackOff = { until: this.port.now() + HOUR_MS, reason: result.reason ?? 'Slack is off' };
+    if (m.channel === 'slack' && result.status === 'skipped' && result.off) this.slackOff = { until: this.port.now() + HOUR_MS, reason: result.reason ?? 'Slack is off', team: teamOf(this.host.state) };
     this.host.commit(recordDelivery(this.host.state, { id: m.id, ...result }, this.port.now()));
   }
 
+  /** Slack said off for the case's team (a team without a channel): a case transferred to another team tries again. */
   private slackIsOff(): boolean {
-    return !!this.slackOff && this.slackOff.until > this.port.now();
+    return !!this.slackOff && this.slackOff.until > this.port.now() && this.slackOff.team === teamOf(this.host.state);
   }
 }
 

@@ -46,7 +46,11 @@ export function buildSchemas() {
     neededBy: isoTime.optional(),
     workaround: short().optional(),
     flags: z.object({ executiveInvolved: z.boolean().optional(), churnThreat: z.boolean().optional() }).optional(),
-    calendar: line(100).optional().describe('A calendar of the escalation config (the customer’s region); default: policy.calendar'),
+    calendar: line(100).optional().describe('A calendar of the escalation config (the customer’s region); default: the team’s, or policy.calendar'),
+    team: k
+      .teamId()
+      .optional()
+      .describe('The team the case belongs to (its people, channel, policy and calendar); required when more than one team is configured and no defaultTeam'),
   });
 
   /** Each action's payload, as the API accepts it and the workflow's validator checks it. */

@@ -3,6 +3,10 @@
  * over paths, content types and encodings, query strings, bodies and headers. None may answer 5xx; a
  * refused one changes nothing (the number of cases, and a target case's view); the service is healthy
  * afterwards. Deterministic: a fixed seed per endpoint (FC_SEED=<n> explores others).
+ *
+ * With two teams: the target is team amer's. Keys scoped to team emea (no role in the target's team)
+ * are generated too: whatever they send, they read nothing of the target (its view is a 404, lists
+ * leave it out) and change nothing of it.
  */
 import { request } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -10,6 +14,19 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { signLink } from '../../config/links';
 import { KEYS, LINK_SECRET, openBody, startSystem, type System } from '../helpers/system';
+import { resolveTeams } from '../../config/teams';
+import { DEFAULT_ROSTER } from '../../config/settings';
+import { DEFAULT_POLICY } from '../../playbook';
+
+const { teams } = resolveTeams(
+  { amer: { name: 'Americas', roster: {}, slack: { channel: 'C0AMER' }, policy: {}, members: {} }, emea: { name: 'EMEA', roster: {}, slack: { channel: 'C0EMEA' }, policy: { acknowledgeWithin: '30m' }, members: {} } },
+  'amer',
+  { roster: DEFAULT_ROSTER, slackChannel: 'C0CASES', policy: { ...DEFAULT_POLICY } },
+  [],
+);
+/** Keys holding their role in team emea only: the target (team amer's) does not exist for them. */
+const OUTSIDERS = (['viewer', 'agent', 'admin'] as const).map((role) => ({ role, key: `${role}-emea-key-0123456789abcdef` }));
+const outsider = (authorization: string | undefined) => OUTSIDERS.some((o) => authorization === `Bearer ${o.key}`);
 
 const RUNS = 1_000;
 let sys: System;
@@ -17,7 +34,7 @@ let target: string;
 const statuses: Record<string, Record<number, number>> = {};
 beforeAll(async () => {
   // The links' rate limit (30 a minute) would answer most generated link requests with 429.
-  sys = await startSystem({ linkRequestsPerMinute: 100_000 });
+  sys = await startSystem({ linkRequestsPerMinute: 100_000, teams, moreKeys: OUTSIDERS.map((o) => `${o.role}-emea:${o.role}:${o.key}:emea`) });
   target = (await sys.call('POST', '/escalations', { key: 'agent', body: openBody() })).body.id;
 }, 120_000);
 afterAll(() => {
@@ -111,13 +128,14 @@ const auth = fc.constantFrom<string | undefined>(
   `Bearer ${KEYS.agent}`,
   `Bearer ${KEYS.viewer}`,
   `Bearer ${KEYS.inbound}`,
+  ...OUTSIDERS.map((o) => `Bearer ${o.key}`),
   'Bearer wrong-key-wrong-key-1234',
   'Basic YWRtaW46YWRtaW4=',
   'Bearer',
   undefined,
 );
 const query = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom('stage', 'severity', 'customerId', 'csm', 'breached', 'status', 'sort', 'cursor', 'limit', 'from', 'to', 'segment', 'token'), fc.string({ maxLength: 6 })), nasty), { maxLength: 4 })
+  .array(fc.tuple(fc.oneof(fc.constantFrom('stage', 'severity', 'customerId', 'csm', 'breached', 'status', 'sort', 'cursor', 'limit', 'from', 'to', 'segment', 'token', 'team'), fc.string({ maxLength: 6 })), nasty), { maxLength: 4 })
   .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&')}` : ''));
 
 // ---- endpoints ---------------------------------------------------------------------------------
@@ -136,6 +154,8 @@ const valid = {
   close: { reason: 'r' },
   pause: { reason: 'waiting_on_customer', until: '2030-01-01T00:00:00Z' },
   resume: { note: 'n' },
+  // To the team it is in (409): a generated transfer that moved the target would change whom it exists for.
+  transfer: { team: 'amer', reason: 'r' },
 };
 /** Raw emails: a reply threaded to the target (or to nothing), with any headers and text. */
 const emails = fc
@@ -190,7 +210,8 @@ describe.each(ENDPOINTS)('$name: 1,000 generated requests', (endpoint) => {
         if (authorization) headers.authorization = authorization;
         if (idem !== null && endpoint.method === 'POST') headers['idempotency-key'] = idem.replace(/[^\x20-\x7e]/g, '');
         const onTarget = seg === 'TARGET' && endpoint.mutates;
-        const snap = onTarget ? await snapshot() : undefined;
+        const outside = outsider(authorization);
+        const snap = onTarget || (outside && endpoint.mutates) ? await snapshot() : undefined;
         const payload = endpoint.method === 'POST' ? encode(body, enc, honest) : undefined;
         const r = await send(endpoint.method, `${endpoint.path(s)}${q}`, headers, payload);
         counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -202,6 +223,16 @@ describe.each(ENDPOINTS)('$name: 1,000 generated requests', (endpoint) => {
         if (onTarget && r.status >= 400) {
           const after = await snapshot();
           if (after.timeline !== snap!.timeline || after.stage !== snap!.stage) throw new Error(`a refused ${endpoint.name} (${r.status}) changed the case`);
+        }
+        if (outside) {
+          // No role in the target's team: nothing of it is read, nothing of it changes.
+          if (endpoint.path(s).includes(target) && !endpoint.name.includes('links') && r.status < 400) throw new Error(`a key of team emea got ${r.status} for ${endpoint.name} on the target`);
+          if (r.status < 400 && r.text.includes(target)) throw new Error(`a key of team emea read the target's id in ${endpoint.name} (${r.status}): ${r.text.slice(0, 200)}`);
+          if (endpoint.mutates) {
+            const after = await snapshot();
+            if (after.timeline !== snap!.timeline || after.stage !== snap!.stage) throw new Error(`a key of team emea changed the target by ${endpoint.name} (${r.status})`);
+            if (r.status === 200 && !endpoint.name.includes('links')) throw new Error(`a key of team emea acted by ${endpoint.name} (200)`);
+          }
         }
       }),
       { numRuns: RUNS, seed: seedOf(endpoint.name), endOnFailure: true },

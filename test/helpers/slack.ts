@@ -42,7 +42,7 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
 }
 
 /**
- * A local HTTP server that speaks the Slack Web API's chat.postMessage, conversations.history and
+ * A local HTTP server that speaks the Slack Web API's chat.postMessage, chat.getPermalink, conversations.history and
  * conversations.replies (with message metadata): `xoxb-bad` is invalid_auth, channel C404 is
  * channel_not_found, `delayMs` slows every answer, `rateLimitNext` answers 429 with Retry-After, `failAfterPostNext` keeps the
  * next post and then answers 500 (the post landed, the caller never heard), and `holdPostsWhen`
@@ -110,6 +110,11 @@ export async function startSlack() {
         if (args.blocks) m.blocks = args.blocks as Record<string, unknown>[];
         m.edits = (m.edits ?? 0) + 1;
         return reply(200, { ok: true, channel: m.channel, ts: m.ts });
+      }
+      if (method === 'chat.getPermalink') {
+        const m = messages.find((x) => x.channel === args.channel && x.ts === args.message_ts);
+        if (!m) return reply(200, { ok: false, error: 'message_not_found' });
+        return reply(200, { ok: true, channel: m.channel, permalink: `https://example.slack.com/archives/${m.channel}/p${m.ts.replace('.', '')}` });
       }
       if (method === 'chat.postEphemeral') {
         ephemeral.push({ channel: String(args.channel), user: String(args.user), text: String(args.text) });

@@ -12,6 +12,7 @@ import { createApp } from '../../api/app';
 import { parseApiKeys } from '../../api/auth';
 import { EscalationService } from '../../api/service';
 import { DEFAULT_ROSTER, type Roster } from '../../config/settings';
+import { DEFAULT_TEAM, type Teams } from '../../config/teams';
 import { DEFAULT_POLICY, type Calendar, type Policy } from '../../playbook';
 import { caseInput, uniqueId } from './fixtures';
 import { startSlack } from './slack';
@@ -45,6 +46,10 @@ export async function startSystem(
     slackSigningSecret?: string;
     /** Bolt answers a request no handler took after this long (tests of generated requests keep it short). */
     slackUnhandledAfterMs?: number;
+    /** Several teams (config/teams.ts): each case's messages go to its team's people and channel. */
+    teams?: Teams;
+    /** More API_KEYS entries (`name:role:key[:teams]`), besides the four of KEYS. */
+    moreKeys?: string[];
   } = {},
 ) {
   const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
@@ -53,8 +58,7 @@ export async function startSystem(
   const activities = createActivities({
     mailer: new SmtpMailer(smtp.url),
     slack: new SlackWebApiPoster('xoxb-good', slack.apiUrl),
-    slackChannel: 'C0CASES',
-    roster: o.roster ?? DEFAULT_ROSTER,
+    ...(o.teams ? { teams: o.teams } : { slackChannel: 'C0CASES', roster: o.roster ?? DEFAULT_ROSTER }),
     renderer: new Renderer(),
     emailFrom: EMAIL_FROM,
     publicBaseUrl: 'http://localhost:3000',
@@ -71,22 +75,25 @@ export async function startSystem(
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   // Log lines kept in memory when asked for (to check what a log may say), else none.
   const logger = o.logLines ? pino({ level: 'info' }, { write: (line: string) => void o.logLines!.push(line) }) : pino({ level: 'silent' });
-  const service = new EscalationService({ client, taskQueue, policy: () => policy, calendars: () => o.calendars ?? {} });
-  const keys = parseApiKeys(Object.entries(KEYS).map(([role, key]) => `${role}-user:${role}:${key}`).join(','));
-  const slackEvents = o.slackSigningSecret ? { signingSecret: o.slackSigningSecret, botToken: 'xoxb-good', apiUrl: slack.apiUrl, roster: o.roster ?? DEFAULT_ROSTER, unhandledAfterMs: o.slackUnhandledAfterMs } : undefined;
+  const service = new EscalationService({ client, taskQueue, policy: () => policy, calendars: () => o.calendars ?? {}, ...(o.teams ? { teams: () => o.teams! } : {}) });
+  const keys = parseApiKeys([...Object.entries(KEYS).map(([role, key]) => `${role}-user:${role}:${key}`), ...(o.moreKeys ?? [])].join(','), o.teams ? [...o.teams.ids, DEFAULT_TEAM] : undefined);
+  const slackEvents = o.slackSigningSecret
+    ? { signingSecret: o.slackSigningSecret, botToken: 'xoxb-good', apiUrl: slack.apiUrl, roster: o.roster ?? DEFAULT_ROSTER, teams: o.teams, unhandledAfterMs: o.slackUnhandledAfterMs }
+    : undefined;
   const app = createApp({ service, calendars: Object.keys(o.calendars ?? {}), keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents });
   const server = await new Promise<Server>((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  async function call(method: string, path: string, opts: { key?: keyof typeof KEYS | null; body?: unknown; headers?: Record<string, string> } = {}) {
+  /** `key`: one of KEYS by its role, or any other key's value (`moreKeys`); null: none. */
+  async function call(method: string, path: string, opts: { key?: keyof typeof KEYS | (string & {}) | null; body?: unknown; headers?: Record<string, string> } = {}) {
     const key = opts.key === undefined ? 'admin' : opts.key;
     const res = await fetch(`${base}${path}`, {
       method,
       headers: {
         ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(key ? { authorization: `Bearer ${KEYS[key]}` } : {}),
+        ...(key ? { authorization: `Bearer ${key in KEYS ? KEYS[key as keyof typeof KEYS] : key}` } : {}),
         ...opts.headers,
       },
       body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),

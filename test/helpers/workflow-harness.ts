@@ -53,7 +53,7 @@ export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWork
 export async function runCase<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
-  opts: { input: CaseInput; policy?: Policy; activities: SendActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar },
+  opts: { input: CaseInput; policy?: Policy; activities: SendActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar; team?: string },
   fn: (handle: Handle) => Promise<T>,
 ): Promise<T> {
   const taskQueue = uniqueId('tq');
@@ -79,6 +79,7 @@ export async function runCase<T>(
           rulesVersion: 'rulesVersion' in opts ? opts.rulesVersion : RULES_VERSION,
           ...(opts.limits ? { limits: opts.limits } : {}),
           ...(opts.calendar ? { calendar: opts.calendar } : {}),
+          ...(opts.team ? { team: opts.team } : {}),
         },
       ],
       staticSummary: caseSummary(opts.input),

@@ -19,7 +19,7 @@ record('record %s', async (name, scenario) => {
   const activities = scenario.slackOff
     ? { ...recording, postSlack: async () => ({ status: 'skipped' as const, to: [], reason: 'Slack is off (no SLACK_BOT_TOKEN)', off: true }) }
     : recording;
-  await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}`, historyLimit: scenario.historyLimit, ...(scenario.rulesVersion ? { rulesVersion: scenario.rulesVersion } : {}), ...(scenario.calendar ? { calendar: scenario.calendar } : {}) }, async (h) => {
+  await runCase(suite.env, suite.code, { input: scenario.input, activities, caseId: `replay-${name}`, historyLimit: scenario.historyLimit, ...(scenario.rulesVersion ? { rulesVersion: scenario.rulesVersion } : {}), ...(scenario.calendar ? { calendar: scenario.calendar } : {}), ...(scenario.team ? { team: scenario.team } : {}) }, async (h) => {
     await scenario.play(h, suite.env);
     await h.result().catch(() => undefined); // a cancelled case ends as cancelled
     // The first run: where a case continues-as-new, its decision to do so is what replay must check.

@@ -17,6 +17,8 @@ export interface Scenario {
   rulesVersion?: number;
   /** Rules 4: the business-hours calendar it opens with. */
   calendar?: Calendar;
+  /** The team it opens in (none: a case of before teams, `default`'s). */
+  team?: string;
   /** The worker has Slack turned off: every post answers "skipped, Slack is off". */
   slackOff?: boolean;
   play(h: Handle, env: TestWorkflowEnvironment): Promise<void>;
@@ -117,9 +119,21 @@ export const SCENARIOS: Scenario[] = [
   { name: 'rules-5-slack-off-case', rulesVersion: 5, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
   { name: 'rules-6-business-hours-case', rulesVersion: 6, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
   { name: 'rules-6-slack-off-case', rulesVersion: 6, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
+  // Teams: opened in one, transferred to another with its Slack thread left behind, worked there to the end.
+  { name: 'rules-6-transferred-case', rulesVersion: 6, team: 'amer', input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: transferredCase },
   // The playbook's whole path in ten actions, open to closed: what the cost issue counts a case's events by.
   ...[4, 5, 6].map((rulesVersion): Scenario => ({ name: `rules-${rulesVersion}-ten-actions-case`, rulesVersion, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: tenActionsCase })),
 ];
+
+async function transferredCase(h: Handle, env: TestWorkflowEnvironment) {
+  await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ by: 'sam' }] });
+  await env.sleep('1h');
+  await h.executeUpdate(ACTION_UPDATES.transfer, { args: [{ team: 'emea', reason: 'served from Berlin', by: 'ana' }] });
+  await h.executeUpdate(ACTION_UPDATES.update, { args: [{ known: 'found it', nextUpdateAt: await inHours(env, 2) }] });
+  await h.executeUpdate(ACTION_UPDATES.transfer, { args: [{ team: 'amer', reason: 'back home', by: 'eva' }] });
+  await h.executeUpdate(ACTION_UPDATES.resolve, { args: [{ rootCause: 'a', fix: 'b', prevention: 'c' }] });
+  await confirmedThroughRecovery(h, env);
+}
 
 async function unattendedCase(h: Handle, env: TestWorkflowEnvironment) {
   await env.sleep('6h'); // warnings, breaches and reminders nobody answers

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { PANEL_ACTIONS } from '../../playbook';
 import { DEFAULT_ROSTER } from '../../config/settings';
 import { eventually, openBody, startSystem, type System } from '../helpers/system';
+import { resolveTeams } from '../../config/teams';
+import { DEFAULT_POLICY } from '../../playbook';
 import type { SlackMessage } from '../helpers/slack';
 
 const SECRET = 'slack-signing-secret-for-tests';
@@ -20,11 +22,11 @@ beforeAll(async () => {
 afterAll(() => sys?.stop());
 
 /** Sends a request as Slack does: form-encoded, signed with the secret over `v0:<timestamp>:<body>`. */
-async function slack(form: Record<string, string>, o: { secret?: string; age?: number } = {}) {
+async function slack(form: Record<string, string>, o: { secret?: string; age?: number; to?: System } = {}) {
   const body = new URLSearchParams(form).toString();
   const ts = String(Math.floor(Date.now() / 1000) - (o.age ?? 0));
   const signature = `v0=${createHmac('sha256', o.secret ?? SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const res = await fetch(`${sys.base}/slack/events`, {
+  const res = await fetch(`${(o.to ?? sys).base}/slack/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature },
     body,
@@ -32,7 +34,7 @@ async function slack(form: Record<string, string>, o: { secret?: string; age?: n
   const text = await res.text();
   return { status: res.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
-const interact = (payload: object, o?: { secret?: string; age?: number }) => slack({ payload: JSON.stringify(payload) }, o);
+const interact = (payload: object, o?: { secret?: string; age?: number; to?: System }) => slack({ payload: JSON.stringify(payload) }, o);
 const blockAction = (user: string, action: Record<string, unknown>) =>
   interact({ type: 'block_actions', user: { id: user }, channel: { id: CHANNEL }, trigger_id: `trig-${Math.random()}`, actions: [action] });
 const button = (user: string, action_id: string, value: string) => blockAction(user, { type: 'button', action_id, value, block_id: 'b' });
@@ -234,3 +236,41 @@ test('500 generated requests to /slack/events — any signature, any form, any p
     await other.stop();
   }
 }, 300_000);
+
+describe('Slack users act where they are members of the case’s team (once the config names members)', () => {
+  const EVA = { id: 'U0EVA', name: 'Eva Berg', email: 'eva@vendor.example' };
+  const { teams } = resolveTeams(
+    {
+      amer: { name: 'Americas', roster: {}, slack: { channel: 'C0AMER' }, policy: {}, members: { [EVA.email]: 'agent' } },
+      emea: { name: 'EMEA', roster: {}, slack: { channel: 'C0EMEA' }, policy: {}, members: { [STRANGER.email]: 'admin' } },
+    },
+    'amer',
+    { roster: DEFAULT_ROSTER, slackChannel: CHANNEL, policy: { ...DEFAULT_POLICY } },
+    [],
+  );
+  let teamSys: System;
+  beforeAll(async () => {
+    teamSys = await startSystem({ slackSigningSecret: SECRET, teams, env: sys.env });
+    teamSys.slack.users.push(CSM, STRANGER, EVA);
+  }, 120_000);
+  afterAll(() => teamSys?.stop());
+  const press = (user: string, action_id: string, value: string) =>
+    interact({ type: 'block_actions', user: { id: user }, channel: { id: 'C0AMER' }, trigger_id: `trig-${Math.random()}`, actions: [{ type: 'button', action_id, value, block_id: 'b' }] }, { to: teamSys });
+  const stageOf = async (id: string) => (await teamSys.call('GET', `/escalations/${id}`)).body as { stage: string; timeline: { type: string; actor?: string }[] };
+
+  test('a member of another team is refused alone, as if the case did not exist; a member of its team and its CSM act', async () => {
+    const open = async (customer: string) => (await teamSys.call('POST', '/escalations', { key: 'agent', body: openBody({ customer: { ...openBody().customer, id: customer } }) })).body.id as string;
+    const [first, second] = [await open('slack-a'), await open('slack-b')];
+    expect((await press(STRANGER.id, PANEL_ACTIONS.acknowledge, first)).status).toBe(200);
+    const told = await eventually(async () => teamSys.slack.ephemeral.filter((e) => e.user === STRANGER.id), (x) => x.length === 1, 'the refusal, to that user alone');
+    expect(told[0].text).toBe(`:no_entry: Not done (acknowledge): No escalation with id ${first}`);
+    expect((await stageOf(first)).stage).toBe('acknowledge');
+
+    await press(EVA.id, PANEL_ACTIONS.acknowledge, first);
+    const acked = await eventually(() => stageOf(first), (c) => c.stage === 'investigate', 'acknowledged by the member');
+    expect(acked.timeline.find((e) => e.type === 'acknowledged')?.actor).toBe('Eva Berg (Slack U0EVA)');
+    // Its CSM is no member of any team, and acts on the cases they own.
+    await press(CSM.id, PANEL_ACTIONS.acknowledge, second);
+    await eventually(() => stageOf(second), (c) => c.stage === 'investigate', 'acknowledged by the CSM');
+  });
+});

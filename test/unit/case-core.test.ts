@@ -208,6 +208,7 @@ describe('one table of which stage allows which action', () => {
     close: { type: 'close', reason: 'r' },
     pause: { type: 'pause', reason: 'waiting_on_customer' },
     resume: { type: 'resume' },
+    transfer: { type: 'transfer', team: 'emea', reason: 'r' },
     reply: { type: 'reply', from: 'pat@example.com', text: 'Thanks!' },
   };
   /** A case in each stage. */

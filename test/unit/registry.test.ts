@@ -24,6 +24,7 @@ test('the update names running cases know never change', () => {
     note: 'addNote',
     update: 'progressUpdate',
     severity: 'changeSeverity',
+    transfer: 'transfer',
     internal_escalation: 'escalateInternally',
     resolve: 'resolve',
     confirmation: 'confirmation',
