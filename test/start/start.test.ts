@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openBody } from '../helpers/system';
 import { freePort, portIsFree, waitUntil } from '../helpers/processes';
+import { startSlack } from '../helpers/slack';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -157,3 +158,46 @@ test.each(['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'INBOUND_SMTP_PORT']
     squatter.close();
   }
 });
+
+test("the README's example config: two teams with their own calendars, windows, people and channels in one npm start", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'esc-teams-'));
+  const slack = await startSlack();
+  const env = {
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    ESCALATION_CONFIG: join(root, 'config/examples/escalations.yaml'),
+    SLACK_BOT_TOKEN: 'xoxb-good',
+    SLACK_API_URL: slack.apiUrl,
+  };
+  delete process.env.TEMPORAL_ADDRESS;
+  delete process.env.API_KEYS;
+  const api = `http://localhost:${env.PORT}`;
+  const run = await start(env);
+  try {
+    const key = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).adminKey as string;
+    const open = async (team?: string) => {
+      const r = await fetch(`${api}/escalations`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(openBody({ severity: 'high', ...(team ? { team } : {}), customer: { ...openBody().customer, id: `cust-${team ?? 'none'}` } })) });
+      expect(r.status).toBe(201);
+      return (await r.json()) as { id: string; team: string; calendar: string; policy: { acknowledgeWithin: string; respondWithin: { high: string } } };
+    };
+    const [amer, emea] = [await open(), await open('emea')];
+    // defaultTeam: amer; each case pins its team's calendar and windows.
+    expect([amer.team, amer.calendar, amer.policy.acknowledgeWithin, amer.policy.respondWithin.high]).toEqual(['amer', 'us-east', '1h', '4h']);
+    expect([emea.team, emea.calendar, emea.policy.acknowledgeWithin, emea.policy.respondWithin.high]).toEqual(['emea', 'emea', '30m', '2h']);
+    // Each case's opening alert reaches its own team's people (the outbox) and its own channel.
+    const alertTo = (id: string) => {
+      const lines = existsSync(join(dataDir, 'outbox', 'index.jsonl')) ? readFileSync(join(dataDir, 'outbox', 'index.jsonl'), 'utf8').trim().split('\n') : [];
+      return lines.map((l) => JSON.parse(l) as { caseId?: string; to?: string[]; subject?: string; messageId?: string }).filter((m) => JSON.stringify(m).includes(id) && m.subject?.startsWith('[ESCALATION'));
+    };
+    await waitUntil(() => [alertTo(amer.id).length, alertTo(emea.id).length, slack.roots(amer.id).length, slack.roots(emea.id).length], (n) => n.every((x) => x > 0), "each team's opening alert and root post", 30_000);
+    // A High case involves support: each team's own.
+    expect(alertTo(amer.id).map((m) => m.to)).toEqual([['sam@vendor.example', 'support-amer@example.com']]);
+    expect(alertTo(emea.id).map((m) => m.to)).toEqual([['sam@vendor.example', 'support-emea@example.com']]);
+    expect([slack.roots(amer.id)[0].channel, slack.roots(emea.id)[0].channel]).toEqual(['C0AMER0001', 'C0EMEA0001']);
+  } finally {
+    expect(await stop(run.child)).toBe(0);
+    await slack.close();
+  }
+}, 180_000);
