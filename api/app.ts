@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.type(metrics.registry.contentType).send(await exposition(metrics));
     }));
   }
-  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: deps.calendars });
+  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: deps.calendars, teams: service.teams().ids });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -126,6 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
   }));
   app.get('/escalations', requireRole('viewer'), wrap(async (req, res) => {
     const q = parseQuery(listQuerySchema, req.query as Record<string, unknown>);
+    service.requireFilterTeam(q.team);
     res.json(await service.list(q, teamScope(req.principal!, q.team)));
   }));
   app.get('/escalations/:id', requireRole('viewer'), wrap(async (req, res) => {
@@ -161,10 +162,11 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(await receiveReply(service, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.emailFrom ?? 'escalations@localhost', allowed));
   }));
 
-  mountBoard(app);
+  mountBoard(app, service.teams().ids);
 
   app.get('/reports/escalations', requireRole('viewer'), wrap(async (req, res) => {
     const q = parseQuery(reportQuerySchema, req.query as Record<string, unknown>);
+    service.requireFilterTeam(q.team);
     res.json(await service.report(q, teamScope(req.principal!, q.team)));
   }));
 

@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { ACTION_ROUTES, type ActionRoute } from './routes';
 import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema, stageSchema, severitySchema } from './schemas';
-import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, DEADLINE_VIEW_NAMES, refusalsOf, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
+import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, DEADLINE_VIEW_NAMES, DEFAULT_TEAM, refusalsOf, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
 import { ACTION_UPDATES } from '../workflows/messages';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -39,6 +39,8 @@ const caseView = z
     paused: pausedSchema,
     pausedSeconds: z.number(),
     calendar: z.string().nullable(),
+    team: z.string().openapi({ description: 'The team the case belongs to (`default` for cases opened before teams)' }),
+    formerTeams: z.array(z.string()).openapi({ description: 'Teams it was transferred away from: they keep read access' }),
     breaches: z.array(z.object({ kind: z.enum(DEADLINE_KINDS), dueAt: iso, at: iso })),
     internalEscalations: z.array(z.object({ trigger: z.string(), to: z.array(z.string()), at: iso, note: z.string() }).passthrough()),
     messages: z.array(z.object({ id: z.string(), kind: z.string(), channel: z.enum(['email', 'slack']), to: z.array(z.string()), at: iso, status: z.enum(['pending', 'sent', 'skipped', 'failed']), reason: z.string().optional() }).passthrough()),
@@ -61,6 +63,7 @@ const listItem = z
     stage: stageSchema.nullable(),
     status: z.enum(['open', 'closed']).nullable(),
     severity: severitySchema.nullable(),
+    team: z.string(),
     csm: z.string().nullable(),
     breached: z.boolean(),
     breaches: z.array(z.string()),
@@ -150,7 +153,7 @@ const CASE_LINKS = Object.fromEntries([
 
 
 /** The OpenAPI document, generated from the same zod schemas that validate requests. */
-export function buildOpenApi(o: { serverUrl?: string; calendars?: string[] } = {}) {
+export function buildOpenApi(o: { serverUrl?: string; calendars?: string[]; teams?: readonly string[] } = {}) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key (API_KEYS)' });
   const security = [{ apiKey: [] }];
@@ -246,6 +249,18 @@ export function buildOpenApi(o: { serverUrl?: string; calendars?: string[] } = {
   if (open?.properties?.calendar) {
     if (o.calendars?.length) open.properties.calendar = { ...open.properties.calendar, enum: o.calendars };
     else delete open.properties.calendar;
+  }
+  // Only the configured teams: an open's and a transfer's, and the list's and report's filter.
+  if (o.teams?.length) {
+    const teams = [...o.teams];
+    const transfer = doc.components?.schemas?.Transfer as { properties?: Record<string, Record<string, unknown>> } | undefined;
+    for (const body of [open, transfer]) if (body?.properties?.team) body.properties.team = { ...body.properties.team, enum: teams };
+    // A filter may name `default` too: the cases of before teams are its own.
+    const filters = [...new Set([...teams, DEFAULT_TEAM])];
+    for (const path of ['/escalations', '/reports/escalations']) {
+      const params = (doc.paths?.[path]?.get?.parameters ?? []) as { name?: string; schema?: Record<string, unknown> }[];
+      for (const p of params) if (p.name === 'team' && p.schema) p.schema = { ...p.schema, enum: filters };
+    }
   }
   return doc;
 }

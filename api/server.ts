@@ -109,7 +109,8 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
     { stage: SA.stage.name, status: SA.status.name, breachKinds: SA.breachKinds.name, workflowType: ESCALATION_WORKFLOW },
     STAGES.filter((s) => s !== 'closed'),
     DEADLINE_KINDS,
-    { ids: teams.ids, clause: (t) => teamClause(t)! },
+    // `default` too: the cases of before teams are its own, whether or not the config names it.
+    { ids: [...new Set([...teams.ids, DEFAULT_TEAM])], clause: (t) => teamClause(t)! },
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
   const service = new EscalationService({ client, taskQueue: o.taskQueue, policy: () => o.policy, limits: () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), calendars: () => o.calendars ?? {}, teams: () => teams, temporalUiUrl: o.temporalUiUrl });

@@ -119,6 +119,12 @@ export class EscalationService {
     return teams.get(id);
   }
 
+  /** A list's or report's team filter: a configured team, or `default` (the cases of before teams); 400 otherwise. */
+  requireFilterTeam(id: string | undefined): void {
+    const teams = this.teams();
+    if (id !== undefined && id !== DEFAULT_TEAM && !teams.has(id)) throw unknownTeam(id, teams, 'team');
+  }
+
   /** A transfer's target must be a configured team (400 listing them otherwise). */
   requireTeam(id: string, field: string): void {
     const teams = this.teams();

@@ -64,6 +64,7 @@ async function loadList() {
         el('td', { text: c.customer?.name ?? c.customer?.id ?? '' }),
         el('td', { text: c.severity ?? '' }),
         el('td', { text: c.stage ?? '' }),
+        el('td', { text: c.team ?? '' }),
         el('td', { text: c.csm ?? '' }),
         el('td', {}, due(c.nextDeadline)),
       ),
@@ -133,7 +134,7 @@ async function loadCase(caseId) {
   const parts = [
     el('p', {}, el('a', { href: '/board', text: '← Open cases' })),
     el('h2', { id: 'case-title', text: c.title }),
-    el('p', { id: 'case-state' }, el('strong', { text: `Stage: ${c.stage}` }), ` · ${c.status} · ${c.severity} · ${c.customer.name} · CSM ${c.csm.name}`, c.paused ? ` · paused (${c.paused.reason.replace(/_/g, ' ')})` : ''),
+    el('p', { id: 'case-state' }, el('strong', { text: `Stage: ${c.stage}` }), ` · ${c.status} · ${c.severity} · ${c.customer.name} · CSM ${c.csm.name} · team ${c.team}`, c.paused ? ` · paused (${c.paused.reason.replace(/_/g, ' ')})` : ''),
     c.temporalUiUrl ? el('p', {}, el('a', { href: c.temporalUiUrl, text: 'Open in the Temporal UI' })) : null,
     el('h3', { text: 'Deadlines' }),
     deadlines.length ? el('ul', {}, ...deadlines.map(([k, v]) => el('li', {}, `${k}: `, due(v)))) : el('p', { class: 'muted', text: 'None open.' }),
@@ -163,8 +164,10 @@ async function loadForms() {
   FORMS = data.forms;
   for (const [name, values] of Object.entries(data.filters)) {
     const select = document.querySelector(`#filters select[name="${name}"]`);
-    if (select) select.replaceChildren(el('option', { value: '', text: 'any' }), ...values.map((v) => el('option', { value: v, text: v })));
+    if (select) select.replaceChildren(el('option', { value: '', text: name === 'team' ? 'any of yours' : 'any' }), ...values.map((v) => el('option', { value: v, text: v })));
   }
+  // Several teams: the list filters by one (the API answers 403 for a team outside the key's).
+  $('team-filter').hidden = !data.filters.team;
 }
 
 document.addEventListener('DOMContentLoaded', async () => {

@@ -15,15 +15,20 @@ export interface BoardField extends FormField {
   max?: number;
 }
 
-export function boardForms() {
+/** `teams`: the configured team ids, a transfer's choices and the list's team filter. */
+export function boardForms(teams: readonly string[] = []) {
   const forms = ACTION_ROUTES.flatMap((r) => {
     const def = ACTIONS[r.action];
     if (!('form' in def)) return [];
     const shape = (actionSchemas[r.action] as z.ZodObject).shape;
-    const fields = def.form.fields.map((f: FormField): BoardField => describe(f, shape[f.name]));
+    const fields = def.form.fields.map((f: FormField): BoardField => {
+      const field = describe(f, shape[f.name]);
+      // A team is a string to the schema; the board offers the configured ones.
+      return r.action === 'transfer' && f.name === 'team' && teams.length > 0 ? { ...field, control: 'choice', options: teams } : field;
+    });
     return [[r.action, { title: def.form.title, path: r.template.replace('/escalations/{id}/', ''), fields }] as const];
   });
-  return { forms: Object.fromEntries(forms), filters: { severity: SEVERITIES, stage: OPEN_STAGES } };
+  return { forms: Object.fromEntries(forms), filters: { severity: SEVERITIES, stage: OPEN_STAGES, ...(teams.length > 1 ? { team: teams } : {}) } };
 }
 
 function describe(f: FormField, schema: z.ZodType | undefined): BoardField {

@@ -93,6 +93,8 @@ describe('two teams side by side', () => {
     expect(await ids(scoped('apac', 'admin'))).toEqual([]);
     expect(await ids('viewer', '&team=emea')).toEqual(expect.arrayContaining([emeaCase]));
     expect(await ids('viewer', '&team=emea')).not.toContain(amerCase);
+    const unknown = await sys.call('GET', '/escalations?team=mars', { key: 'viewer' });
+    expect([unknown.status, unknown.body.error.details]).toEqual([400, [{ field: 'team', message: 'no such team (known: amer, emea, apac)' }]]);
     const outside = await sys.call('GET', '/escalations?team=emea', { key: scoped('amer', 'admin') });
     expect(outside.status).toBe(403);
     expect((await sys.call('GET', '/reports/escalations?team=emea', { key: scoped('amer', 'viewer') })).status).toBe(403);

@@ -3,6 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, SCREENSHOTS, describeWithBrowser, launchBrowser } from '../helpers/browser';
 import { KEYS, eventually, openBody, startSystem, type System } from '../helpers/system';
 import { DEFAULT_POLICY } from '../../playbook';
+import { resolveTeams } from '../../config/teams';
+import { DEFAULT_ROSTER } from '../../config/settings';
 
 
 let sys: System;
@@ -85,5 +87,53 @@ describeWithBrowser('the team board in Chromium (GET /board)', () => {
     const mail = await eventually(async () => sys.smtp.received.find((r) => r.mail.subject?.includes('Linked from the email') && r.mail.text?.includes('Case:')), (r) => r !== undefined, 'the internal email');
     const link = /Case: (\S+)/.exec(mail!.mail.text!)![1];
     expect(link).toBe(`http://localhost:3000/board/cases/${opened.body.id}`);
+  });
+});
+
+describeWithBrowser('the board with two teams', () => {
+  const AMER_AGENT = 'board-amer-agent-key-0123456789';
+  let teamSys: System;
+  beforeAll(async () => {
+    const { teams } = resolveTeams(
+      { amer: { name: 'Americas', roster: {}, slack: { channel: 'C0AMER' }, policy: {}, members: {} }, emea: { name: 'EMEA', roster: {}, slack: { channel: 'C0EMEA' }, policy: {}, members: {} } },
+      'amer',
+      { roster: DEFAULT_ROSTER, slackChannel: 'C0CASES', policy: { ...DEFAULT_POLICY } },
+      [],
+    );
+    teamSys = await startSystem({ env: sys.env, teams, moreKeys: [`amer-desk:agent:${AMER_AGENT}:amer`] });
+  }, 120_000);
+  afterAll(() => teamSys?.stop());
+
+  test("a team's key lists its team's cases only; the team filter; a transfer from the case page moves the case out of sight", async () => {
+    const ours = await teamSys.call('POST', '/escalations', { key: 'agent', body: openBody({ team: 'amer', title: 'Ours to fix' }) });
+    const theirs = await teamSys.call('POST', '/escalations', { key: 'agent', body: openBody({ team: 'emea', title: 'Theirs to fix' }) });
+    expect([ours.status, theirs.status]).toEqual([201, 201]);
+    await eventually(() => teamSys.call('GET', '/escalations?status=open'), (r) => r.body.items.length >= 2, 'both cases listed');
+
+    const p = await browser.newPage({ timezoneId: 'Europe/Berlin', locale: 'en-US' });
+    await p.goto(`${teamSys.base}/board`);
+    await p.getByLabel('API key').fill(AMER_AGENT);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('link', { name: 'Ours to fix' }).waitFor();
+    expect(await p.locator('#rows').textContent()).not.toContain('Theirs to fix');
+    expect(await p.locator('#rows tr', { hasText: 'Ours to fix' }).textContent()).toContain('amer');
+    expect(await p.getByLabel('Team').locator('option').allTextContents()).toEqual(['any of yours', 'amer', 'emea']);
+    // Their case's page is the same "no such case" as an unknown id.
+    const hidden = await teamSys.call('GET', `/escalations/${theirs.body.id}`, { key: AMER_AGENT });
+    expect(hidden.status).toBe(404);
+
+    await p.getByRole('link', { name: 'Ours to fix' }).click();
+    await p.getByRole('heading', { name: 'Ours to fix' }).waitFor();
+    expect(await p.locator('#case-state').textContent()).toContain('team amer');
+    await p.locator('#form-transfer-team').selectOption('emea');
+    await p.locator('#form-transfer-reason').fill('Served from Berlin now');
+    await p.locator('#form-transfer').getByRole('button', { name: 'Transfer to another team' }).click();
+    await p.locator('#case-state', { hasText: 'team emea' }).waitFor();
+    // The team it left still reads it; it can no longer act on it.
+    const after = await teamSys.call('GET', `/escalations/${ours.body.id}`, { key: AMER_AGENT });
+    expect([after.status, after.body.team, after.body.formerTeams]).toEqual([200, 'emea', ['amer']]);
+    expect((await teamSys.call('POST', `/escalations/${ours.body.id}/notes`, { key: AMER_AGENT, body: { text: 'still ours?' } })).status).toBe(403);
+    await p.screenshot({ path: join(SCREENSHOTS, 'board-transferred.png'), fullPage: true });
+    await p.close();
   });
 });

@@ -304,15 +304,15 @@ maybe('running it: setup, metrics', () => {
       expect(res.headers.get('content-type')).toMatch(/text\/plain/);
       return res.text();
     };
-    const apiText = await waitUntil(() => scrape(`http://127.0.0.1:${apiPort}/metrics`), (t) => /escalation_open_cases\{stage="acknowledge"\} 1\b/.test(t), 'the open case counted by stage');
+    const apiText = await waitUntil(() => scrape(`http://127.0.0.1:${apiPort}/metrics`), (t) => /escalation_open_cases\{stage="acknowledge",team="default"\} 1\b/.test(t), 'the open case counted by stage');
     expect(apiText).toMatch(/escalation_http_requests_total\{method="POST",route="\/escalations",status="201"\} 1\b/);
     expect(apiText).toMatch(/escalation_http_requests_total\{method="GET",route="\/escalations\/:id",status="404"\} 1\b/);
-    expect(apiText).toMatch(/escalation_cases_opened_total\{severity="high",segment="enterprise"\} 1\b/);
-    expect(apiText).toMatch(/escalation_open_breached_cases\{kind="acknowledge"\} 0\b/);
+    expect(apiText).toMatch(/escalation_cases_opened_total\{severity="high",segment="enterprise",team="default"\} 1\b/);
+    expect(apiText).toMatch(/escalation_open_breached_cases\{kind="acknowledge",team="default"\} 0\b/);
     expect(apiText).toMatch(/escalation_http_request_duration_seconds_bucket/);
     expect(apiText).not.toContain(openedId); // no case ids in labels
-    const workerText = await waitUntil(() => scrape(`http://127.0.0.1:${metricsPort}/metrics`), (t) => /escalation_messages_total\{channel="email",kind="case_opened",status="sent"\} 1\b/.test(t), 'the opening email counted');
-    expect(workerText).toMatch(/escalation_messages_total\{channel="slack",kind="case_opened",status="skipped"\} 1\b/);
+    const workerText = await waitUntil(() => scrape(`http://127.0.0.1:${metricsPort}/metrics`), (t) => /escalation_messages_total\{channel="email",kind="case_opened",status="sent",team="default"\} 1\b/.test(t), 'the opening email counted');
+    expect(workerText).toMatch(/escalation_messages_total\{channel="slack",kind="case_opened",status="skipped",team="default"\} 1\b/);
     expect(workerText).toMatch(/^temporal_[a-z_]+/m); // the SDK's own metrics, merged in
     expect(workerText).toMatch(/escalation_process_resident_memory_bytes/);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
