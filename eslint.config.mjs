@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', 'dist/', 'coverage/', '*.js', '*.mjs', 'scripts/*.mjs', 'api/board/*.js', 'worker/*.cjs'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'dist/', 'coverage/', '*.js', '*.mjs', 'scripts/*.mjs', 'test/helpers/*.mjs', 'api/board/*.js', 'worker/*.cjs'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

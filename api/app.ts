@@ -9,6 +9,7 @@ import type { Logger } from '../config/logger';
 import { exposition, requestMetrics, type Metrics } from '../config/metrics';
 import { authenticate, requireRole, type ApiKey } from './auth';
 import { holds, requireAct, requireRead, teamScope } from './access';
+import type { Sessions } from './sessions';
 import { HttpError, errorMiddleware, notFound, redactTokens, wrap } from './errors';
 import { linkOutcomePage } from './link-pages';
 import { checkCustomerLink, linkOrRole, mountLinks } from './customer-links';
@@ -29,12 +30,16 @@ export interface AppDeps {
   linkRequestsPerMinute?: number;
   /** The calendars a case may open with (the config's): the API document lists their names. */
   calendars?: string[];
+  /** The configured teams' ids: the API document lists them, the board offers them. */
+  teams?: readonly string[];
   /** PUBLIC_BASE_URL: https there turns on upgrade-insecure-requests and HSTS. */
   publicBaseUrl?: string;
   /** SLACK_SIGNING_SECRET set: Slack's interactivity at /slack/events (404 otherwise). */
   slack?: Omit<SlackEventsDeps, 'service' | 'logger'>;
   /** EMAIL_FROM: its local part names the `+<caseId>` reply address. */
   emailFrom?: string;
+  /** OIDC_ISSUER set: people sign in with the identity provider, and a session cookie authenticates them. */
+  sessions?: Sessions;
   /** Request and open counters; `/metrics` is served here unless `metricsOnApi` is false (METRICS_PORT set). */
   metrics?: Metrics;
   metricsOnApi?: boolean;
@@ -82,6 +87,11 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.slack) app.use(slackEvents({ ...deps.slack, service, logger }));
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
+  // People's sessions (OIDC_ISSUER): the cookie is read before the keys; the sign-in routes.
+  if (deps.sessions) {
+    app.use(deps.sessions.middleware());
+    app.use(deps.sessions.routes());
+  }
   app.use(authenticate(keys));
 
   const linkLimiter = rateLimit({
@@ -107,7 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.type(metrics.registry.contentType).send(await exposition(metrics));
     }));
   }
-  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: deps.calendars, teams: service.teams().ids });
+  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: deps.calendars, teams: deps.teams });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -147,7 +157,9 @@ export function createApp(deps: AppDeps): express.Express {
       if (customer) await checkCustomerLink(res, service, id, route.action, args);
       else requireAct(req.principal!, id, await service.teamsOf(id), route.role);
       if (route.action === 'transfer') service.requireTeam(args.team as string, 'team');
-      args.by = customer ? 'customer' : ((args.by as string | undefined) ?? req.principal!.name);
+      // A person signed in is on the record as themselves, whatever the body says; a key's caller may name who acted.
+      const person = req.principal?.person;
+      args.by = customer ? 'customer' : person ? `${person.name} <${person.email}>` : ((args.by as string | undefined) ?? req.principal!.name);
       res.json(await service.act(id, route.action, args as never, idempotencyKey(req)));
     }));
   }
@@ -162,7 +174,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(await receiveReply(service, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.emailFrom ?? 'escalations@localhost', allowed));
   }));
 
-  mountBoard(app, service.teams().ids);
+  mountBoard(app, deps.teams, deps.sessions ? 'oidc' : 'key');
 
   app.get('/reports/escalations', requireRole('viewer'), wrap(async (req, res) => {
     const q = parseQuery(reportQuerySchema, req.query as Record<string, unknown>);

@@ -24,6 +24,8 @@ export interface Principal {
   name: string;
   role: ApiRole | 'customer';
   teams?: Readonly<Record<string, ApiRole>>;
+  /** A person signed in with the identity provider (api/sessions.ts): who acted, on the record. */
+  person?: { name: string; email: string };
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -79,7 +81,16 @@ declare module 'express-serve-static-core' {
 export function authenticate(keys: ApiKey[]): RequestHandler {
   return (req, _res, next) => {
     const header = req.get('authorization');
-    if (!header) return next();
+    if (!header) {
+      // A signed-in person (the session cookie, read before this): their roles per team, the highest as `role`.
+      const p = req.person;
+      if (p) {
+        const roles = Object.values(p.roles);
+        const top = roles.reduce<ApiRole>((a, r) => (RANK[r] > RANK[a] ? r : a), 'viewer');
+        req.principal = { name: p.name, role: top, teams: p.roles, person: { name: p.name, email: p.email } };
+      }
+      return next();
+    }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const key = m ? findKey(keys, m[1]) : undefined;
     if (key) req.principal = { name: key.name, role: key.role, ...(key.teams ? { teams: Object.fromEntries(key.teams.map((t) => [t, key.role])) } : {}) };

@@ -24,7 +24,8 @@ export class HttpError extends Error {
  * repetition or the status. (Every `/links/<token>` segment and every `token=` parameter.)
  */
 export function redactTokens(url: string): string {
-  return url.replace(/\/links\/[^/?#]*/gi, '/links/[redacted]').replace(/([?&;]token=)[^&#;]*/gi, '$1[redacted]');
+  // Customer link tokens, and the sign-in callback's authorization code and state (never in a log).
+  return url.replace(/\/links\/[^/?#]*/gi, '/links/[redacted]').replace(/([?&;](?:token|code|state|id_token|access_token)=)[^&#;]*/gi, '$1[redacted]');
 }
 
 export const notFound = (id: string) => new HttpError(404, 'not_found', `No escalation with id ${id}`);

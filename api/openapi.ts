@@ -45,7 +45,14 @@ const caseView = z
     internalEscalations: z.array(z.object({ trigger: z.string(), to: z.array(z.string()), at: iso, note: z.string() }).passthrough()),
     messages: z.array(z.object({ id: z.string(), kind: z.string(), channel: z.enum(['email', 'slack']), to: z.array(z.string()), at: iso, status: z.enum(['pending', 'sent', 'skipped', 'failed']), reason: z.string().optional() }).passthrough()),
     tasks: z.array(z.object({ kind: z.string(), dueAt: iso, doneAt: iso.optional(), notes: z.string().optional() })),
-    timeline: z.array(z.object({ at: iso, type: z.string(), actor: z.string().optional(), summary: z.string() })),
+    timeline: z.array(
+      z.object({
+        at: iso,
+        type: z.string(),
+        actor: z.union([z.string(), z.object({ name: z.string(), email: z.string() })]).optional().openapi({ description: 'Who acted: a person signed in as { name, email }; an API key, a Slack user or the customer by name' }),
+        summary: z.string(),
+      }),
+    ),
     replies: z.array(z.object({ at: iso, from: z.string(), text: z.string(), subject: z.string().optional() })),
     csat: z.object({ score: z.number(), comment: z.string().optional(), at: iso }).nullable(),
     outcome: z.object({ churned: z.boolean(), note: z.string().optional(), at: iso }).nullable(),

@@ -4,7 +4,7 @@ import type { ClientConnectConfig } from '@temporalio/envconfig';
 import type { Logger } from '../config/logger';
 import type { Secrets } from '../config/secrets';
 import { ConfigError, type Env, type EscalationConfig, type Roster } from '../config/settings';
-import { DEADLINE_KINDS, DEFAULT_LIMITS, STAGES, type Calendar, type Limits, type Policy } from '../playbook';
+import { DEADLINE_KINDS, DEFAULT_LIMITS, STAGES, durationMs, type Calendar, type Limits, type Policy } from '../playbook';
 import { createApp } from './app';
 import { createMetrics, registerCaseGauges, serveMetrics, type Metrics } from '../config/metrics';
 import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
@@ -12,6 +12,7 @@ import { connectToTemporal } from '../config/connect';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
 import { teamClause } from './visibility';
+import { Sessions, type SessionOptions } from './sessions';
 import { DEFAULT_TEAM, Teams } from '../config/teams';
 import { startInboundSmtp } from './smtp-inbound';
 
@@ -44,6 +45,8 @@ export interface ApiOptions {
   metricsPort?: number;
   /** The process's metrics (npm start shares them with the worker); made here when absent. */
   metrics?: Metrics;
+  /** OIDC_ISSUER set: people sign in with the identity provider (api/sessions.ts). */
+  signIn?: Omit<SessionOptions, 'teams' | 'logger' | 'publicBaseUrl'>;
 }
 
 /** The API's options from the parsed environment, config and secrets. */
@@ -68,6 +71,22 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     port: p.env.PORT,
     logger: p.logger,
     metricsPort: p.env.METRICS_PORT,
+    ...(p.env.OIDC_ISSUER ? { signIn: signInFrom(p.env, p.config, p.secrets) } : {}),
+  };
+}
+
+/** Sign-in with the identity provider from the environment: its client id is required with its issuer. */
+export function signInFrom(env: Env, config: EscalationConfig, secrets: Secrets): NonNullable<ApiOptions['signIn']> {
+  if (!env.OIDC_CLIENT_ID) throw new ConfigError('OIDC_ISSUER is set: set OIDC_CLIENT_ID (and OIDC_CLIENT_SECRET) to the service\'s registration at the provider');
+  return {
+    issuer: env.OIDC_ISSUER!,
+    clientId: env.OIDC_CLIENT_ID,
+    clientSecret: env.OIDC_CLIENT_SECRET,
+    scopes: env.OIDC_SCOPES,
+    secret: secrets.sessionSecret,
+    ttlMs: durationMs(env.SESSION_TTL),
+    idleMs: durationMs(env.SESSION_IDLE_TTL),
+    auth: config.auth,
   };
 }
 
@@ -114,7 +133,9 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   );
   const metricsServer = o.metricsPort ? await serveMetrics({ port: o.metricsPort, metrics, healthy: () => true }) : undefined;
   const service = new EscalationService({ client, taskQueue: o.taskQueue, policy: () => o.policy, limits: () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), calendars: () => o.calendars ?? {}, teams: () => teams, temporalUiUrl: o.temporalUiUrl });
-  const app = createApp({ service, calendars: Object.keys(o.calendars ?? {}), keys: apiKeys(o.apiKeys, o.adminKey, teams.ids), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
+  const publicBaseUrl = o.publicBaseUrl ?? `http://localhost:${o.port}`;
+  const sessions = o.signIn ? new Sessions({ ...o.signIn, publicBaseUrl, teams: () => teams, logger: o.logger }) : undefined;
+  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: teams.ids, keys: apiKeys(o.apiKeys, o.adminKey, teams.ids), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),

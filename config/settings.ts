@@ -3,8 +3,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, ROLES, WEEKDAYS, calendarProblem, type Calendar, type Limits, type Policy } from '../playbook';
-import { policySchema } from '../playbook/policy-schema';
-import { resolveTeams, rosterSchema, teamsSchema, type Roster, type Teams } from './teams';
+import { durationString, policySchema } from '../playbook/policy-schema';
+import { DEFAULT_TEAM, resolveTeams, rosterSchema, teamsSchema, type Roster, type Teams } from './teams';
 
 /** Temporal's frontend port, where the SDK and the CLI look when nothing else is said. */
 export const TEMPORAL_PORT = 7233;
@@ -35,6 +35,19 @@ export const envSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(8).optional(),
   API_KEYS: z.string().min(1).optional(),
   LINK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** People sign in at this OpenID Connect issuer (discovery); unset: no sign-in, the board takes an API key. */
+  OIDC_ISSUER: z
+    .url()
+    .refine((u) => u.startsWith('https:') || /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/.test(u), 'must be https (http only on a loopback host)')
+    .optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_SCOPES: z.string().min(1).default('openid email profile'),
+  /** Seals the session cookies; the same on every API process (generated under DATA_DIR when unset). */
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** A session's lifetime, and how long it lasts unused. */
+  SESSION_TTL: durationString.default('12h'),
+  SESSION_IDLE_TTL: durationString.default('2h'),
   PUBLIC_BASE_URL: z.url().optional(),
   /** Cases a worker keeps in memory between their steps; one evicted is rebuilt from its history at its next step. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
@@ -53,6 +66,17 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof envSchema>;
+
+/** A person's groups to roles per team: `*` is every team. */
+export const authSchema = z
+  .object({
+    groupsClaim: z.string().min(1).default('groups'),
+    emailClaim: z.string().min(1).default('email'),
+    nameClaim: z.string().min(1).default('name'),
+    groups: z.record(z.string().min(1), z.object({ team: z.string().min(1), role: z.enum(['viewer', 'agent', 'admin']) }).strict()).default({}),
+  })
+  .strict();
+export type AuthConfig = z.infer<typeof authSchema>;
 
 export type { Person, Roster } from './teams';
 
@@ -90,6 +114,8 @@ const fileSchema = z
     teams: teamsSchema.optional(),
     /** The team an open that names none goes to, when more than one is configured. */
     defaultTeam: z.string().min(1).optional(),
+    /** Sign-in: the ID token's claims, and the groups that give roles in teams (OIDC_ISSUER). */
+    auth: authSchema.prefault({}),
   })
   .strict()
   .superRefine((f, ctx) => {
@@ -111,6 +137,8 @@ export interface EscalationConfig {
   templatesDir: string | undefined;
   /** The teams (one, `default`, made of the settings above when the config has none). */
   teams: Teams;
+  /** How a signed-in person's claims and groups are read. */
+  auth: AuthConfig;
 }
 
 /** A roster for trying the service out: every role reaches a local mailbox (the outbox, by default). */
@@ -158,6 +186,9 @@ export function loadEscalationConfig(path: string | undefined): EscalationConfig
   const roster = path ? file.roster : { ...DEFAULT_ROSTER, ...file.roster };
   const calendars = Object.fromEntries(Object.entries(file.calendars).map(([name, c]) => [name, { name, ...c }]));
   const { teams, issues } = resolveTeams(file.teams, file.defaultTeam, { roster, slackChannel: file.slack.channel, policy: file.policy }, Object.keys(calendars));
+  for (const [group, g] of Object.entries(file.auth.groups)) {
+    if (g.team !== '*' && g.team !== DEFAULT_TEAM && !teams.has(g.team)) issues.push({ path: ['auth', 'groups', group, 'team'], message: `no team "${g.team}" (known: ${teams.ids.join(', ')}, or * for every team)` });
+  }
   if (issues.length > 0) {
     const lines = issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`ESCALATION_CONFIG${path ? `=${path}` : ''} is invalid:\n${lines.join('\n')}`);
@@ -171,5 +202,6 @@ export function loadEscalationConfig(path: string | undefined): EscalationConfig
     calendars,
     templatesDir,
     teams,
+    auth: file.auth,
   };
 }

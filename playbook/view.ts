@@ -24,6 +24,13 @@ export function timelineOf(state: CaseState): TimelineEntry[] {
   return [...out, ...notes.slice(i)];
 }
 
+/** Who acted, as the view says it: a person signed in (recorded as `Name <email>`) as `{ name, email }`; any other actor (an API key's name, a Slack user, `customer`) as written. */
+export type Actor = string | { name: string; email: string };
+export function actorOf(recorded: string): Actor {
+  const m = /^(.+) <([^<>\s]+@[^<>\s]+)>$/.exec(recorded);
+  return m ? { name: m[1], email: m[2] } : recorded;
+}
+
 /** The deadlines of a case by name, as ISO times or null. */
 export function deadlinesOf(state: CaseState) {
   const open = openDeadlines(state);
@@ -118,7 +125,7 @@ export function caseView(state: CaseState, now: number = Date.now()) {
     messagesOmitted: state.messagesOmitted ?? 0,
     tasks: state.tasks,
     notes: state.notes,
-    timeline: timelineOf(state),
+    timeline: timelineOf(state).map((e) => (e.actor ? { ...e, actor: actorOf(e.actor) } : e)),
     resolution: state.resolution,
     updates: state.updates,
     reopens: state.reopens,

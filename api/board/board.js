@@ -1,5 +1,6 @@
-// The team's board: a small script over the JSON API (no build step). The API key stays in this tab
-// (sessionStorage); every call is the API's own, with its rules and its errors.
+// The team's board: a small script over the JSON API (no build step). With sign-in (OIDC_ISSUER) the
+// person's session cookie carries each call, changing ones with the session's CSRF token; without it,
+// an API key kept in this tab (sessionStorage). Every call is the API's own, with its rules and errors.
 'use strict';
 
 const KEY = 'escalations.apiKey';
@@ -27,18 +28,46 @@ function due(iso) {
   return late ? el('span', { class: 'overdue', text: `${when(iso)} — overdue by ${span(Date.now() - Date.parse(iso))}` }) : el('span', { text: when(iso) });
 }
 
+/** 'oidc' when people sign in with the identity provider (the board's forms.json says), else 'key'. */
+let SIGN_IN = 'key';
+/** The signed-in person (GET /auth/me): name, email, roles per team, the session's CSRF token. */
+let ME = null;
+
 async function api(method, path, body) {
+  const auth = SIGN_IN === 'oidc' ? (method === 'GET' ? {} : { 'x-csrf-token': ME?.csrfToken ?? '' }) : { authorization: `Bearer ${sessionStorage.getItem(KEY)}` };
   const res = await fetch(path, {
     method,
-    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
+    credentials: 'same-origin',
   });
   const data = await res.json().catch(() => ({}));
   if (res.status === 401) {
     sessionStorage.removeItem(KEY);
+    ME = null;
     show('signin');
   }
   return { status: res.status, data };
+}
+
+/** With sign-in: who is signed in, or the provider's sign-in link (back to this page after). */
+async function whoAmI() {
+  const res = await fetch('/auth/me', { credentials: 'same-origin' });
+  ME = res.status === 200 ? await res.json() : null;
+  const who = $('who');
+  if (!ME) {
+    who.replaceChildren();
+    $('signin-oidc').href = `/auth/login?returnTo=${encodeURIComponent(location.pathname)}`;
+    return;
+  }
+  const out = el('button', { type: 'button', id: 'signout', text: 'Sign out' });
+  out.addEventListener('click', async () => {
+    await fetch('/auth/logout', { method: 'POST', headers: { 'x-csrf-token': ME.csrfToken }, credentials: 'same-origin' });
+    ME = null;
+    location.assign('/board');
+  });
+  who.replaceChildren(`Signed in as ${ME.name} (${ME.email}) `, out);
+  $('no-role').hidden = Object.keys(ME.roles).length > 0;
 }
 
 function show(section) {
@@ -142,7 +171,7 @@ async function loadCase(caseId) {
     el('h3', { text: 'Actions' }),
     el('div', { class: 'actions' }, ...(allowed.length ? allowed.map((a) => actionForm(c, a)) : [el('p', { class: 'muted', text: 'Nothing to do in this stage.' })])),
     el('h3', { text: 'Timeline' }),
-    el('ol', { class: 'timeline' }, ...c.timeline.map((e) => el('li', {}, el('span', { class: 'muted', text: `${when(e.at)} ` }), e.summary, e.actor ? el('span', { class: 'muted', text: ` — ${e.actor}` }) : null))),
+    el('ol', { class: 'timeline' }, ...c.timeline.map((e) => el('li', {}, el('span', { class: 'muted', text: `${when(e.at)} ` }), e.summary, e.actor ? el('span', { class: 'muted', text: ` — ${typeof e.actor === 'object' ? `${e.actor.name} <${e.actor.email}>` : e.actor}` }) : null))),
     el('h3', { text: 'Messages' }),
     el('ul', {}, ...c.messages.map((m) => el('li', { text: `${when(m.at)} ${m.kind.replace(/_/g, ' ')} by ${m.channel} to ${m.to.join(', ')}: ${m.status}${m.reason ? ` (${m.reason})` : ''}` }))),
   ];
@@ -152,7 +181,7 @@ async function loadCase(caseId) {
 // ---- start -------------------------------------------------------------------------------------
 
 function route() {
-  if (!sessionStorage.getItem(KEY)) return show('signin');
+  if (SIGN_IN === 'oidc' ? !ME : !sessionStorage.getItem(KEY)) return show('signin');
   const m = /^\/board\/cases\/([^/]+)$/.exec(location.pathname);
   return m ? loadCase(decodeURIComponent(m[1])) : loadList();
 }
@@ -162,6 +191,10 @@ async function loadForms() {
   const res = await fetch('/board/forms.json');
   const data = await res.json();
   FORMS = data.forms;
+  SIGN_IN = data.signIn ?? 'key';
+  // Signing in with the provider: the key form is gone.
+  $('signin-key').hidden = SIGN_IN === 'oidc';
+  $('signin-provider').hidden = SIGN_IN !== 'oidc';
   for (const [name, values] of Object.entries(data.filters)) {
     const select = document.querySelector(`#filters select[name="${name}"]`);
     if (select) select.replaceChildren(el('option', { value: '', text: name === 'team' ? 'any of yours' : 'any' }), ...values.map((v) => el('option', { value: v, text: v })));
@@ -172,6 +205,7 @@ async function loadForms() {
 
 document.addEventListener('DOMContentLoaded', async () => {
   await loadForms();
+  if (SIGN_IN === 'oidc') await whoAmI();
   $('signin').addEventListener('submit', async (event) => {
     event.preventDefault();
     sessionStorage.setItem(KEY, $('key').value.trim());

@@ -15,8 +15,8 @@ export interface Proc {
 }
 
 /** Runs one of the project's programs (`worker/main.ts`, `api/main.ts`) as a real process, the way `npm run` does. */
-export function spawnProgram(program: string, env: Record<string, string>, nodeArgs: string[] = []): Proc {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', program], {
+export function spawnProgram(program: string, env: Record<string, string>, nodeArgs: string[] = [], args: string[] = []): Proc {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', program, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

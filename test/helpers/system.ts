@@ -12,7 +12,9 @@ import { createApp } from '../../api/app';
 import { parseApiKeys } from '../../api/auth';
 import { EscalationService } from '../../api/service';
 import { DEFAULT_ROSTER, type Roster } from '../../config/settings';
-import { DEFAULT_TEAM, type Teams } from '../../config/teams';
+import { DEFAULT_TEAM, Teams } from '../../config/teams';
+import { Sessions, type SessionOptions } from '../../api/sessions';
+import { freePort } from './processes';
 import { DEFAULT_POLICY, type Calendar, type Policy } from '../../playbook';
 import { caseInput, uniqueId } from './fixtures';
 import { startSlack } from './slack';
@@ -50,6 +52,10 @@ export async function startSystem(
     teams?: Teams;
     /** More API_KEYS entries (`name:role:key[:teams]`), besides the four of KEYS. */
     moreKeys?: string[];
+    /** The API's port (default: any free one). */
+    port?: number;
+    /** People sign in at this provider (api/sessions.ts); PUBLIC_BASE_URL is http://127.0.0.1:<port>. */
+    signIn?: Omit<SessionOptions, 'teams' | 'logger' | 'publicBaseUrl'>;
   } = {},
 ) {
   const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
@@ -80,9 +86,12 @@ export async function startSystem(
   const slackEvents = o.slackSigningSecret
     ? { signingSecret: o.slackSigningSecret, botToken: 'xoxb-good', apiUrl: slack.apiUrl, roster: o.roster ?? DEFAULT_ROSTER, teams: o.teams, unhandledAfterMs: o.slackUnhandledAfterMs }
     : undefined;
-  const app = createApp({ service, calendars: Object.keys(o.calendars ?? {}), keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents });
+  const port = o.port ?? (o.signIn ? await freePort() : 0);
+  const teams = o.teams ?? Teams.single({ roster: o.roster ?? DEFAULT_ROSTER, slackChannel: 'C0CASES', policy });
+  const sessions = o.signIn ? new Sessions({ ...o.signIn, publicBaseUrl: `http://127.0.0.1:${port}`, teams: () => teams, logger }) : undefined;
+  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: o.teams?.ids, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents, ...(o.signIn ? { publicBaseUrl: `http://127.0.0.1:${port}` } : {}) });
   const server = await new Promise<Server>((r) => {
-    const s = app.listen(0, '127.0.0.1', () => r(s));
+    const s = app.listen(port, '127.0.0.1', () => r(s));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

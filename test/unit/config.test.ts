@@ -96,6 +96,8 @@ describe('API keys and links', () => {
 test('link tokens never reach the request logs', () => {
   expect(redactTokens('/links/eyJabc.def.ghi')).toBe('/links/[redacted]');
   expect(redactTokens('/escalations/c1/confirmation?token=eyJ.a.b&x=1')).toBe('/escalations/c1/confirmation?token=[redacted]&x=1');
+  // The sign-in callback's code and state.
+  expect(redactTokens('/auth/callback?code=abc.def&state=xyz&iss=http%3A%2F%2Fidp')).toBe('/auth/callback?code=[redacted]&state=[redacted]&iss=http%3A%2F%2Fidp');
 });
 
 test('the workflow type the API starts is the exported workflow', () => {

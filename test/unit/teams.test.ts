@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadEscalationConfig } from '../../config/settings';
+import { ConfigError, loadEscalationConfig, parseEnv } from '../../config/settings';
+import { signInFrom } from '../../api/server';
 import { DEFAULT_TEAM } from '../../config/teams';
 import { findKey, parseApiKeys, type Principal } from '../../api/auth';
 import { canRead, readableTeams, requireAct, requireRead, roleIn, teamScope } from '../../api/access';
@@ -86,6 +87,25 @@ describe('teams in the config', () => {
     expect(a.calendar).not.toBe(b.calendar);
     expect(a.policy).not.toEqual(b.policy);
     expect(readFileSync(join(__dirname, '../../README.md'), 'utf8')).toContain('config/examples/escalations.yaml');
+  });
+});
+
+describe('sign-in settings', () => {
+  test('OIDC_ISSUER is https, or http on a loopback host only; sessions last SESSION_TTL, idle SESSION_IDLE_TTL', () => {
+    expect(parseEnv({ OIDC_ISSUER: 'https://login.example.com/realms/cs' }).OIDC_ISSUER).toBe('https://login.example.com/realms/cs');
+    expect(parseEnv({ OIDC_ISSUER: 'http://127.0.0.1:8080' }).OIDC_ISSUER).toBe('http://127.0.0.1:8080');
+    expect(() => parseEnv({ OIDC_ISSUER: 'http://idp.example.com' })).toThrow(/OIDC_ISSUER: must be https \(http only on a loopback host\)/);
+    expect(() => parseEnv({ SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET: must be at least 32 characters/);
+    const env = parseEnv({});
+    expect([env.OIDC_SCOPES, env.SESSION_TTL, env.SESSION_IDLE_TTL]).toEqual(['openid email profile', '12h', '2h']);
+  });
+  test('the issuer needs the client id; auth.groups name known teams (or *)', () => {
+    const config = loadEscalationConfig(undefined);
+    expect(() => signInFrom(parseEnv({ OIDC_ISSUER: 'https://idp.example.com' }), config, { linkSecret: 'x'.repeat(32), sessionSecret: 'y'.repeat(32) })).toThrow(/set OIDC_CLIENT_ID/);
+    const ok = signInFrom(parseEnv({ OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'esc' }), config, { linkSecret: 'x'.repeat(32), sessionSecret: 'y'.repeat(32) });
+    expect([ok.clientId, ok.ttlMs, ok.idleMs, ok.auth.groupsClaim]).toEqual(['esc', 12 * 3_600_000, 2 * 3_600_000, 'groups']);
+    expect(() => loadEscalationConfig(file('auth.json', { teams: { amer: { name: 'A' } }, auth: { groups: { 'cs-emea': { team: 'emea', role: 'agent' } } } }))).toThrow(/auth\.groups\.cs-emea\.team: no team "emea" \(known: amer, or \* for every team\)/);
+    expect(loadEscalationConfig(file('auth-ok.json', { teams: { amer: { name: 'A' } }, auth: { groups: { all: { team: '*', role: 'viewer' } } } })).auth.groups.all).toEqual({ team: '*', role: 'viewer' });
   });
 });
 
