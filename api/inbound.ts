@@ -1,10 +1,10 @@
 /**
  * Customer replies by email: a raw RFC 822 message (from a provider's inbound route, a Postfix pipe or
  * the built-in SMTP receiver) matched to its case and reduced to the customer's new words. Parsing is
- * mailparser's; cutting the quoted history and the signature is email-reply-parser's (GitHub's rules).
+ * mailparser's; cutting the quoted history and the signature is api/reply-text.ts's.
  */
 import { simpleParser, type AddressObject } from 'mailparser';
-import EmailReplyParser from 'email-reply-parser';
+import { replyText } from './reply-text';
 import { CASE_ID_PATTERN, REPLY_CHARS, WORKFLOW_ID_PREFIX, truncate } from '../playbook';
 import { HttpError } from './errors';
 import type { EscalationService } from './service';
@@ -45,15 +45,10 @@ export function caseOf(m: { inReplyTo?: string; references?: string | string[]; 
   return null;
 }
 
-/** The customer's new words: what is above the quoted history, without the signature. */
+/** The customer's new words: without the quoted history (above or below it), the attribution, the signature. */
 export function newText(body: string): string {
-  const parsed = new EmailReplyParser().read(body.replace(/\r\n/g, '\n')).getVisibleText();
-  // The parser keeps a quote that is the whole message (nothing new above it): no quoted line is new text.
-  const lines = parsed.split('\n').filter((l) => !/^\s*>/.test(l));
-  while (lines.length > 0 && /^(\s*|On\b.*wrote:\s*|-+\s*Original Message\s*-+\s*)$/i.test(lines.at(-1)!)) lines.pop();
-  const visible = lines.join('\n').trim();
   // What a case keeps of one reply; the whole email stays in the mailbox it came from.
-  return truncate(visible, REPLY_CHARS);
+  return truncate(replyText(body), REPLY_CHARS);
 }
 
 export const unmatched = (why: string) => new HttpError(422, 'unmatched_reply', `The email matches no case: ${why}. Nothing was recorded.`);

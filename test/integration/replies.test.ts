@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { startInboundSmtp } from '../../api/smtp-inbound';
 import type { Calendar } from '../../playbook';
@@ -115,6 +117,23 @@ describe('a paused case, a customer reply by email, the case resumed and the CSM
     expect([again.status, twice.status]).toEqual([200, 200]);
     const final = await sys.call('GET', `/escalations/${id}`, { key: 'viewer' });
     expect(final.body.replies).toHaveLength(2);
+  });
+
+  test("eleven mail clients' real replies (mailgun/talon's standard replies), posted to /inbound/email for a case, each record exactly \"Hello\"", async () => {
+    const opened = await sys.call('POST', '/escalations', { key: 'agent', body: openBody({ customer: { ...openBody().customer, id: 'talon-replies' } }) });
+    const id = opened.body.id as string;
+    const dir = join(__dirname, '..', 'fixtures', 'replies', 'talon');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+    for (const file of files) {
+      // Addressed to the case's +caseId address, with a Message-ID of its own (they share one in the fixtures).
+      const raw = readFileSync(join(dir, file), 'latin1')
+        .replace(/^To:.*$/im, `To: escalations+${id}@vendor.example`)
+        .replace(/^Message-ID:.*$/im, `Message-ID: <${file}-${id}@client.example>`);
+      const r = await sys.call('POST', '/inbound/email', { key: 'inbound', body: raw.includes('Message-ID: <') ? raw : `Message-ID: <${file}-${id}@client.example>\r\n${raw}`, headers: { 'content-type': 'message/rfc822' } });
+      expect([file, r.status]).toEqual([file, 200]);
+    }
+    const view = (await sys.call('GET', `/escalations/${id}`, { key: 'viewer' })).body;
+    expect(view.replies.map((x: { text: string }) => x.text)).toEqual(files.map(() => 'Hello'));
   });
 
   test('a reply with no case to match is 422 unmatched_reply and changes nothing; the inbound key can do nothing else', async () => {
