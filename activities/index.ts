@@ -4,7 +4,7 @@ import type { Roster } from '../config/settings';
 import { Teams } from '../config/teams';
 import type { Logger } from '../config/logger';
 import type { Metrics } from '../config/metrics';
-import { linkUrl, signLink } from '../config/links';
+import { linkUrl, signLink, signStatusLink, statusUrl } from '../config/links';
 import { messageIdFor, replyAddressFor, type Mailer } from './email';
 import { resolveRecipients } from './recipients';
 import { SendMark, UNCONFIRMED } from './send-mark';
@@ -47,6 +47,8 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       case: `${base}/board/cases/${encodeURIComponent(kase.id)}`,
       ...(m.template === 'resolution' ? { confirm: link('confirm'), notFixed: link('not_fixed') } : {}),
       ...(m.template === 'follow_up' ? { csat: link('csat') } : {}),
+      // Every customer email: where the case stands, any time.
+      ...(m.audience === 'customer' ? { status: statusUrl(base, signStatusLink(deps.linkSecret, kase.id, kase.statusLinkGen ?? 0)) } : {}),
     };
   }
 

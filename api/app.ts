@@ -14,6 +14,8 @@ import { HttpError, errorMiddleware, notFound, redactTokens, wrap } from './erro
 import { linkOutcomePage } from './link-pages';
 import { checkCustomerLink, linkOrRole, mountLinks } from './customer-links';
 import { mountBoard } from './board/routes';
+import { mountStatusPage } from './status-page';
+import { signStatusLink, statusUrl } from '../config/links';
 import { buildOpenApi } from './openapi';
 import { requestLog } from './request-log';
 import { actionSchemas, listQuerySchema, openSchema, parseQuery, reportQuerySchema } from './schemas';
@@ -28,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   /** Requests a minute one client may make to the customer links (default 30). */
   linkRequestsPerMinute?: number;
+  /** Requests a minute one status page link takes (default 60). */
+  statusRequestsPerMinute?: number;
   /** The calendars a case may open with (the config's): the API document lists their names. */
   calendars?: string[];
   /** The configured teams' ids: the API document lists them, the board offers them. */
@@ -160,7 +164,12 @@ export function createApp(deps: AppDeps): express.Express {
       // A person signed in is on the record as themselves, whatever the body says; a key's caller may name who acted.
       const person = req.principal?.person;
       args.by = customer ? 'customer' : person ? `${person.name} <${person.email}>` : ((args.by as string | undefined) ?? req.principal!.name);
-      res.json(await service.act(id, route.action, args as never, idempotencyKey(req)));
+      const summary = await service.act(id, route.action, args as never, idempotencyKey(req));
+      if (route.action !== 'rotate_status_link') return void res.json(summary);
+      // The new link, for the agent to share (the next customer email carries it too).
+      const { statusLinkGen } = await service.get(id);
+      const base = deps.publicBaseUrl ?? `${req.protocol}://${req.get('host')}`;
+      res.json({ ...summary, statusUrl: statusUrl(base, signStatusLink(linkSecret, id, statusLinkGen)) });
     }));
   }
 
@@ -183,6 +192,7 @@ export function createApp(deps: AppDeps): express.Express {
   }));
 
   mountLinks(app, deps, linkLimiter);
+  mountStatusPage(app, { service, linkSecret, requestsPerMinute: deps.statusRequestsPerMinute });
   refuseOtherMethods(app, openapi.paths ?? {});
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such endpoint')));
   app.use(errorMiddleware(logger));

@@ -64,3 +64,28 @@ export function verifyLink(
 export function linkUrl(baseUrl: string, token: string): string {
   return `${baseUrl.replace(/\/$/, '')}/links/${token}`;
 }
+
+/**
+ * The status page link of a case (GET /status/{token}): a capability, signed (HS256, 256 bits), bound to
+ * the case and to the link's generation — rotating the link makes the earlier ones answer 410. It has no
+ * expiry of its own: the page answers 410 thirty days after the case closes.
+ */
+const STATUS_AUDIENCE = 'escalation-status';
+
+export function signStatusLink(secret: string, caseId: string, gen: number): string {
+  return jwt.sign({ gen }, secret, { algorithm: 'HS256', subject: caseId, audience: STATUS_AUDIENCE, noTimestamp: true });
+}
+
+/** The case and generation a status token names, or undefined when it is not one of ours. */
+export function verifyStatusLink(secret: string, token: string): { caseId: string; gen: number } | undefined {
+  try {
+    const p = jwt.verify(token, secret, { algorithms: ['HS256'], audience: STATUS_AUDIENCE }) as jwt.JwtPayload;
+    return typeof p.sub === 'string' && Number.isInteger(p.gen) ? { caseId: p.sub, gen: p.gen as number } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function statusUrl(baseUrl: string, token: string): string {
+  return `${baseUrl.replace(/\/$/, '')}/status/${token}`;
+}

@@ -174,6 +174,7 @@ function applyIn(d: Draft, action: Action): void {
       s.apologies += checked.apologies;
       d.warnings.push(...checked.warnings);
       s.stage = 'investigate';
+      s.lastToCustomer = { at: d.at, text: action.note ?? "We're on it: your report is escalated internally." };
       d.log('acknowledged', `Acknowledged; next update promised by ${nextUpdateAt}`, by);
       d.send('acknowledgement', 'acknowledgement', ['contact'], {
         nextUpdateAt,
@@ -209,6 +210,7 @@ function applyIn(d: Draft, action: Action): void {
       s.updates += 1;
       s.apologies += checked.apologies;
       d.warnings.push(...checked.warnings);
+      s.lastToCustomer = { at: d.at, text: [action.known, action.unknown && `Still investigating: ${action.unknown}`, action.workaround && `In the meantime: ${action.workaround}`, action.eta && `ETA: ${action.eta}`].filter(Boolean).join('\n') };
       if (s.stage !== 'communicate') d.log('stage', 'First progress update: communicate');
       s.stage = 'communicate';
       d.log('update', `Progress update #${s.updates}; next by ${nextUpdateAt}`, by);
@@ -252,6 +254,7 @@ function applyIn(d: Draft, action: Action): void {
       s.apologies += checked.apologies;
       d.warnings.push(...checked.warnings);
       s.stage = 'resolve';
+      s.lastToCustomer = { at: d.at, text: `Fix: ${action.fix}\nPrevention: ${action.prevention}` };
       d.log('resolved', `Resolution sent; awaiting the customer's confirmation`, by);
       d.send('resolution', 'resolution', ['contact'], { ...s.resolution }, ['email']);
       break;
@@ -348,6 +351,13 @@ function applyIn(d: Draft, action: Action): void {
       s.slackThreadTs = null;
       d.log('transferred', `Transferred from ${from} to ${action.team}: ${action.reason}`, by);
       d.alert('transferred', 'transferred', ['csm', ...SEVERITY_TABLE[s.severity].involved], { from, to: action.team, reason: action.reason, by: by ?? null, earlierThread });
+      break;
+    }
+    case 'rotate_status_link': {
+      requireStage(s, 'rotate_status_link', 'make a new status link');
+      requireRoom(s, { timeline: true });
+      s.statusLinkGen = (s.statusLinkGen ?? 0) + 1;
+      d.log('status_link', 'A new status page link: the earlier ones no longer open', by);
       break;
     }
     case 'reply': {

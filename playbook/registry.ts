@@ -240,6 +240,16 @@ export const ACTIONS = {
     refusedBy: ['limit_reached'],
     example: { team: 'emea', reason: 'The customer is served from Berlin now' },
   },
+  rotate_status_link: {
+    input: (k) => k.z.object({ by: k.by() }),
+    stages: OPEN_STAGES,
+    update: 'rotateStatusLink',
+    http: { path: 'status-link/rotate', role: 'agent' },
+    body: 'StatusLinkRotation',
+    summary: "Make a new status page link for the customer: the old one answers 410; the next customer email carries the new one",
+    form: { title: 'New status page link', fields: [] },
+    example: {},
+  },
   reply: {
     input: (k) =>
       k.z.object({

@@ -150,6 +150,10 @@ export interface CaseState {
   formerTeams?: string[];
   /** The Slack threads the case had in the channels of teams it left (the latest MAX_TEAMS_BEFORE). */
   earlierThreads?: EarlierThread[];
+  /** Which status link is the case's (each rotation makes the earlier ones answer 410); absent: the first, 0. */
+  statusLinkGen?: number;
+  /** What the customer was last told about the issue, and when (the status page shows it). */
+  lastToCustomer?: { at: string; text: string };
 }
 
 /** The team of a case that names none (every case opened before teams, every case of a config without teams). */

@@ -16,7 +16,8 @@ export interface MessageTemplate {
   slack?: string;
 }
 
-const signature = '\n— {{sender.name}}';
+/** Every customer email ends with the CSM's name and the case's status page (GET /status/{token}). */
+const signature = '\n— {{sender.name}}{{#if links.status}}\n\nWhere your case stands, any time: {{links.status}}{{/if}}';
 
 export const DEFAULT_TEMPLATES: Readonly<Record<TemplateId, MessageTemplate>> = {
   acknowledgement: {

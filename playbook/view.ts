@@ -105,6 +105,8 @@ export function caseView(state: CaseState, now: number = Date.now()) {
     acknowledgedAt: state.acknowledgedAt,
     firstResponseAt: state.firstResponseAt,
     lastUpdateAt: state.lastUpdateAt,
+    /** The next update the customer was promised (by the acknowledgement or the last update), until the resolution. */
+    promisedUpdateAt: state.promisedUpdateAt,
     resolvedAt: state.resolvedAt,
     confirmedAt: state.confirmedAt,
     closedAt: state.closedAt,
@@ -116,6 +118,9 @@ export function caseView(state: CaseState, now: number = Date.now()) {
     /** The team the case belongs to, and the teams it was transferred away from (they keep read access). */
     team: teamOf(state),
     formerTeams: state.formerTeams ?? [],
+    /** Which status page link is the case's (GET /status/{token}); what the customer was last told. */
+    statusLinkGen: state.statusLinkGen ?? 0,
+    lastToCustomer: state.lastToCustomer ?? null,
     replies: state.replies ?? [],
     nextDeadline: next ? { kind: next.kind, dueAt: iso(next.dueAt) } : null,
     breaches: state.breaches,
@@ -241,6 +246,8 @@ export function messageCase(state: CaseState) {
     csm: input.csm,
     /** Whose people and channel its messages go to (activities/recipients.ts). */
     team: teamOf(state),
+    /** The status page link its customer emails carry. */
+    statusLinkGen: state.statusLinkGen ?? 0,
   };
 }
 export type MessageCase = ReturnType<typeof messageCase>;

@@ -52,6 +52,8 @@ export async function startSystem(
     teams?: Teams;
     /** More API_KEYS entries (`name:role:key[:teams]`), besides the four of KEYS. */
     moreKeys?: string[];
+    /** Requests a minute one status page link takes. */
+    statusRequestsPerMinute?: number;
     /** The API's port (default: any free one). */
     port?: number;
     /** People sign in at this provider (api/sessions.ts); PUBLIC_BASE_URL is http://127.0.0.1:<port>. */
@@ -89,7 +91,7 @@ export async function startSystem(
   const port = o.port ?? (o.signIn ? await freePort() : 0);
   const teams = o.teams ?? Teams.single({ roster: o.roster ?? DEFAULT_ROSTER, slackChannel: 'C0CASES', policy });
   const sessions = o.signIn ? new Sessions({ ...o.signIn, publicBaseUrl: `http://127.0.0.1:${port}`, teams: () => teams, logger }) : undefined;
-  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: teams.ids, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents, ...(o.signIn ? { publicBaseUrl: `http://127.0.0.1:${port}` } : {}) });
+  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: teams.ids, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, statusRequestsPerMinute: o.statusRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents, ...(o.signIn ? { publicBaseUrl: `http://127.0.0.1:${port}` } : {}) });
   const server = await new Promise<Server>((r) => {
     const s = app.listen(port, '127.0.0.1', () => r(s));
   });

@@ -209,6 +209,7 @@ describe('one table of which stage allows which action', () => {
     pause: { type: 'pause', reason: 'waiting_on_customer' },
     resume: { type: 'resume' },
     transfer: { type: 'transfer', team: 'emea', reason: 'r' },
+    rotate_status_link: { type: 'rotate_status_link' },
     reply: { type: 'reply', from: 'pat@example.com', text: 'Thanks!' },
   };
   /** A case in each stage. */

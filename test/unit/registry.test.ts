@@ -25,6 +25,7 @@ test('the update names running cases know never change', () => {
     update: 'progressUpdate',
     severity: 'changeSeverity',
     transfer: 'transfer',
+    rotate_status_link: 'rotateStatusLink',
     internal_escalation: 'escalateInternally',
     resolve: 'resolve',
     confirmation: 'confirmation',
