@@ -305,3 +305,58 @@ describe('clock: what one tick fires, and what it keeps', () => {
     }
   });
 });
+
+describe('deadlines: pauses, the order of the open ones, and the windows named by kind', () => {
+  const H = HOUR;
+  const office: Calendar = { name: 'office', timezone: 'UTC', hours: { mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }, holidays: [] };
+  const FRI_16 = Date.parse('2026-12-11T16:00:00Z');
+  const at = (ms: number) => new Date(ms).toISOString();
+  const openAt = (now: number, policy: Partial<Policy> = {}, o: { calendar?: Calendar; rulesVersion?: number; severity?: 'critical' | 'high' } = {}) =>
+    openCase({ id: 'c4', input: caseInput({ severity: o.severity ?? 'high' }), policy: { ...DEFAULT_POLICY, ...policy }, now, rulesVersion: o.rulesVersion ?? RULES_VERSION, calendar: o.calendar ?? null }).state;
+  const due = (s: CaseState, kind: string) => openDeadlines(s).find((d) => d.kind === kind)?.dueAt;
+
+  test('a pause that held no business time moves nothing, even a deadline due at the end of a business day', () => {
+    let s = openAt(FRI_16, { respondWithin: { ...DEFAULT_POLICY.respondWithin, high: '1h' } }, { calendar: office });
+    expect(at(due(s, 'respond')!)).toBe('2026-12-11T17:00:00.000Z');
+    s = act(s, { type: 'acknowledge', nextUpdateAt: at(FRI_16 + 3 * 24 * H) }, FRI_16 + 10 * MIN).state;
+    s = act(s, { type: 'pause', reason: 'waiting_on_customer' }, FRI_16 + 20 * MIN).state;
+    s = act(s, { type: 'resume' }, FRI_16 + 20 * MIN).state;
+    expect(at(due(s, 'respond')!)).toBe('2026-12-11T17:00:00.000Z');
+  });
+
+  test('the open deadlines come soonest first, whatever order the windows are laid in', () => {
+    const s = openAt(T0, { acknowledgeWithin: '2h', respondWithin: { ...DEFAULT_POLICY.respondWithin, critical: '1h' } }, { severity: 'critical' });
+    expect(openDeadlines(s).map((d) => d.kind)).toEqual(['respond', 'acknowledge', 'resolve']);
+  });
+
+  test('no next-update deadline before the first progress update (the promise is the respond deadline’s to keep)', () => {
+    const s = act(openAt(T0), { type: 'acknowledge', nextUpdateAt: at(T0 + 2 * H) }, T0 + 10 * MIN).state;
+    expect(openDeadlines(s).map((d) => d.kind)).toEqual(['respond', 'resolve']);
+  });
+
+  test('reopened, the next update is due a severity window of business time after the reopening', () => {
+    let s = openAt(FRI_16 - 6 * H, {}, { calendar: office });
+    s = act(s, { type: 'acknowledge', nextUpdateAt: at(FRI_16) }, FRI_16 - 5 * H).state;
+    s = act(s, { type: 'resolve', rootCause: 'a', fix: 'b', prevention: 'c' }, FRI_16 - 4 * H).state;
+    s = act(s, { type: 'confirmation', resolved: false, comment: 'still broken' }, FRI_16).state;
+    // Friday 16:00 + 4 business hours (high): Monday 12:00.
+    expect(at(due(s, 'next_update')!)).toBe('2026-12-14T12:00:00.000Z');
+  });
+
+  test('the confirmation window counts business time when the policy names it', () => {
+    let s = openAt(FRI_16 - 6 * H, { businessHours: ['confirmation'], followUpWithin: '2h', followUpAfter: '1h' }, { calendar: office });
+    s = act(s, { type: 'acknowledge', nextUpdateAt: at(FRI_16) }, FRI_16 - 5 * H).state;
+    s = act(s, { type: 'resolve', rootCause: 'a', fix: 'b', prevention: 'c' }, FRI_16).state;
+    expect(at(due(s, 'confirmation')!)).toBe('2026-12-14T10:00:00.000Z');
+  });
+
+  test('rules 1 (no pruning of fired keys): a second pause with an end resumes by itself too', () => {
+    let s = act(openAt(T0, {}, { rulesVersion: 1 }), { type: 'acknowledge', nextUpdateAt: at(T0 + 20 * H) }, T0 + 10 * MIN).state;
+    s = act(s, { type: 'pause', reason: 'waiting_on_customer', until: at(T0 + H) }, T0 + 20 * MIN).state;
+    s = tick(s, T0 + 2 * H).state;
+    expect(s.pause ?? null).toBeNull();
+    s = act(s, { type: 'pause', reason: 'waiting_on_third_party', until: at(T0 + 3 * H) }, T0 + 2.5 * H).state;
+    s = tick(s, T0 + 4 * H).state;
+    expect([s.pause ?? null, s.pauses?.length]).toEqual([null, 2]);
+  });
+});
