@@ -15,7 +15,7 @@ import pino from 'pino';
 import { Sessions, safeReturnTo, rolesOf } from '../../api/sessions';
 import { startOidcProvider, type TestPerson } from '../helpers/oidc';
 import { freePort, spawnProgram, writeConfig, type Proc } from '../helpers/processes';
-import { KEYS, eventually, openBody, startSystem, type System } from '../helpers/system';
+import { KEYS, bodyOf, eventually, openBody, startSystem, type System } from '../helpers/system';
 
 const PEOPLE: Record<string, TestPerson> = {
   ana: { email: 'ana@vendor.example', name: 'Ana Ruiz', groups: ['cs-amer', 'everyone'] },
@@ -145,14 +145,7 @@ const as = (jar: Jar, base: string) => async (method: string, path: string, o: {
     body: o.body === undefined ? undefined : JSON.stringify(o.body),
   });
   jar.take(base, res);
-  const text = await res.text();
-  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
+  return { status: res.status, body: await bodyOf(res) };
 };
 
 describe('signing in with the identity provider', () => {

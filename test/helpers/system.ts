@@ -109,14 +109,7 @@ export async function startSystem(
       },
       body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
     });
-    const text = await res.text();
-    let body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    return { status: res.status, body, headers: res.headers };
+    return { status: res.status, body: await bodyOf(res), headers: res.headers };
   }
 
   return {
@@ -139,6 +132,16 @@ export async function startSystem(
   };
 }
 export type System = Awaited<ReturnType<typeof startSystem>>;
+
+/** A response's body as JSON, or its text when it is not JSON. */
+export async function bodyOf(res: Response): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 /** Polls until `pred` holds (visibility and deliveries are asynchronous). */
 export async function eventually<T>(fn: () => Promise<T>, pred: (v: T) => boolean, what = 'condition', timeoutMs = 20_000): Promise<T> {
