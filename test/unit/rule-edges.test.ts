@@ -5,6 +5,7 @@
 import { DEFAULT_POLICY, INTERNAL_ESCALATION_PATH, RULES_VERSION, SEVERITY_TABLE, TRIGGERS, act, findTrigger, lintCustomerText, mentionsTime, noNextUpdateFinding, openCase, openDeadlines, routeTo, tick, type CaseState, type Policy } from '../../playbook';
 import { DEFAULT_BUSINESS_WINDOWS, after, before, between, calendarFor } from '../../playbook/windows';
 import { businessAfter, businessBefore, businessBetween, calendarProblem, parseRange, type Calendar } from '../../playbook/calendar';
+import { whatWeTried } from '../../playbook/transitions';
 import { caseInput } from '../helpers/fixtures';
 
 const T0 = Date.parse('2026-01-05T09:00:00Z');
@@ -358,5 +359,31 @@ describe('deadlines: pauses, the order of the open ones, and the windows named b
     s = act(s, { type: 'pause', reason: 'waiting_on_third_party', until: at(T0 + 3 * H) }, T0 + 2.5 * H).state;
     s = tick(s, T0 + 4 * H).state;
     expect([s.pause ?? null, s.pauses?.length]).toEqual([null, 2]);
+  });
+});
+
+describe('lint and transitions: what the record says', () => {
+  const H = HOUR;
+  const at = (ms: number) => new Date(ms).toISOString();
+  test('a time of day is a time given, with or without minutes or a space before am/pm', () => {
+    for (const s of ['We will write again at 10am', 'We will write again at 10:30am', 'We will write again at 10 am']) expect([s, mentionsTime(s)]).toEqual([s, true]);
+  });
+  test('who escalated internally is recorded; what we tried lists the latest ten notes', () => {
+    let s = act(opened(), { type: 'acknowledge', nextUpdateAt: at(T0 + 2 * H) }, T0 + MIN).state;
+    for (let i = 1; i <= 12; i++) s = act(s, { type: 'note', text: `note ${i}` }, T0 + (i + 1) * MIN).state;
+    expect(whatWeTried(s)).toEqual(Array.from({ length: 10 }, (_, i) => `note ${i + 3}`));
+    s = act(s, { type: 'internal_escalation', trigger: 'product_gap', note: 'needs a feature', by: 'ana' }, T0 + 20 * MIN).state;
+    expect(s.internalEscalations.at(-1)).toMatchObject({ trigger: 'product_gap', by: 'ana' });
+  });
+  test('closing says why: recovery done with no renewal date; a pause in force ends with it, saying so', () => {
+    let s = act(opened(), { type: 'acknowledge', nextUpdateAt: at(T0 + 2 * H) }, T0 + MIN).state;
+    s = act(s, { type: 'pause', reason: 'waiting_on_customer' }, T0 + 2 * MIN).state;
+    const closed = act(s, { type: 'close', reason: 'duplicate' }, T0 + 3 * MIN).state;
+    expect(closed.timeline.find((e) => e.type === 'resumed')?.summary).toMatch(/paused: the case closed$/);
+    s = act(s, { type: 'resume' }, T0 + 3 * MIN).state;
+    s = act(s, { type: 'resolve', rootCause: 'a', fix: 'b', prevention: 'c' }, T0 + 4 * MIN).state;
+    s = act(s, { type: 'confirmation', resolved: true }, T0 + 5 * MIN).state;
+    for (const kind of ['follow_up', 'recovery_call', 'health_check'] as const) s = act(s, { type: 'complete_task', kind, notes: 'done' }, T0 + 10 * MIN).state;
+    expect([s.status, s.closeReason]).toEqual(['closed', 'Recovery done (no renewal date known)']);
   });
 });
