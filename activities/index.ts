@@ -11,7 +11,9 @@ import { SendMark, UNCONFIRMED } from './send-mark';
 import type { Renderer } from './render';
 import { retryAfterMsOf, type SlackPoster } from './slack';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput, SendActivities, StepInput, StepOutcome, StepResult } from './types';
+import { createWebhookActivities, noWebhookActivities } from './webhooks';
+import type { WebhooksConfig } from '../config/webhooks';
+import type { DeliverInput, DeliveryResult, EscalationActivities, PanelInput, SendActivities, StepInput, StepOutcome, StepResult, WebhookActivities } from './types';
 
 export interface ActivityDeps {
   mailer: Mailer;
@@ -28,13 +30,15 @@ export interface ActivityDeps {
   linkSecret: string;
   /** One line per message sent, skipped or failed (case, message, kind, channel, status, reason). */
   logger?: Logger;
-  /** Counts messages by channel, kind and result. */
-  metrics?: Pick<Metrics, 'messages'>;
+  /** Counts messages by channel, kind and result, and webhook attempts by endpoint and outcome. */
+  metrics?: Pick<Metrics, 'messages'> & Partial<Pick<Metrics, 'webhookAttempts'>>;
+  /** Outbound webhooks (config `webhooks`); absent: none, and a case's events go nowhere. */
+  webhooks?: WebhooksConfig;
 }
 
 
 /** Activities close over their clients; the worker builds those from config. */
-export function createActivities(deps: ActivityDeps): EscalationActivities {
+export function createActivities(deps: ActivityDeps): EscalationActivities & WebhookActivities {
   const base = deps.publicBaseUrl.replace(/\/$/, '');
   const teams = deps.teams ?? Teams.single({ roster: deps.roster ?? {}, slackChannel: deps.slackChannel, policy: { ...DEFAULT_POLICY } });
   const team = (kase: MessageCase) => teams.get(kase.team);
@@ -96,6 +100,15 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
         throw err;
       }
     };
+
+  const webhooks = createWebhookActivities({
+    config: deps.webhooks ?? { endpoints: [], allowPrivateTargets: false },
+    teams,
+    mailer: deps.mailer,
+    emailFrom: deps.emailFrom,
+    logger: deps.logger,
+    metrics: deps.metrics?.webhookAttempts ? { webhookAttempts: deps.metrics.webhookAttempts } : undefined,
+  });
 
   return withStepTries({
     sendEmail: logged('email', async (input: DeliverInput): Promise<DeliveryResult> => {
@@ -166,12 +179,13 @@ export function createActivities(deps: ActivityDeps): EscalationActivities {
       await deps.slack.update({ channel, ts: input.threadTs, text: panel.text, blocks: panel.blocks });
       deps.logger?.debug({ caseId: input.caseId, stage: input.case.stage }, 'slack panel updated');
     },
-  });
+  }, webhooks);
 }
 
 /** The sends, and the step's local try made of them (so a test's own sends are what the try runs). */
-export function withStepTries(activities: SendActivities): EscalationActivities {
+export function withStepTries(activities: SendActivities, webhooks: WebhookActivities = noWebhookActivities()): EscalationActivities & WebhookActivities {
   return {
+    ...webhooks,
     ...activities,
     tryStep: async (input: StepInput): Promise<StepResult> => {
       const outcomes: StepOutcome[] = new Array(input.messages.length);

@@ -1,4 +1,4 @@
-import type { MessageCase, Outbound } from '../playbook';
+import type { AttemptVerdict, MessageCase, Outbound, WebhookEventType } from '../playbook';
 
 export interface DeliverInput {
   caseId: string;
@@ -75,6 +75,50 @@ export interface EscalationActivities extends SendActivities {
    * its outcome, and the workflow sends what failed again as the activities above.
    */
   tryStep(input: StepInput): Promise<StepResult>;
+}
+
+/** One event of a case for the endpoints that want it (playbook/webhooks.ts). */
+export interface QueuedEvent {
+  type: WebhookEventType;
+  sequence: number;
+  team: string;
+  /** The delivery's body, fixed when the case changed: every attempt sends these bytes. */
+  body: string;
+}
+
+/** A delivery's attempt as the list shows it. */
+export interface WebhookAttempt {
+  at: string;
+  status?: number;
+  error?: string;
+  ms: number;
+}
+
+/** What one attempt came to. */
+export interface AttemptResult extends WebhookAttempt {
+  verdict: AttemptVerdict | 'disabled';
+  retryAfterMs?: number;
+}
+
+export interface AttemptInput {
+  endpoint: string;
+  /** The `webhook-id`: the same on every attempt. */
+  id: string;
+  caseId: string;
+  type: WebhookEventType;
+  body: string;
+}
+
+/** The webhooks' activities: queueing a case's events, one attempt of a delivery, an endpoint that said 410. */
+export interface WebhookActivities {
+  /** Hands a case's events to the stream of each endpoint that wants them (signal-with-start); returns how many streams. */
+  queueWebhooks(input: { caseId: string; events: QueuedEvent[] }): Promise<number>;
+  /** One attempt: signed, POSTed, timed out after 15 s; never throws for the receiver's answer. */
+  attemptWebhook(input: AttemptInput): Promise<AttemptResult>;
+  /** The endpoint answered 410: disabled until its config changes, and the admins told (once). */
+  disableWebhookEndpoint(input: { endpoint: string; deliveryId: string; caseId: string }): Promise<void>;
+  /** Tells the admins an endpoint was disabled (by email). */
+  notifyWebhookDisabled(input: { endpoint: string; url: string; deliveryId: string; caseId: string; at: string }): Promise<void>;
 }
 
 /** Failure types the activities throw for faults that retrying cannot fix. */

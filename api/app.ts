@@ -15,6 +15,7 @@ import { linkOutcomePage } from './link-pages';
 import { checkCustomerLink, linkOrRole, mountLinks } from './customer-links';
 import { mountBoard } from './board/routes';
 import { mountStatusPage } from './status-page';
+import { mountWebhooks, type WebhookDeliveries } from './webhooks';
 import { signStatusLink, statusUrl } from '../config/links';
 import { buildOpenApi } from './openapi';
 import { requestLog } from './request-log';
@@ -47,6 +48,8 @@ export interface AppDeps {
   /** Request and open counters; `/metrics` is served here unless `metricsOnApi` is false (METRICS_PORT set). */
   metrics?: Metrics;
   metricsOnApi?: boolean;
+  /** The webhook deliveries (config `webhooks`): `/webhooks/deliveries`. */
+  webhooks?: WebhookDeliveries;
 }
 
 
@@ -193,6 +196,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   mountLinks(app, deps, linkLimiter);
   mountStatusPage(app, { service, linkSecret, requestsPerMinute: deps.statusRequestsPerMinute });
+  mountWebhooks(app, deps.webhooks);
   refuseOtherMethods(app, openapi.paths ?? {});
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'No such endpoint')));
   app.use(errorMiddleware(logger));

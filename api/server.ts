@@ -12,6 +12,8 @@ import { connectToTemporal } from '../config/connect';
 import { parseApiKeys, type ApiKey } from './auth';
 import { EscalationService } from './service';
 import { teamClause } from './visibility';
+import { WebhookDeliveries } from './webhooks';
+import type { WebhooksConfig } from '../config/webhooks';
 import { Sessions, type SessionOptions } from './sessions';
 import { DEFAULT_TEAM, Teams } from '../config/teams';
 import { startInboundSmtp } from './smtp-inbound';
@@ -47,6 +49,8 @@ export interface ApiOptions {
   metrics?: Metrics;
   /** OIDC_ISSUER set: people sign in with the identity provider (api/sessions.ts). */
   signIn?: Omit<SessionOptions, 'teams' | 'logger' | 'publicBaseUrl'>;
+  /** Outbound webhooks: their deliveries are listed and retried here. */
+  webhooks?: WebhooksConfig;
 }
 
 /** The API's options from the parsed environment, config and secrets. */
@@ -71,6 +75,7 @@ export function apiOptionsFrom(p: { env: Env; config: EscalationConfig; secrets:
     port: p.env.PORT,
     logger: p.logger,
     metricsPort: p.env.METRICS_PORT,
+    webhooks: p.config.webhooks,
     ...(p.env.OIDC_ISSUER ? { signIn: signInFrom(p.env, p.config, p.secrets) } : {}),
   };
 }
@@ -135,7 +140,7 @@ export async function startApi(o: ApiOptions): Promise<{ server: Server; port: n
   const service = new EscalationService({ client, taskQueue: o.taskQueue, policy: () => o.policy, limits: () => ({ ...(o.limits ?? DEFAULT_LIMITS) }), calendars: () => o.calendars ?? {}, teams: () => teams, temporalUiUrl: o.temporalUiUrl });
   const publicBaseUrl = o.publicBaseUrl ?? `http://localhost:${o.port}`;
   const sessions = o.signIn ? new Sessions({ ...o.signIn, publicBaseUrl, teams: () => teams, logger: o.logger }) : undefined;
-  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: teams.ids, keys: apiKeys(o.apiKeys, o.adminKey, teams.ids), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer });
+  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: teams.ids, keys: apiKeys(o.apiKeys, o.adminKey, teams.ids), linkSecret: o.linkSecret, logger: o.logger, publicBaseUrl: o.publicBaseUrl, emailFrom: o.emailFrom, slack: o.slack, metrics, metricsOnApi: !metricsServer, webhooks: new WebhookDeliveries(client, o.webhooks ?? { endpoints: [], allowPrivateTargets: false }, teams.ids, o.taskQueue) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.port, () => resolve(s)).once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConfigError(`PORT=${o.port} cannot be used: another process listens there. Set PORT to a free port.`) : err),

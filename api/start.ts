@@ -12,7 +12,7 @@ import { loadSecrets } from '../config/secrets';
 import { ConfigError, loadEscalationConfig, parseEnv } from '../config/settings';
 import { temporalConnectConfig } from '../config/temporal';
 import { escalationWorkerFromEnv, workerRunningFields } from '../worker/worker';
-import { SA } from '../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { createMetrics } from '../config/metrics';
 import { apiOptionsFrom, startApi } from './server';
 import { startDevServer, type EmbeddedDevServer } from './dev-server';
@@ -57,7 +57,7 @@ async function main() {
       dbFilename: resolve(join(env.DATA_DIR, 'temporal.db')),
       sqlitePragmas: DEV_SERVER_SQLITE_PRAGMAS,
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-      searchAttributes: Object.values(SA),
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
     });
     address = devServer.address;
   }

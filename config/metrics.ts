@@ -14,6 +14,7 @@ export interface Metrics {
   requestSeconds: Histogram<'method' | 'route'>;
   casesOpened: Counter<'severity' | 'segment' | 'team'>;
   messages: Counter<'channel' | 'kind' | 'status' | 'team'>;
+  webhookAttempts: Counter<'endpoint' | 'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -31,6 +32,12 @@ export function createMetrics(): Metrics {
     }),
     casesOpened: new Counter({ name: 'escalation_cases_opened_total', help: 'Cases opened through the API', labelNames: ['severity', 'segment', 'team'], registers: [registry] }),
     messages: new Counter({ name: 'escalation_messages_total', help: 'Messages by channel, kind, result (sent, skipped, failed attempt) and team', labelNames: ['channel', 'kind', 'status', 'team'], registers: [registry] }),
+    webhookAttempts: new Counter({
+      name: 'escalation_webhook_attempts_total',
+      help: 'Webhook delivery attempts by endpoint and outcome (delivered, retry, failed, gone, disabled)',
+      labelNames: ['endpoint', 'outcome'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, ROLES, WEEKDAYS, calendarProblem, type Calendar, type Limits, type Policy } from '../playbook';
 import { durationString, policySchema } from '../playbook/policy-schema';
+import { webhooksSchema, type WebhooksConfig } from './webhooks';
 import { DEFAULT_TEAM, resolveTeams, rosterSchema, teamsSchema, type Roster, type Teams } from './teams';
 
 /** Temporal's frontend port, where the SDK and the CLI look when nothing else is said. */
@@ -116,6 +117,8 @@ const fileSchema = z
     defaultTeam: z.string().min(1).optional(),
     /** Sign-in: the ID token's claims, and the groups that give roles in teams (OIDC_ISSUER). */
     auth: authSchema.prefault({}),
+    /** Outbound webhooks (config/webhooks.ts). */
+    webhooks: webhooksSchema.prefault({}),
   })
   .strict()
   .superRefine((f, ctx) => {
@@ -139,6 +142,8 @@ export interface EscalationConfig {
   teams: Teams;
   /** How a signed-in person's claims and groups are read. */
   auth: AuthConfig;
+  /** Outbound webhooks: endpoints, who is told of a disabled one, private targets. */
+  webhooks: WebhooksConfig;
 }
 
 /** A roster for trying the service out: every role reaches a local mailbox (the outbox, by default). */
@@ -189,6 +194,9 @@ export function loadEscalationConfig(path: string | undefined): EscalationConfig
   for (const [group, g] of Object.entries(file.auth.groups)) {
     if (g.team !== '*' && g.team !== DEFAULT_TEAM && !teams.has(g.team)) issues.push({ path: ['auth', 'groups', group, 'team'], message: `no team "${g.team}" (known: ${teams.ids.join(', ')}, or * for every team)` });
   }
+  file.webhooks.endpoints.forEach((e, i) => {
+    for (const t of e.teams ?? []) if (!teams.has(t) && t !== DEFAULT_TEAM) issues.push({ path: ['webhooks', 'endpoints', String(i), 'teams'], message: `no team "${t}" (known: ${teams.ids.join(', ')})` });
+  });
   if (issues.length > 0) {
     const lines = issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`ESCALATION_CONFIG${path ? `=${path}` : ''} is invalid:\n${lines.join('\n')}`);
@@ -203,5 +211,6 @@ export function loadEscalationConfig(path: string | undefined): EscalationConfig
     templatesDir,
     teams,
     auth: file.auth,
+    webhooks: file.webhooks,
   };
 }

@@ -11,3 +11,4 @@ export * from './panel';
 export * from './metrics';
 export * from './templates';
 export * from './steps';
+export * from './webhooks';

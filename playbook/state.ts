@@ -154,6 +154,8 @@ export interface CaseState {
   statusLinkGen?: number;
   /** What the customer was last told about the issue, and when (the status page shows it). */
   lastToCustomer?: { at: string; text: string };
+  /** The sequence number of the case's latest webhook event (playbook/webhooks.ts); absent: none yet. */
+  eventSeq?: number;
 }
 
 /** The team of a case that names none (every case opened before teams, every case of a config without teams). */

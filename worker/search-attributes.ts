@@ -1,6 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { SA } from '../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/messages';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const TYPE_OF = {
@@ -20,7 +20,7 @@ const TYPE_OF = {
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const known = await registered(connection, namespace);
-  const missing = Object.values(SA).filter((k) => !known.has(k.name));
+  const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !known.has(k.name));
   if (missing.length === 0) return [];
   await connection.operatorService.addSearchAttributes({
     namespace,

@@ -28,6 +28,7 @@ export function activitiesFromConfig(env: Env, config: EscalationConfig, linkSec
     linkSecret,
     logger,
     metrics,
+    webhooks: config.webhooks,
   });
 }
 

@@ -1,1 +1,2 @@
 export { escalationWorkflow } from './escalation';
+export { webhookEndpointWorkflow, webhookStreamWorkflow } from './webhooks';

@@ -5,6 +5,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import { ACTIONS, ACTION_TYPES } from '../playbook';
+import { WEBHOOK_TAGS } from './webhook-names';
 import type { ActionArgs, ActionType, ActionSummary, Calendar, CaseInput, CaseState, CaseView, Limits, Policy, openCase } from '../playbook';
 
 /** The workflow type; test/unit checks it names the exported workflow function. */
@@ -92,3 +93,6 @@ export const SA = {
   /** The teams that may read the case: its own and those it was transferred away from. */
   readers: defineSearchAttributeKey('EscalationReaders', SearchAttributeType.KEYWORD_LIST),
 } as const;
+
+/** Every search attribute the service registers: the cases' and the webhook streams' (workflows/webhook-names.ts). */
+export const ALL_SEARCH_ATTRIBUTES = [...Object.values(SA), WEBHOOK_TAGS];

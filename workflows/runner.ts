@@ -38,6 +38,7 @@ import { Outbox, type OutboxHost } from './outbox';
 import { Publisher } from './publisher';
 import { DeadlineTimer } from './deadline-timer';
 import { workflowSends } from './sends';
+import { WebhookQueue } from './webhooks';
 
 /**
  * Continue-as-new well inside Temporal's limits (50k events / 50 MB of history, 2,000 updates per
@@ -57,12 +58,15 @@ export class CaseRunner implements OutboxHost {
   private readonly outbox: Outbox;
   private readonly publisher: Publisher;
   private readonly timer: DeadlineTimer;
+  /** The case's webhook events, numbered and handed on (PATCHES.webhooks). */
+  private readonly webhooks = new WebhookQueue(() => this.poke());
 
   constructor(private readonly params: EscalationInput) {
     const opened = params.carried ? undefined : openCase(openingOf(params));
     this.state = params.carried ?? opened!.state;
     this.pending = [...(opened?.effects ?? [])];
     this.has = patchGate(() => rulesOf(this.state));
+    if (opened && this.has(PATCHES.webhooks)) this.state = this.webhooks.record(undefined, this.state, [], Date.parse(this.state.openedAt));
     this.outbox = new Outbox(this, workflowSends, this.has);
     this.timer = new DeadlineTimer(this.has);
     this.publisher = new Publisher(
@@ -77,7 +81,8 @@ export class CaseRunner implements OutboxHost {
   }
 
   commit(t: Transition): void {
-    this.state = t.state;
+    const before = this.state;
+    this.state = this.has(PATCHES.webhooks) ? this.webhooks.record(before, t.state, t.effects, Date.now()) : t.state;
     this.pending.push(...t.effects);
     this.version++;
   }
@@ -110,6 +115,7 @@ export class CaseRunner implements OutboxHost {
   /** Hands what is pending to the outbox and shows the case as it is now. */
   flush(): void {
     this.outbox.deliverStep(this.pending.splice(0));
+    this.webhooks.flush(this.state.id);
     this.publisher.publish(this.state);
   }
 
@@ -123,13 +129,13 @@ export class CaseRunner implements OutboxHost {
 
   /** Every handler and send is done and nothing waits to be sent: the run may end. */
   settled(): boolean {
-    return allHandlersFinished() && this.outbox.idle && this.pending.length === 0;
+    return allHandlersFinished() && this.outbox.idle && this.webhooks.idle && this.pending.length === 0;
   }
 
   /** Before PATCHES.continueKeepsClock: the clock stops while the sends finish. True when nothing was left to send. */
   async settleWithClockStopped(): Promise<boolean> {
     this.timer.cancel();
-    await condition(() => allHandlersFinished() && this.outbox.idle);
+    await condition(() => allHandlersFinished() && this.outbox.idle && this.webhooks.idle);
     return this.pending.length === 0;
   }
 
@@ -145,7 +151,7 @@ export class CaseRunner implements OutboxHost {
   async waitForChange(): Promise<void> {
     this.timer.arm(nextWake(this.state));
     const seen = this.version;
-    await condition(() => this.version !== seen || this.timer.fired || (this.runFull() && allHandlersFinished() && this.outbox.idle));
+    await condition(() => this.version !== seen || this.timer.fired || (this.runFull() && allHandlersFinished() && this.outbox.idle && this.webhooks.idle));
     if (this.timer.fired) this.commit(tick(this.state, Date.now()));
   }
 
@@ -172,8 +178,8 @@ export class CaseRunner implements OutboxHost {
   private async drain(): Promise<void> {
     for (;;) {
       this.flush();
-      await condition(() => allHandlersFinished() && (this.outbox.idle || this.pending.length > 0));
-      if (this.pending.length === 0 && this.outbox.idle) return;
+      await condition(() => allHandlersFinished() && ((this.outbox.idle && this.webhooks.idle) || this.pending.length > 0));
+      if (this.pending.length === 0 && this.outbox.idle && this.webhooks.idle) return;
     }
   }
 

@@ -12,7 +12,7 @@ import { openSchema } from '../../api/schemas';
 import { freePort } from '../../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView, type Policy } from '../../playbook';
-import { ESCALATION_WORKFLOW, SA, getCaseQuery, type EscalationInput } from '../../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES, ESCALATION_WORKFLOW, SA, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { spawnProgram } from '../../test/helpers/processes';
 import { openBody } from '../../test/helpers/system';
 
@@ -169,7 +169,7 @@ export async function devServer(dir: string): Promise<TestWorkflowEnvironment> {
     server: {
       executable: devServerExecutable(),
       ip: '127.0.0.1',
-      searchAttributes: Object.values(SA),
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: 'error' },
       ...(STORE === 'memory' ? {} : { dbFilename: join(dir, 'temporal.db') }),
       ...(STORE === 'tuned' ? { extraArgs: DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]) } : {}),

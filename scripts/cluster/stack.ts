@@ -13,7 +13,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import YAML from 'yaml';
 import { freePort } from '../../config/ports';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
-import { SA } from '../../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export type Log = (line: string) => void;
@@ -317,7 +317,7 @@ export async function prepareNamespace(connection: Connection, namespace: string
   }
   await until(`namespace ${namespace}`, 60_000, () => connection.workflowService.describeNamespace({ namespace }));
   await until(`search attributes in ${namespace}`, 60_000, () => ensureSearchAttributes(connection, namespace));
-  const query = Object.values(SA)
+  const query = ALL_SEARCH_ATTRIBUTES
     .map((k) => `${k.name} IS NULL`)
     .join(' OR ');
   await until(`search attributes of ${namespace} in queries`, 60_000, () => connection.workflowService.countWorkflowExecutions({ namespace, query }));

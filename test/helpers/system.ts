@@ -18,6 +18,9 @@ import { freePort } from './processes';
 import { DEFAULT_POLICY, type Calendar, type Policy } from '../../playbook';
 import { caseInput, uniqueId } from './fixtures';
 import { startSlack } from './slack';
+import { WebhookDeliveries } from '../../api/webhooks';
+import type { WebhooksConfig } from '../../config/webhooks';
+import type { Metrics } from '../../config/metrics';
 import { startSmtp } from './smtp';
 import { devServerEnv } from './temporal';
 import { WORKFLOW_SOURCE } from '../../worker/workflow-source';
@@ -58,6 +61,10 @@ export async function startSystem(
     port?: number;
     /** People sign in at this provider (api/sessions.ts); PUBLIC_BASE_URL is http://127.0.0.1:<port>. */
     signIn?: Omit<SessionOptions, 'teams' | 'logger' | 'publicBaseUrl'>;
+    /** Outbound webhooks (config/webhooks.ts): the worker delivers, the API lists and retries. */
+    webhooks?: WebhooksConfig;
+    /** The worker's metrics (webhook attempts by endpoint and outcome). */
+    metrics?: Metrics;
   } = {},
 ) {
   const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
@@ -71,6 +78,8 @@ export async function startSystem(
     emailFrom: EMAIL_FROM,
     publicBaseUrl: 'http://localhost:3000',
     linkSecret: LINK_SECRET,
+    webhooks: o.webhooks,
+    metrics: o.metrics,
   });
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -91,7 +100,7 @@ export async function startSystem(
   const port = o.port ?? (o.signIn ? await freePort() : 0);
   const teams = o.teams ?? Teams.single({ roster: o.roster ?? DEFAULT_ROSTER, slackChannel: 'C0CASES', policy });
   const sessions = o.signIn ? new Sessions({ ...o.signIn, publicBaseUrl: `http://127.0.0.1:${port}`, teams: () => teams, logger }) : undefined;
-  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: teams.ids, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, statusRequestsPerMinute: o.statusRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents, ...(o.signIn ? { publicBaseUrl: `http://127.0.0.1:${port}` } : {}) });
+  const app = createApp({ service, sessions, calendars: Object.keys(o.calendars ?? {}), teams: teams.ids, keys, linkSecret: LINK_SECRET, logger, linkRequestsPerMinute: o.linkRequestsPerMinute, statusRequestsPerMinute: o.statusRequestsPerMinute, emailFrom: EMAIL_FROM, slack: slackEvents, ...(o.signIn ? { publicBaseUrl: `http://127.0.0.1:${port}` } : {}), webhooks: new WebhookDeliveries(client, o.webhooks ?? { endpoints: [], allowPrivateTargets: false }, teams.ids, taskQueue) });
   const server = await new Promise<Server>((r) => {
     const s = app.listen(port, '127.0.0.1', () => r(s));
   });

@@ -3,7 +3,7 @@ import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { prepareNamespace } from '../../scripts/cluster/stack';
 import { devServerExecutable, testServerExecutable } from '../../config/temporal-binaries';
-import { SA } from '../../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/messages';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 
 /** The time-skipping test server: a month of a case in seconds. */
@@ -38,7 +38,7 @@ export function devServerEnv(o: { uiPort?: number } = {}): Promise<TestWorkflowE
     // Its warnings (a task cancelled as a test ends, a slow call on a busy machine) are not the product's: errors only.
     server: {
       executable: devServerExecutable(),
-      searchAttributes: Object.values(SA),
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
       ip: '127.0.0.1',
       log: { format: 'pretty', level: 'error' },
       ...(o.uiPort ? { ui: true, uiPort: o.uiPort } : {}),

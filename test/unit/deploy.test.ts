@@ -3,7 +3,7 @@
  * images, healthchecks, restart policies, start order, the environment the app reads, the commands of
  * package.json. `docker-compose config` (Debian's docker-compose, installed by .ci/run) validates the file.
  */
-import { SA } from '../../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/messages';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,5 +100,5 @@ if (!haveCompose && process.env.CI) throw new Error('docker-compose is missing: 
 
 test('the README names every search attribute a Temporal Cloud namespace must be given', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  for (const key of Object.values(SA)) expect([key.name, readme.includes(`\`${key.name}\``)]).toEqual([key.name, true]);
+  for (const key of ALL_SEARCH_ATTRIBUTES) expect([key.name, readme.includes(`\`${key.name}\``)]).toEqual([key.name, true]);
 });
