@@ -37,6 +37,8 @@ export interface WebhookDeps {
   metrics?: Pick<Metrics, 'webhookAttempts'>;
   /** The Temporal client; else the worker's (an activity's context). */
   client?: () => Client;
+  /** How names are resolved (node's DNS lookup): every address it answers is checked before connecting. */
+  resolve?: typeof dnsLookup;
 }
 
 /** The webhook activities of a worker with no endpoints: a case's events go nowhere. */
@@ -100,7 +102,7 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
       };
       if (!e) return done({ at, ms: 0, error: `no endpoint "${input.endpoint}" in the config`, verdict: 'failed' });
       if ((await disabledFingerprint(e.id)) === endpointFingerprint(e)) return done({ at, ms: 0, error: 'the endpoint is disabled (it answered 410) until its config changes', verdict: 'disabled' });
-      const sent = await post(e, input, deps.config.allowPrivateTargets);
+      const sent = await post(e, input, deps.config.allowPrivateTargets, deps.resolve ?? dnsLookup);
       const verdict = sent.error && sent.status === undefined && sent.refused ? 'failed' : verdictOf(sent.status);
       return done({
         at,
@@ -170,9 +172,9 @@ export function signedHeaders(e: Pick<WebhookEndpoint, 'secrets'>, id: string, b
 }
 
 /** A DNS lookup that refuses private answers: the address connected to is the address checked. */
-function guardedLookup(allowPrivate: boolean): LookupFunction {
+function guardedLookup(allowPrivate: boolean, names: typeof dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    names(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 4);
       const bad = allowPrivate ? undefined : addresses.find((a) => isPrivateAddress(a.address));
       if (bad) return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, a private, loopback or link-local address`), { code: 'EPRIVATE' }), '', 4);
@@ -182,7 +184,7 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
   };
 }
 
-function post(e: WebhookEndpoint, input: AttemptInput, allowPrivate: boolean): Promise<Sent> {
+function post(e: WebhookEndpoint, input: AttemptInput, allowPrivate: boolean, names: typeof dnsLookup): Promise<Sent> {
   const url = new URL(e.url);
   const problem = allowPrivate ? undefined : privateTargetProblem(url.hostname);
   if (problem) return Promise.resolve({ error: `refused: ${problem}`, refused: true });
@@ -195,7 +197,7 @@ function post(e: WebhookEndpoint, input: AttemptInput, allowPrivate: boolean): P
       clearTimeout(timer);
       resolve(s);
     };
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers, lookup: guardedLookup(allowPrivate) }, (res: IncomingMessage) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers, lookup: guardedLookup(allowPrivate, names) }, (res: IncomingMessage) => {
       let read = 0;
       res.on('data', (chunk: Buffer) => {
         read += chunk.length;

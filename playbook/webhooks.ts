@@ -80,8 +80,13 @@ export function caseEvents(before: CaseState | undefined, after: CaseState, effe
   }
   if (!before.pause && after.pause) out.push({ type: 'case.paused', fields: { reason: after.pause.reason, until: after.pause.until ?? null } });
   if (before.pause && !after.pause && after.status === 'open') out.push({ type: 'case.resumed', fields: {} });
+  // One warning is a message per channel: one event per deadline and due time.
+  const warned = new Set<string>();
   for (const m of effects) {
-    if (m.kind === 'deadline_warning') out.push({ type: 'case.deadline_warning', fields: { deadline: m.data.deadline, dueAt: m.data.dueAt } });
+    const key = `${m.data.deadline}|${m.data.dueAt}`;
+    if (m.kind !== 'deadline_warning' || warned.has(key)) continue;
+    warned.add(key);
+    out.push({ type: 'case.deadline_warning', fields: { deadline: m.data.deadline, dueAt: m.data.dueAt } });
   }
   const seen = new Set(before.breaches.map((b) => `${b.kind}|${b.dueAt}`));
   for (const b of after.breaches) if (!seen.has(`${b.kind}|${b.dueAt}`)) out.push({ type: 'case.breached', fields: { deadline: b.kind, dueAt: b.dueAt } });
