@@ -124,7 +124,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.type(metrics.registry.contentType).send(await exposition(metrics));
     }));
   }
-  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: deps.calendars, teams: deps.teams });
+  const openapi = buildOpenApi({ serverUrl: deps.publicBaseUrl, calendars: deps.calendars, teams: deps.teams, webhookEndpoints: deps.webhooks?.config.endpoints.map((e) => e.id) });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });

@@ -4,6 +4,7 @@ import { ACTION_ROUTES, type ActionRoute } from './routes';
 import { actionSchemas, errorSchema, listQuerySchema, openSchema, reportQuerySchema, stageSchema, severitySchema } from './schemas';
 import { ACTIONS, ACTION_STAGES, ACTION_TYPES, DEADLINE_KINDS, DEADLINE_VIEW_NAMES, DEFAULT_TEAM, refusalsOf, PAUSE_REASONS, SEGMENTS, type ActionType } from '../playbook';
 import { ACTION_UPDATES } from '../workflows/messages';
+import { deliveriesQuerySchema, deliverySchema } from './webhooks';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const isoOrNull = z.string().nullable();
@@ -160,7 +161,7 @@ const CASE_LINKS = Object.fromEntries([
 
 
 /** The OpenAPI document, generated from the same zod schemas that validate requests. */
-export function buildOpenApi(o: { serverUrl?: string; calendars?: string[]; teams?: readonly string[] } = {}) {
+export function buildOpenApi(o: { serverUrl?: string; calendars?: string[]; teams?: readonly string[]; webhookEndpoints?: readonly string[] } = {}) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key (API_KEYS)' });
   const security = [{ apiKey: [] }];
@@ -244,6 +245,24 @@ export function buildOpenApi(o: { serverUrl?: string; calendars?: string[]; team
       ...errors,
     },
   });
+  registry.registerPath({
+    method: 'get',
+    path: '/webhooks/deliveries',
+    operationId: 'listWebhookDeliveries',
+    summary: 'Webhook deliveries with every attempt (admin of every team the endpoint serves)',
+    security,
+    request: { query: deliveriesQuerySchema },
+    responses: { 200: json(z.object({ items: z.array(deliverySchema), nextCursor: z.string().nullable() }).openapi('WebhookDeliveryPage'), 'A page (one stream of deliveries per case and endpoint at a time)'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/deliveries/{id}/retry',
+    operationId: 'retryWebhookDelivery',
+    summary: 'Send a delivery again with the same webhook-id (a new round of the retry schedule)',
+    security,
+    request: { params: z.object({ id: z.string().openapi({ example: 'msg_crm_acme-7c1e04b9d2_3' }) }) },
+    responses: { 202: json(deliverySchema, 'Pending again'), 409: json(errorSchema, 'It is pending already'), ...errors },
+  });
   registry.registerPath({ method: 'get', path: '/healthz', operationId: 'health', summary: 'Whether Temporal is reachable', responses: { 200: { description: 'ok' }, 503: { description: 'Temporal unreachable' } } });
 
   const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
@@ -268,6 +287,13 @@ export function buildOpenApi(o: { serverUrl?: string; calendars?: string[]; team
       const params = (doc.paths?.[path]?.get?.parameters ?? []) as { name?: string; schema?: Record<string, unknown> }[];
       for (const p of params) if (p.name === 'team' && p.schema) p.schema = { ...p.schema, enum: filters };
     }
+  }
+  // Only the configured endpoints may be named; with none configured, the filter is not offered.
+  const hookParams = (doc.paths?.['/webhooks/deliveries']?.get?.parameters ?? []) as { name?: string; schema?: Record<string, unknown> }[];
+  const endpointParam = hookParams.find((p) => p.name === 'endpoint');
+  if (endpointParam?.schema) {
+    if (o.webhookEndpoints?.length) endpointParam.schema = { ...endpointParam.schema, enum: [...o.webhookEndpoints] };
+    else hookParams.splice(hookParams.indexOf(endpointParam), 1);
   }
   return doc;
 }

@@ -23,10 +23,25 @@ export const deliveriesQuerySchema = z
     caseId: z.string().regex(/^[a-z0-9-]{1,200}$/, 'a case id').optional(),
     endpoint: z.string().regex(/^[a-z0-9-]{1,40}$/, 'an endpoint id').optional(),
     status: z.enum(DELIVERY_STATUSES).optional(),
-    cursor: z.string().min(1).max(2000).optional(),
+    cursor: z.string().max(4000).regex(/^[A-Za-z0-9_-]+\.[0-9a-f]{16}$/, 'not a cursor from this API').optional(),
   })
   .strict();
 export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
+
+const attemptSchema = z.object({ at: z.string(), status: z.number().int().optional(), error: z.string().optional(), ms: z.number() });
+/** A delivery as the list shows it (workflows/webhooks.ts, DeliveryRecord). */
+export const deliverySchema = z
+  .object({
+    id: z.string(),
+    endpoint: z.string(),
+    type: z.string(),
+    caseId: z.string(),
+    sequence: z.number().int(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.array(attemptSchema),
+    nextAttemptAt: z.string().nullable(),
+  })
+  .openapi('WebhookDelivery');
 
 /** Streams read for one page (each holds one case's deliveries to one endpoint). */
 const STREAMS_PER_PAGE = 20;
@@ -34,7 +49,7 @@ const STREAMS_PER_PAGE = 20;
 export class WebhookDeliveries {
   constructor(
     private readonly client: Client,
-    private readonly config: WebhooksConfig,
+    readonly config: WebhooksConfig,
     private readonly teamIds: readonly string[],
     private readonly taskQueue: string,
   ) {}
