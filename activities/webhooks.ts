@@ -102,7 +102,9 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
       };
       if (!e) return done({ at, ms: 0, error: `no endpoint "${input.endpoint}" in the config`, verdict: 'failed' });
       if ((await disabledFingerprint(e.id)) === endpointFingerprint(e)) return done({ at, ms: 0, error: 'the endpoint is disabled (it answered 410) until its config changes', verdict: 'disabled' });
-      const sent = await post(e, input, deps.config.allowPrivateTargets, deps.resolve ?? dnsLookup);
+      // Heartbeats while the request is out: a worker lost mid-attempt is seen within the heartbeat timeout (5 s).
+      const beat = inActivity() ? setInterval(() => Context.current().heartbeat(), 1_000) : undefined;
+      const sent = await post(e, input, deps.config.allowPrivateTargets, deps.resolve ?? dnsLookup).finally(() => clearInterval(beat));
       const verdict = sent.error && sent.status === undefined && sent.refused ? 'failed' : verdictOf(sent.status);
       return done({
         at,
@@ -151,6 +153,15 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
       });
     },
   };
+}
+
+function inActivity(): boolean {
+  try {
+    Context.current();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Sent {

@@ -76,8 +76,12 @@ const queueing = proxyLocalActivities<WebhookActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-/** One attempt is one try: the stream keeps the schedule. A worker lost mid-attempt times out here and counts as a failed attempt. */
-const attempts = proxyActivities<WebhookActivities>({ startToCloseTimeout: '45s', retry: { maximumAttempts: 1 } });
+/**
+ * One attempt is one try: the stream keeps the schedule. A worker lost mid-attempt stops heartbeating:
+ * after 5 s the attempt counts as failed and the delivery goes on with the schedule's next wait.
+ */
+export const ATTEMPT_HEARTBEAT = '5s';
+const attempts = proxyActivities<WebhookActivities>({ startToCloseTimeout: '45s', heartbeatTimeout: ATTEMPT_HEARTBEAT, retry: { maximumAttempts: 1 } });
 const endpoints = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
