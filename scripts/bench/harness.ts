@@ -12,7 +12,7 @@ import { openSchema } from '../../api/schemas';
 import { freePort } from '../../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView, type Policy } from '../../playbook';
-import { ALL_SEARCH_ATTRIBUTES, ESCALATION_WORKFLOW, SA, getCaseQuery, type EscalationInput } from '../../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES, ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { spawnProgram } from '../../test/helpers/processes';
 import { openBody } from '../../test/helpers/system';
 
