@@ -188,43 +188,53 @@ export function withStepTries(activities: SendActivities, webhooks: WebhookActiv
     ...webhooks,
     ...activities,
     tryStep: async (input: StepInput): Promise<StepResult> => {
-      const outcomes: StepOutcome[] = new Array(input.messages.length);
-      const one = async (i: number, threadTs: string | null | undefined): Promise<StepOutcome> => {
-        const message = input.messages[i];
-        const deliver: DeliverInput = { caseId: input.caseId, message, case: input.case, threadTs, lookFirst: true };
-        try {
-          outcomes[i] = { result: await (message.channel === 'email' ? activities.sendEmail(deliver) : activities.postSlack(deliver)) };
-        } catch (err) {
-          outcomes[i] = { failure: failureOf(err) };
-        }
-        return outcomes[i];
-      };
-      const emails = input.messages.flatMap((m, i) => (m.channel === 'email' ? [one(i, undefined)] : []));
-      const posts = (async () => {
-        const slack = input.messages.flatMap((m, i) => (m.channel === 'slack' ? [i] : []));
-        let threadTs = input.threadTs;
-        if (!threadTs && slack.length > 0) {
-          // The thread's first post, alone; the replies need its ts.
-          const first = await one(slack.shift()!, undefined);
-          threadTs = 'result' in first ? (first.result.threadTs ?? null) : null;
-          if (!threadTs) {
-            for (const i of slack) outcomes[i] = { untried: "the thread's first post did not go out" };
-            return;
-          }
-        }
-        await Promise.all(slack.map((i) => one(i, threadTs)));
-        return threadTs;
-      })();
-      const [, threadTs] = await Promise.all([Promise.all(emails), posts]);
-      if (!input.panel || !threadTs) return { outcomes };
-      try {
-        await activities.refreshPanel({ caseId: input.caseId, case: input.case, threadTs });
-        return { outcomes, panel: 'updated' };
-      } catch {
-        return { outcomes, panel: 'failed' }; // best effort: the next change tries again
-      }
+      // Rules 7: the step's webhook events are handed on beside its sends (a failure leaves them to the workflow).
+      const handOver = input.webhooks?.length
+        ? webhooks.queueWebhooks({ caseId: input.caseId, events: input.webhooks }).then(() => 'queued' as const, () => 'failed' as const)
+        : undefined;
+      const result = await trySends(input);
+      return handOver ? { ...result, webhooks: await handOver } : result;
     },
   };
+
+  /** A step's sends tried once, locally (rules 5): emails side by side; the thread's first post, then the replies; the panel. */
+  async function trySends(input: StepInput): Promise<StepResult> {
+    const outcomes: StepOutcome[] = new Array(input.messages.length);
+    const one = async (i: number, threadTs: string | null | undefined): Promise<StepOutcome> => {
+      const message = input.messages[i];
+      const deliver: DeliverInput = { caseId: input.caseId, message, case: input.case, threadTs, lookFirst: true };
+      try {
+        outcomes[i] = { result: await (message.channel === 'email' ? activities.sendEmail(deliver) : activities.postSlack(deliver)) };
+      } catch (err) {
+        outcomes[i] = { failure: failureOf(err) };
+      }
+      return outcomes[i];
+    };
+    const emails = input.messages.flatMap((m, i) => (m.channel === 'email' ? [one(i, undefined)] : []));
+    const posts = (async () => {
+      const slack = input.messages.flatMap((m, i) => (m.channel === 'slack' ? [i] : []));
+      let threadTs = input.threadTs;
+      if (!threadTs && slack.length > 0) {
+        // The thread's first post, alone; the replies need its ts.
+        const first = await one(slack.shift()!, undefined);
+        threadTs = 'result' in first ? (first.result.threadTs ?? null) : null;
+        if (!threadTs) {
+          for (const i of slack) outcomes[i] = { untried: "the thread's first post did not go out" };
+          return;
+        }
+      }
+      await Promise.all(slack.map((i) => one(i, threadTs)));
+      return threadTs;
+    })();
+    const [, threadTs] = await Promise.all([Promise.all(emails), posts]);
+    if (!input.panel || !threadTs) return { outcomes };
+    try {
+      await activities.refreshPanel({ caseId: input.caseId, case: input.case, threadTs });
+      return { outcomes, panel: 'updated' };
+    } catch {
+      return { outcomes, panel: 'failed' }; // best effort: the next change tries again
+    }
+  }
 }
 
 /** A failed send as the workflow reads it: retryable or not, and Slack's Retry-After where it gave one. */

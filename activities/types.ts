@@ -45,6 +45,8 @@ export interface StepInput {
   messages: Outbound[];
   /** Also bring the root post's panel up to date, after the posts. */
   panel?: boolean;
+  /** Rules 7: the step's webhook events, handed to the endpoints' streams beside the sends. */
+  webhooks?: QueuedEvent[];
 }
 
 /** One message's outcome in a step: sent or skipped, failed, or not tried (its thread's first post failed). */
@@ -57,6 +59,8 @@ export interface StepResult {
   /** In the order of the step's messages. */
   outcomes: StepOutcome[];
   panel?: 'updated' | 'failed';
+  /** Whether the step's webhook events were handed on (`failed`: the workflow hands them on itself). */
+  webhooks?: 'queued' | 'failed';
 }
 
 /** The sends themselves; `withStepTries` (activities/index.ts) adds the step's local try made of them. */

@@ -38,8 +38,11 @@ export const SEGMENT_LABELS: Readonly<Record<Segment, string>> = { smb: 'SMB', '
  * 6: the playbook's decisions of 5; a customer's emails go as activities, never in the step's local
  *    try, so a worker that dies after the mail server took one does not have it sent again
  *    (SINCE_RULES in workflows/patches.ts).
+ * 7: the playbook's decisions of 6; the case numbers its changes as webhook events and hands them to the
+ *    endpoints' streams, with a step's sends when it has them (workflows/webhooks.ts). Cases of earlier
+ *    rules send no webhooks: their histories stay as they ran.
  */
-export const RULES_VERSION = 6;
+export const RULES_VERSION = 7;
 
 export interface CaseInput {
   customer: {

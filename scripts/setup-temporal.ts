@@ -8,7 +8,7 @@ import { connectToTemporal } from '../config/connect';
 import { createLogger } from '../config/logger';
 import { temporalConnectConfig } from '../config/temporal';
 import { ensureSearchAttributes } from '../worker/search-attributes';
-import { SA } from '../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/messages';
 
 async function main() {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'setup');
@@ -16,7 +16,7 @@ async function main() {
   const connection = await connectToTemporal(connect, logger);
   try {
     const added = await ensureSearchAttributes(connection, connect.namespace);
-    logger.info({ namespace: connect.namespace, added, total: Object.keys(SA).length }, added.length ? `registered ${added.length} search attributes` : 'search attributes already registered');
+    logger.info({ namespace: connect.namespace, added, total: ALL_SEARCH_ATTRIBUTES.length }, added.length ? `registered ${added.length} search attributes` : 'search attributes already registered');
   } finally {
     await connection.close();
   }

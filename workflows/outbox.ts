@@ -8,7 +8,7 @@
  * each send when it is called: the order of the calls is the order of the workflow's commands.
  */
 import { ActivityFailure } from '@temporalio/common';
-import type { DeliverInput, DeliveryResult, PanelInput, StepInput, StepResult } from '../activities/types';
+import type { DeliverInput, DeliveryResult, PanelInput, QueuedEvent, StepInput, StepResult } from '../activities/types';
 import { messageCase, panelKey, recordDelivery, rulesOf, teamOf, type CaseState, type Outbound, type Transition } from '../playbook';
 import { PATCHES, since, type PatchGate } from './patches';
 
@@ -73,17 +73,17 @@ export class Outbox {
    * Rules 6: a customer's email goes as its activity from the start, whose completion is recorded
    * the moment it is reported, not with the step's workflow task. Earlier rules: one activity per message.
    */
-  deliverStep(ms: Outbound[]): void {
+  deliverStep(ms: Outbound[], webhooks?: QueuedEvent[]): Promise<boolean> | undefined {
     const state = this.host.state;
     const rules = rulesOf(state);
-    if (!since(rules, 'stepTry')) return ms.forEach((m) => this.deliver(m));
+    if (!since(rules, 'stepTry')) return void ms.forEach((m) => this.deliver(m));
     const now: Outbound[] = [];
     for (const m of ms) {
       if (m.channel === 'slack' && (this.slackIsOff() || (!state.slackThreadTs && this.rootInStep))) this.deliver(m);
       else if (m.channel === 'email' && m.audience === 'customer' && since(rules, 'customerEmailsAlone')) this.deliver(m);
       else now.push(m);
     }
-    if (now.length === 0) return;
+    if (now.length === 0) return undefined;
     this.inflight += now.length;
     const threadTs = state.slackThreadTs;
     const kase = messageCase(state);
@@ -96,7 +96,8 @@ export class Outbox {
     this.rootInStep ||= startsThread;
     // Named in the Temporal UI as its sends are one by one: each message, by which channel, to whom.
     const summary = `${now.map(sendSummary).join('; ')}${panel ? '; Slack panel' : ''}`;
-    const step = this.port.tryStep({ caseId: state.id, case: kase, threadTs, messages: now, ...(panel ? { panel } : {}) }, summary).then(
+    const carries = !!webhooks?.length;
+    const step = this.port.tryStep({ caseId: state.id, case: kase, threadTs, messages: now, ...(panel ? { panel } : {}), ...(carries ? { webhooks } : {}) }, `${summary}${carries ? '; webhooks' : ''}`).then(
       (r) => r,
       () => undefined, // the try timed out, or its worker failed: every message goes on as its activity
     );
@@ -121,6 +122,8 @@ export class Outbox {
     });
     // Posts of later steps that need the thread wait for this try to start it.
     if (startsThread) this.slackChain = this.slackChain.then(() => done);
+    // Whether the try handed the step's webhook events on (else the workflow does).
+    return carries ? step.then((r) => r?.webhooks === 'queued') : undefined;
   }
 
   /** The case's root post brought up to date when what it shows changed (one update at a time). */

@@ -23,8 +23,6 @@ export const PATCHES = {
   slackPanel: 'slack-panel-follows-case',
   /** Slack off (the worker has no token or channel): posts are recorded as skipped without an activity for an hour. */
   slackOff: 'no-slack-activity-while-slack-is-off',
-  /** The case's changes are numbered as webhook events and handed to the endpoints' streams (workflows/webhooks.ts). */
-  webhooks: 'case-events-to-webhooks',
 } as const;
 export type Patch = (typeof PATCHES)[keyof typeof PATCHES];
 
@@ -40,8 +38,8 @@ const BUILT_IN_AT_RULES_3: ReadonlySet<Patch> = new Set([
   PATCHES.deliverAfterClose,
   PATCHES.publishKnown,
 ]);
-/** Cases of rules 5 and later run these without a marker: those of rules 3, the panel and Slack-off ones. */
-const BUILT_IN_AT_RULES_5: ReadonlySet<Patch> = new Set([...BUILT_IN_AT_RULES_3, PATCHES.slackPanel, PATCHES.slackOff]);
+/** Cases of rules 5 and later run every patch above without a marker, the panel and Slack-off ones included. */
+const BUILT_IN_AT_RULES_5: ReadonlySet<Patch> = new Set(Object.values(PATCHES));
 
 /** Whether a case of these rules runs the patch without asking; else `patched()` decides (and marks it). */
 export function builtIn(rules: number, patch: Patch): boolean {
@@ -65,6 +63,8 @@ export const SINCE_RULES = {
    * mail server took one and before its step's workflow task completed would have it sent again.
    */
   customerEmailsAlone: 6,
+  /** The case's changes are numbered as webhook events and handed to the endpoints' streams (workflows/webhooks.ts). */
+  webhooks: 7,
 } as const;
 
 /** Whether a case of these rules runs a change that came with a rules version. */

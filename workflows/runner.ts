@@ -33,7 +33,7 @@ import {
 import { ACTION_UPDATES, getCaseQuery, openingOf, type EscalationInput } from './messages';
 import { checkAction } from './validation';
 import { FAILURE_TYPES } from './escalation-failures';
-import { PATCHES, patchGate, type PatchGate } from './patches';
+import { PATCHES, patchGate, since, type PatchGate } from './patches';
 import { Outbox, type OutboxHost } from './outbox';
 import { Publisher } from './publisher';
 import { DeadlineTimer } from './deadline-timer';
@@ -58,7 +58,7 @@ export class CaseRunner implements OutboxHost {
   private readonly outbox: Outbox;
   private readonly publisher: Publisher;
   private readonly timer: DeadlineTimer;
-  /** The case's webhook events, numbered and handed on (PATCHES.webhooks). */
+  /** The case's webhook events, numbered and handed on (rules 7). */
   private readonly webhooks = new WebhookQueue(() => this.poke());
 
   constructor(private readonly params: EscalationInput) {
@@ -66,7 +66,7 @@ export class CaseRunner implements OutboxHost {
     this.state = params.carried ?? opened!.state;
     this.pending = [...(opened?.effects ?? [])];
     this.has = patchGate(() => rulesOf(this.state));
-    if (opened && this.has(PATCHES.webhooks)) this.state = this.webhooks.record(undefined, this.state, [], Date.parse(this.state.openedAt));
+    if (opened && since(rulesOf(this.state), 'webhooks')) this.state = this.webhooks.record(undefined, this.state, [], Date.parse(this.state.openedAt));
     this.outbox = new Outbox(this, workflowSends, this.has);
     this.timer = new DeadlineTimer(this.has);
     this.publisher = new Publisher(
@@ -82,7 +82,7 @@ export class CaseRunner implements OutboxHost {
 
   commit(t: Transition): void {
     const before = this.state;
-    this.state = this.has(PATCHES.webhooks) ? this.webhooks.record(before, t.state, t.effects, Date.now()) : t.state;
+    this.state = since(rulesOf(t.state), 'webhooks') ? this.webhooks.record(before, t.state, t.effects, Date.now()) : t.state;
     this.pending.push(...t.effects);
     this.version++;
   }
@@ -114,8 +114,10 @@ export class CaseRunner implements OutboxHost {
 
   /** Hands what is pending to the outbox and shows the case as it is now. */
   flush(): void {
-    this.outbox.deliverStep(this.pending.splice(0));
-    this.webhooks.flush(this.state.id);
+    const events = this.webhooks.take();
+    // The step's events ride in its local try when no earlier hand-over is still on its way.
+    const carried = this.outbox.deliverStep(this.pending.splice(0), this.webhooks.quiet ? events : undefined);
+    this.webhooks.handOver(this.state.id, events, carried);
     this.publisher.publish(this.state);
   }
 

@@ -32,6 +32,7 @@ export class WebhookQueue {
 
   constructor(private readonly poke: () => void) {}
 
+  /** Nothing made waits to be handed on, and no hand-over is in flight. */
   get idle(): boolean {
     return this.inflight === 0 && this.made.length === 0;
   }
@@ -51,14 +52,30 @@ export class WebhookQueue {
     return { ...after, eventSeq: seq };
   }
 
-  /** Hands what was made to the endpoints' streams, after every earlier hand-over: they arrive in order. */
-  flush(caseId: string): void {
-    if (this.made.length === 0) return;
-    const events = this.made.splice(0);
+  /** The events made since the last hand-over (taken: the caller hands them on). */
+  take(): QueuedEvent[] {
+    return this.made.splice(0);
+  }
+
+  /** No hand-over in flight: a step's local try may carry the next events without overtaking an earlier one. */
+  get quiet(): boolean {
+    return this.inflight === 0;
+  }
+
+  /**
+   * Hands events to the endpoints' streams, after every earlier hand-over: they arrive in order. `carried`:
+   * the step's local try took them along (rules 7, one marker for both); when it did not hand them on,
+   * they go in a local activity of their own.
+   */
+  handOver(caseId: string, events: QueuedEvent[], carried?: Promise<boolean>): void {
+    if (events.length === 0) return;
     this.inflight++;
     const summary = `Webhooks: ${events.map((e) => `${e.type} #${e.sequence}`).join(', ')}`;
     this.chain = this.chain
-      .then(() => CancellationScope.nonCancellable(() => queueing.queueWebhooks.executeWithOptions({ summary }, [{ caseId, events }])))
+      .then(async () => {
+        if (carried && (await carried)) return;
+        await CancellationScope.nonCancellable(() => queueing.queueWebhooks.executeWithOptions({ summary }, [{ caseId, events }]));
+      })
       .then(
         () => undefined,
         (err) => log.error('webhook events could not be queued', { caseId, sequences: events.map((e) => e.sequence), error: String(err) }),

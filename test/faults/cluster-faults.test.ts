@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { devServerExecutable } from '../../config/temporal-binaries';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor } from '../../playbook';
-import { ACTION_UPDATES, ESCALATION_WORKFLOW, SA, getCaseQuery, type EscalationInput } from '../../workflows/messages';
+import { ACTION_UPDATES, ALL_SEARCH_ATTRIBUTES, ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
 import { freePort, portIsFree, runToExit, spawnProgram, waitUntil, writeConfig, type Proc } from '../helpers/processes';
 import { openBody } from '../helpers/system';
@@ -270,7 +270,7 @@ maybe('running it: setup, metrics', () => {
     const run = () => runToExit('scripts/setup-temporal.ts', { TEMPORAL_ADDRESS: address, LOG_LEVEL: 'info' });
     const first = await run();
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(new RegExp(`registered ${Object.keys(SA).length} search attributes`));
+    expect(first.out).toMatch(new RegExp(`registered ${ALL_SEARCH_ATTRIBUTES.length} search attributes`));
     const { keys } = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' }).then((r) => ({ keys: Object.keys(r.customAttributes ?? {}) }));
     expect(keys).toEqual(expect.arrayContaining(['EscalationStage', 'EscalationNextDeadline', 'EscalationCsat']));
     const second = await run();

@@ -9,6 +9,7 @@ import { LinkError, signLink, verifyLink } from '../../config/links';
 import { DEFAULT_POLICY } from '../../playbook';
 import * as workflows from '../../workflows';
 import { ESCALATION_WORKFLOW } from '../../workflows/messages';
+import { WEBHOOK_ENDPOINT_WORKFLOW, WEBHOOK_STREAM_WORKFLOW } from '../../workflows/webhook-names';
 
 const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
 const file = (name: string, text: string) => {
@@ -100,8 +101,8 @@ test('link tokens never reach the request logs', () => {
   expect(redactTokens('/auth/callback?code=abc.def&state=xyz&iss=http%3A%2F%2Fidp')).toBe('/auth/callback?code=[redacted]&state=[redacted]&iss=http%3A%2F%2Fidp');
 });
 
-test('the workflow type the API starts is the exported workflow', () => {
-  expect(Object.keys(workflows)).toEqual([ESCALATION_WORKFLOW]);
+test('the workflow types the API and the activities start are the exported workflows', () => {
+  expect(Object.keys(workflows).sort()).toEqual([ESCALATION_WORKFLOW, WEBHOOK_ENDPOINT_WORKFLOW, WEBHOOK_STREAM_WORKFLOW].sort());
 });
 
 describe('calendars in the escalation config', () => {
