@@ -73,7 +73,7 @@ export class Outbox {
    * Rules 6: a customer's email goes as its activity from the start, whose completion is recorded
    * the moment it is reported, not with the step's workflow task. Earlier rules: one activity per message.
    */
-  deliverStep(ms: Outbound[], webhooks?: QueuedEvent[]): Promise<boolean> | undefined {
+  deliverStep(ms: Outbound[], webhooks?: QueuedEvent[]): { carried: Promise<boolean> } | undefined {
     const state = this.host.state;
     const rules = rulesOf(state);
     if (!since(rules, 'stepTry')) return void ms.forEach((m) => this.deliver(m));
@@ -83,7 +83,8 @@ export class Outbox {
       else if (m.channel === 'email' && m.audience === 'customer' && since(rules, 'customerEmailsAlone')) this.deliver(m);
       else now.push(m);
     }
-    if (now.length === 0) return undefined;
+    // A step with nothing to send now may still carry its webhook events (and the panel): one try for both.
+    if (now.length === 0 && !webhooks?.length) return undefined;
     this.inflight += now.length;
     const threadTs = state.slackThreadTs;
     const kase = messageCase(state);
@@ -123,7 +124,7 @@ export class Outbox {
     // Posts of later steps that need the thread wait for this try to start it.
     if (startsThread) this.slackChain = this.slackChain.then(() => done);
     // Whether the try handed the step's webhook events on (else the workflow does).
-    return carries ? step.then((r) => r?.webhooks === 'queued') : undefined;
+    return carries ? { carried: step.then((r) => r?.webhooks === 'queued') } : undefined;
   }
 
   /** The case's root post brought up to date when what it shows changed (one update at a time). */

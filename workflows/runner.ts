@@ -116,8 +116,8 @@ export class CaseRunner implements OutboxHost {
   flush(): void {
     const events = this.webhooks.take();
     // The step's events ride in its local try when no earlier hand-over is still on its way.
-    const carried = this.outbox.deliverStep(this.pending.splice(0), this.webhooks.quiet ? events : undefined);
-    this.webhooks.handOver(this.state.id, events, carried);
+    const step = this.outbox.deliverStep(this.pending.splice(0), this.webhooks.quiet ? events : undefined);
+    this.webhooks.handOver(this.state.id, events, step?.carried);
     this.publisher.publish(this.state);
   }
 

@@ -1,7 +1,7 @@
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { DeliverInput, DeliveryResult, SendActivities, PanelInput } from '../../activities/types';
+import type { DeliverInput, DeliveryResult, SendActivities, PanelInput, WebhookActivities } from '../../activities/types';
 import { withStepTries } from '../../activities';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Calendar, type CaseInput, type CaseView, type Limits, type Policy } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
@@ -53,7 +53,7 @@ export type Handle = WorkflowHandleWithFirstExecutionRunId<typeof escalationWork
 export async function runCase<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
-  opts: { input: CaseInput; policy?: Policy; activities: SendActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar; team?: string },
+  opts: { input: CaseInput; policy?: Policy; activities: SendActivities; webhooks?: WebhookActivities; caseId?: string; historyLimit?: number; rulesVersion?: number; limits?: Limits; calendar?: Calendar; team?: string },
   fn: (handle: Handle) => Promise<T>,
 ): Promise<T> {
   const taskQueue = uniqueId('tq');
@@ -64,7 +64,7 @@ export async function runCase<T>(
     taskQueue,
     workflowBundle,
     // The step's local try (rules 5) is made of the sends given, a test's own included.
-    activities: withStepTries(opts.activities),
+    activities: withStepTries(opts.activities, opts.webhooks),
   });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start(escalationWorkflow, {

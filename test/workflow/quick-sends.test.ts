@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import type { DeliverInput, DeliveryResult, SendActivities } from '../../activities/types';
+import type { DeliverInput, DeliveryResult, QueuedEvent, SendActivities } from '../../activities/types';
+import { noWebhookActivities } from '../../activities/webhooks';
 import { PERMANENT_FAILURE } from '../../activities/types';
 import { DEFAULT_POLICY } from '../../playbook';
 import { QUICK_SEND_BOUND } from '../../workflows/escalation';
@@ -124,3 +125,29 @@ test('rules 5: a local try that outlasts its bound (a hung mail server) gives it
     await Worker.runReplayHistory({ workflowBundle: t.code }, history);
   });
 }, 60_000);
+
+test('rules 7: a step\'s webhook events ride in its local try, in order: still one marker per step, the events numbered from 1', async () => {
+  const { activities: base } = recordingActivities();
+  const handed: { caseId: string; sequences: number[]; local: boolean }[] = [];
+  const webhooks = {
+    ...noWebhookActivities(),
+    queueWebhooks: async ({ caseId, events }: { caseId: string; events: QueuedEvent[] }) => {
+      handed.push({ caseId, sequences: events.map((e) => e.sequence), local: Context.current().info.isLocal });
+      return 1;
+    },
+  };
+  await runCase(t.env, t.code, { input: caseInput({ severity: 'high' }), policy: DEFAULT_POLICY, activities: base, webhooks, rulesVersion: 7 }, async (h) => {
+    await until(async () => (await h.fetchHistory()).events ?? [], (e) => count(e, 'workflowTaskCompletedEventAttributes') === 1, 'the opening step');
+    await h.executeUpdate(ACTION_UPDATES.acknowledge, { args: [{ nextUpdateAt: new Date(Date.now() + 3_600_000).toISOString(), by: 'sam' }] });
+    await until(async () => handed.length, (n) => n >= 2, 'both steps\' events handed on');
+    const events = (await h.fetchHistory()).events ?? [];
+    // The opening (case.opened) and the acknowledgement (case.stage_changed), each handed on inside its step's try.
+    expect(handed.map((x) => x.sequences)).toEqual([[1], [2]]);
+    expect(handed.every((x) => x.local && x.caseId === h.workflowId.replace(/^escalation-/, ''))).toBe(true);
+    const markers = events.filter((e) => e.markerRecordedEventAttributes);
+    // The opening's try; the acknowledgement's (its customer email goes as an activity): its events and its panel refresh.
+    expect(markers.map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0].data!).toString()).activity_type)).toEqual(['tryStep', 'tryStep']);
+    expect(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(false);
+    await Worker.runReplayHistory({ workflowBundle: t.code }, await h.fetchHistory());
+  });
+});
