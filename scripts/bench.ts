@@ -29,6 +29,11 @@
  *              the burst (failures, slowest), and the processes' peak RSS.
  *   held       BENCH_HELD_N open cases (1000) with deadlines at BENCH_HELD_RATE per second (5.5):
  *              lateness, and the worker's, the API's and the server's peak RSS.
+ *   monday     Monday 10:00: BENCH_MONDAY_N cases (1000) opened before a calendar's business hours begin,
+ *              so their acknowledge deadlines (one business minute) fall on the same second and their
+ *              warnings 15 s before; reads of cases, the board's first page and notes through the API
+ *              before the burst (the baseline) and during it: lateness, latency percentiles and failures
+ *              of each, their ratios, peak RSS and CPU over the burst. Not in the default parts.
  *   case       events, bytes and replay time of saved cases (the same plays as rules 4 ran them and as today's rules do).
  *   heap       the workflow thread's heap per cached case: BENCH_HEAP_N cases (200) held by a worker in this
  *              process (debug mode runs the workflows on this thread, so its heap is theirs), with
@@ -42,7 +47,8 @@
  *
  * The harness (processes, measures, settings) is scripts/bench/harness.ts; each part is a file of its own there.
  */
-import { BURST_N, BURST_WINDOW_S, HELD_N, HELD_RATE, PARTS, setUp } from './bench/harness';
+import { BURST_N, BURST_WINDOW_S, HELD_N, HELD_RATE, MONDAY_N, PARTS, setUp } from './bench/harness';
+import { monday } from './bench/monday';
 import { requests } from './bench/requests';
 import { edge } from './bench/edge';
 import { sustained } from './bench/sustained';
@@ -59,6 +65,7 @@ async function main() {
     if (PARTS.has('sustained')) await sustained(b);
     if (PARTS.has('burst')) await deadlines(b, 'burst', BURST_N, BURST_WINDOW_S);
     if (PARTS.has('held')) await deadlines(b, 'held', HELD_N, Math.round(HELD_N / HELD_RATE));
+    if (PARTS.has('monday')) await monday(b, MONDAY_N);
     if (PARTS.has('case')) await savedCases(b);
     if (PARTS.has('heap')) await heap(b);
     if (PARTS.has('idle')) await idle(b);

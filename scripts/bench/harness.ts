@@ -11,7 +11,7 @@ import { prepareStart } from '../../api/service';
 import { openSchema } from '../../api/schemas';
 import { freePort } from '../../config/ports';
 import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../../config/temporal-binaries';
-import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView, type Policy } from '../../playbook';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Calendar, type CaseView, type Policy } from '../../playbook';
 import { ALL_SEARCH_ATTRIBUTES, ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { spawnProgram } from '../../test/helpers/processes';
 import { openBody } from '../../test/helpers/system';
@@ -27,9 +27,12 @@ export const BURST_WINDOW_S = num('BENCH_BURST_WINDOW_S', 10);
 export const HELD_N = num('BENCH_HELD_N', 1000);
 export const HELD_RATE = num('BENCH_HELD_RATE', 5.5);
 export const HEAP_N = num('BENCH_HEAP_N', 200);
+export const MONDAY_N = num('BENCH_MONDAY_N', 1000);
 export const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap,idle').split(','));
 export const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory';
 export const KEY = 'bench-agent-key-0123456789';
+/** The Monday part's team lead: reads every case and the list (the agent key reads them too). */
+export const ADMIN_KEY = 'bench-admin-key-0123456789';
 /** Cases opened first and read by the get measure. */
 export const GET_CASES = 50;
 
@@ -196,7 +199,7 @@ export async function setUp(parts: Set<string>) {
   };
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const worker = spawnProgram('worker/main.ts', common, profile);
-  const api = spawnProgram('api/main.ts', { ...common, PORT: String(port), API_KEYS: `bench:agent:${KEY}` }, profile);
+  const api = spawnProgram('api/main.ts', { ...common, PORT: String(port), API_KEYS: `bench:agent:${KEY},board:admin:${ADMIN_KEY}` }, profile);
   // The same API on a task queue no worker polls: the open path alone, without the worker's processing
   // of each new case competing for the same two cores.
   const idleQueue = `${taskQueue}-idle`;
@@ -221,12 +224,12 @@ export async function setUp(parts: Set<string>) {
     if (r.status !== 201) throw new Error(`open answered ${r.status}: ${r.text}`);
     ids.push((JSON.parse(r.text) as { id: string }).id);
   };
-  const start = (queue: string, o: { caseId?: string; policy?: Policy; openedAt?: string } = {}) => {
+  const start = (queue: string, o: { caseId?: string; policy?: Policy; openedAt?: string; calendar?: Calendar } = {}) => {
     const caseId = o.caseId ?? `bench-raw-${randomBytes(6).toString('hex')}`;
     return client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, {
       taskQueue: queue,
       workflowId: workflowIdFor(caseId),
-      args: [{ caseId, input: body, policy: o.policy ?? DEFAULT_POLICY, rulesVersion: RULES_VERSION, ...(o.openedAt ? { openedAt: o.openedAt } : {}) }],
+      args: [{ caseId, input: body, policy: o.policy ?? DEFAULT_POLICY, rulesVersion: RULES_VERSION, ...(o.openedAt ? { openedAt: o.openedAt } : {}), ...(o.calendar ? { calendar: o.calendar } : {}) }],
       staticSummary: caseSummary(body),
     });
   };

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench`, part monday: Monday 10:00 under business hours. n cases are opened over a "weekend"
+ * (before a calendar's business hours begin), so every acknowledge deadline (one business minute here,
+ * an hour in the playbook) falls on the same second, and every warning on the same second before it.
+ * The team works the queue through the burst as on a Monday: reads of cases (GET /escalations/{id}),
+ * the board's first page (GET /escalations?sort=nextDeadline) and actions (a note on a case), each timed
+ * before the burst (the baseline, in the same run) and during it.
+ */
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_POLICY, WEEKDAYS, type Calendar } from '../../playbook';
+import { type Bench, CONCURRENCY, at, call, measure, rssPeaks } from './harness';
+
+/** The board's users during the burst: this many loops, each a read, a list or an action after another. */
+const TEAM = 6;
+
+export async function monday(b: Bench, n: number): Promise<void> {
+  const { taskQueue, pids, out, start, eachCase, base, headers } = b;
+  const began = Date.now();
+  // Business hours begin at t0: the next whole minute once every case can be opened.
+  const lead = Math.max(40, Math.ceil(n / 20)) * 1000;
+  const t0 = Math.ceil((began + lead) / 60_000) * 60_000;
+  const hhmm = new Date(t0).toISOString().slice(11, 16);
+  const calendar: Calendar = { name: 'monday', timezone: 'UTC', hours: Object.fromEntries(WEEKDAYS.map((d) => [d, [`${hhmm}-24:00`]])), holidays: [] };
+  const policy = { ...DEFAULT_POLICY, acknowledgeWithin: '1m', remindEvery: '24h' };
+  const due = t0 + 60_000;
+  const ids = Array.from({ length: n }, () => `bench-monday-${randomBytes(6).toString('hex')}`);
+  const peaks = rssPeaks(pids);
+  await measure(n, CONCURRENCY, (i) => start(taskQueue, { caseId: ids[i], policy, calendar }));
+  const openedIn = (Date.now() - began) / 1000;
+  if (Date.now() > t0) out(`monday: opening ${n} cases took ${openedIn.toFixed(0)} s, past the start of business hours: raise the lead`);
+
+  /** The team's requests for `ms`: each loop picks a read, the board's first page or a note on a case. */
+  const work = async (ms: number) => {
+    const times = { read: [] as number[], list: [] as number[], act: [] as number[] };
+    const failed = { read: 0, list: 0, act: 0 };
+    const until = Date.now() + ms;
+    await Promise.all(
+      Array.from({ length: TEAM }, async (_, k) => {
+        for (let i = 0; Date.now() < until; i++) {
+          const kind = (['read', 'read', 'list', 'act'] as const)[(i + k) % 4];
+          const id = ids[Math.floor(Math.random() * n)];
+          const t = performance.now();
+          const r =
+            kind === 'read'
+              ? await call('GET', `${base}/escalations/${id}`, headers).catch(() => ({ status: 0 }))
+              : kind === 'list'
+                ? await call('GET', `${base}/escalations?sort=nextDeadline&status=open&limit=25`, headers).catch(() => ({ status: 0 }))
+                : await call('POST', `${base}/escalations/${id}/notes`, headers, JSON.stringify({ text: 'Checked the logs from the weekend', kind: 'investigation' })).catch(() => ({ status: 0 }));
+          if (r.status === 200) times[kind].push(performance.now() - t);
+          else failed[kind]++;
+        }
+      }),
+    );
+    const line = (kind: keyof typeof times) => {
+      const xs = times[kind].sort((x, y) => x - y);
+      return `${kind} p50 ${at(xs, 50)?.toFixed(0)} ms, p90 ${at(xs, 90)?.toFixed(0)} ms, p99 ${at(xs, 99)?.toFixed(0)} ms (${xs.length} answered, ${failed[kind]} failed)`;
+    };
+    return { text: (['read', 'list', 'act'] as const).map(line).join('; '), p99: Object.fromEntries((['read', 'list', 'act'] as const).map((k) => [k, at(times[k].sort((x, y) => x - y), 99)])) };
+  };
+
+  // The baseline: the same team's work while the weekend is quiet (the cases opened and settled).
+  await new Promise((r) => setTimeout(r, Math.max(0, t0 - 25_000 - Date.now())));
+  const quiet = await work(Math.min(15_000, Math.max(5_000, t0 - 5_000 - Date.now())));
+  // The burst: warnings at due − 15 s (a quarter of the window), then the breaches at due.
+  await new Promise((r) => setTimeout(r, Math.max(0, due - 20_000 - Date.now())));
+  const cpuFrom = Date.now();
+  const working = work(due + 60_000 - Date.now());
+  await new Promise((r) => setTimeout(r, Math.max(0, due + 2_000 - Date.now())));
+  const breaches = await eachCase(ids, (v) => v.breaches.find((x) => x.kind === 'acknowledge'), 'acknowledge breach', 900_000);
+  const busy = await working;
+  const lateness = breaches.map((x) => Date.parse(x.at) - Date.parse(x.dueAt)).sort((x, y) => x - y);
+  const wrongDue = breaches.filter((x) => Date.parse(x.dueAt) !== due).length;
+  const lastBreach = Math.max(...breaches.map((x) => Date.parse(x.at)));
+  out(
+    `monday: ${n} acknowledge deadlines due at the same second (${new Date(due).toISOString()}${wrongDue ? `; ${wrongDue} due at another time` : ''}), each warned 15 s before; opened in ${openedIn.toFixed(0)} s: ` +
+      `lateness p50 ${at(lateness, 50)} ms, p99 ${at(lateness, 99)} ms, max ${lateness.at(-1)} ms; drained ${((lastBreach - due) / 1000).toFixed(1)} s after the deadline`,
+  );
+  out(`monday: the team before the burst (baseline): ${quiet.text}`);
+  out(`monday: the team during the burst: ${busy.text}`);
+  const ratio = (k: string) => ((busy.p99 as Record<string, number>)[k] / (quiet.p99 as Record<string, number>)[k]).toFixed(1);
+  out(`monday: p99 during the burst against before it: read ${ratio('read')}×, list ${ratio('list')}×, act ${ratio('act')}×`);
+  out(`monday: peak RSS ${peaks.stop()}; CPU from 20 s before the deadline to the last breach: ${peaks.cpuBetween(cpuFrom, lastBreach)} (${n} warnings and ${n} breaches)`);
+}
