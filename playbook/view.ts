@@ -1,4 +1,4 @@
-import { DEADLINE_LABELS, heldClocks, openDeadlines } from './deadlines';
+import { DEADLINE_LABELS, heldClocks, openDeadlinesOf } from './deadlines';
 import { pausedSeconds } from './transitions';
 import { duration, localTime, truncate } from './format';
 import { actionsAllowed } from './registry';
@@ -33,7 +33,7 @@ export function actorOf(recorded: string): Actor {
 
 /** The deadlines of a case by name, as ISO times or null. */
 export function deadlinesOf(state: CaseState) {
-  const open = openDeadlines(state);
+  const open = openDeadlinesOf(state);
   const due = (kind: DeadlineKind) => {
     const d = open.find((x) => x.kind === kind);
     return d ? iso(d.dueAt) : null;
@@ -82,7 +82,7 @@ export type ActionSummary = ReturnType<typeof actionSummary>;
 
 /** The case as the API and the Temporal UI show it (`now`: for the time paused so far). */
 export function caseView(state: CaseState, now: number = Date.now()) {
-  const next = openDeadlines(state)[0];
+  const next = openDeadlinesOf(state)[0];
   const { input } = state;
   return {
     id: state.id,
@@ -168,7 +168,7 @@ export function caseSummary(input: { severity: CaseState['severity']; customer: 
  * next in the contact's and the CSM's time, overdue or not (as of the last change), and the last action.
  */
 export function caseDetails(state: CaseState, now: number = Date.now()): string {
-  const next = openDeadlines(state)[0];
+  const next = openDeadlinesOf(state)[0];
   const { contact, csm } = state.input;
   const due = next
     ? `${DEADLINE_LABELS[next.kind]} — ${localTime(next.dueAt, contact.timezone)} for the customer, ${localTime(next.dueAt, csm.timezone)} for the CSM${
@@ -193,7 +193,7 @@ export function caseDetails(state: CaseState, now: number = Date.now()): string 
 export function visibilityOf(state: CaseState) {
   const seconds = (from: string | null, to: string | null) =>
     from && to ? Math.round((Date.parse(to) - Date.parse(from)) / 1000) : null;
-  const next = openDeadlines(state)[0];
+  const next = openDeadlinesOf(state)[0];
   return {
     stage: state.stage,
     status: state.status,
@@ -225,7 +225,7 @@ export type Visibility = ReturnType<typeof visibilityOf>;
 /** What a message template may say about the case: read at send time by the activities. */
 export function messageCase(state: CaseState) {
   const { input } = state;
-  const next = openDeadlines(state)[0];
+  const next = openDeadlinesOf(state)[0];
   return {
     id: state.id,
     status: state.status,

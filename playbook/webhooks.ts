@@ -5,7 +5,7 @@
  * endpoint's deliveries for a case are one durable stream of their own.
  */
 import { deadlinesOf } from './view';
-import { openDeadlines } from './deadlines';
+import { openDeadlinesOf } from './deadlines';
 import { iso, teamOf, type CaseState } from './state';
 import type { Outbound } from './messages';
 
@@ -40,7 +40,7 @@ export interface CaseEvent {
 
 /** The case in every delivery: the list item's fields plus team and deadlines. */
 export function webhookCase(state: CaseState) {
-  const next = openDeadlines(state)[0];
+  const next = openDeadlinesOf(state)[0];
   return {
     id: state.id,
     title: state.input.title,
