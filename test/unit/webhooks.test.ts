@@ -2,7 +2,7 @@
  * The webhooks' pure rules (which events a change makes, the schedule, answers and Retry-After), their
  * config (secrets, private targets, teams) and an attempt's guard against private addresses.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -151,6 +151,15 @@ describe('the webhooks config', () => {
   ])('refused with the field and the reason: %j', (webhooks, message) => {
     expect(() => load(webhooks)).toThrow(ConfigError);
     expect(() => load(webhooks)).toThrow(message);
+  });
+  test("the README's example loads as written", () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const yaml = /### Webhooks[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1];
+    const p = join(dir, 'readme-webhooks.yaml');
+    writeFileSync(p, `${yaml}teams:\n  amer: { name: Americas }\n`);
+    const c = loadEscalationConfig(p);
+    expect(c.webhooks.endpoints.map((e) => [e.id, e.events, e.teams])).toEqual([['crm', ['case.opened', 'case.breached', 'case.closed'], ['amer']]]);
+    expect(c.webhooks.notify).toEqual(['ops@vendor.example']);
   });
   test('private targets when allowed', () => {
     expect(load({ allowPrivateTargets: true, endpoints: [{ id: 'crm', url: 'http://127.0.0.1:8080/in', secrets: [secret] }] }).webhooks.endpoints).toHaveLength(1);
