@@ -96,7 +96,8 @@ export class WebhookDeliveries {
 
   /** A stream's deliveries: asked while it runs, its result once it ended (nothing when it failed). */
   private async readStream(workflowId: string, runId: string | undefined, running: boolean): Promise<DeliveryRecord[]> {
-    const handle = this.client.workflow.getHandle(workflowId, runId);
+    // This run's own result: a run that continued as new answers none (its deliveries went on with it), never the next run's.
+    const handle = this.client.workflow.getHandle(workflowId, runId, { followRuns: false });
     try {
       if (running) return await handle.query<DeliveryRecord[]>('webhookDeliveries');
       return (await handle.result()) as DeliveryRecord[];

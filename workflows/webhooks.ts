@@ -136,6 +136,8 @@ export interface WebhookStreamInput {
   endpoint: string;
   caseId: string;
   carried?: { deliveries: StreamDelivery[]; floor: number };
+  /** A new run once the history is this long (default STREAM_HISTORY; tests set it low). */
+  historyLimit?: number;
 }
 
 export const webhookEventsSignal = defineSignal<[QueuedEvent[]]>('webhookEvents');
@@ -211,8 +213,8 @@ export async function webhookStreamWorkflow(input: WebhookStreamInput): Promise<
       await attempt(due);
       continue;
     }
-    if (workflowInfo().historyLength >= STREAM_HISTORY || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof webhookStreamWorkflow>({ endpoint, caseId, carried: { deliveries: [...deliveries.values()], floor } });
+    if (workflowInfo().historyLength >= (input.historyLimit ?? STREAM_HISTORY) || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof webhookStreamWorkflow>({ endpoint, caseId, carried: { deliveries: [...deliveries.values()], floor }, ...(input.historyLimit ? { historyLimit: input.historyLimit } : {}) });
     }
     if (pending.length === 0 && now - lastNews >= STREAM_IDLE_MS) return records();
     const wake = pending.length ? Math.min(...pending.map((d) => d.nextAt!)) : lastNews + STREAM_IDLE_MS;

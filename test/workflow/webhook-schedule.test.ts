@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => rx?.close());
 
 /** One event through a stream whose endpoint answers as scripted; the stream's records once it ended (7 idle days, skipped). */
-async function deliverOne(path: string, answers: Answer[]): Promise<DeliveryRecord> {
+async function deliverOne(path: string, answers: Answer[], historyLimit?: number): Promise<DeliveryRecord> {
   rx.script(path, answers);
   const taskQueue = uniqueId('tq');
   const endpoint = 'sub';
@@ -42,12 +42,17 @@ async function deliverOne(path: string, answers: Answer[]): Promise<DeliveryReco
     const handle = await suite.env.client.workflow.signalWithStart(WEBHOOK_STREAM_WORKFLOW, {
       workflowId: streamWorkflowId(endpoint, caseId),
       taskQueue,
-      args: [{ endpoint, caseId }],
+      args: [{ endpoint, caseId, ...(historyLimit ? { historyLimit } : {}) }],
       signal: 'webhookEvents',
       signalArgs: [[{ type: 'case.opened', sequence: 1, team: 'default', body }]],
     });
     const records = (await handle.result()) as DeliveryRecord[];
     expect(records).toHaveLength(1);
+    if (historyLimit) {
+      // It went on in new runs: the first one continued as new, carrying the delivery with its attempts and schedule.
+      const first = await suite.env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId, { followRuns: false }).describe();
+      expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    }
     return records[0];
   });
 }
@@ -92,4 +97,11 @@ test('an endpoint that never succeeds is tried 10 times over about three days, t
 test('an answer of 404 ends the delivery as failed at once, with no retry', async () => {
   const failed = await deliverOne('/missing', [{ status: 404 }]);
   expect([failed.status, failed.attempts.length]).toEqual(['failed', 1]);
+}, 60_000);
+
+test('a stream that continues as new mid-schedule carries its delivery on: the same attempts, the same waits', async () => {
+  const d = await deliverOne('/long', [{ status: 503 }, { status: 503 }, { status: 503 }, { status: 200 }], 12);
+  expect(d.status).toBe('delivered');
+  expect(d.attempts.map((a) => a.status)).toEqual([503, 503, 503, 200]);
+  near(gaps(d), [5_000, 300_000, 1_800_000]);
 }, 60_000);
