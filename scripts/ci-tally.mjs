@@ -1,6 +1,8 @@
 // Adds up jest's --json result files and prints the one closing line CI reads for the count of tests:
-// "tests: N passed, N failed" (", N skipped" when some were skipped). Exits 1 when a file is missing
-// or counts no test, so a run that executed nothing cannot pass as green.
+// "N passed, N failed" alone on the line (", N skipped" when some were skipped). A run on record with
+// "tests: N passed, N failed" as its last line was still counted as having run no test, so the line now
+// carries no label at all. Exits 1 when a file is missing or counts no test, so a run that executed
+// nothing cannot pass as green.
 import { readFileSync } from 'node:fs';
 
 let passed = 0, failed = 0, skipped = 0;
@@ -13,5 +15,5 @@ for (const file of process.argv.slice(2)) {
   passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
 }
 if (passed + failed === 0) { console.error('ci-tally: no test was executed'); process.exit(1); }
-console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 ? 0 : 1);
