@@ -54,12 +54,74 @@ function dayOf(cal: Calendar, at: number): DateTime {
   return DateTime.fromMillis(at, { zone: cal.timezone }).startOf('day');
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A calendar's local days, worked out once each: the day's start (epoch ms) and its open intervals, by a
+ * day number counted from the first day asked for. Days are added one at a time next to the ones known,
+ * by the same luxon steps the arithmetic took day by day before (`plus`/`minus` one day), so every answer
+ * is the one it was: only the time zone arithmetic is not done again. A burst of cases on one calendar
+ * (bench part monday) asks for the same few days thousands of times.
+ */
+class CalendarDays {
+  private readonly days = new Map<number, { start: number; open: [number, number][] }>();
+  private low: { n: number; day: DateTime };
+  private high: { n: number; day: DateTime };
+  private readonly base: number;
+
+  constructor(private readonly cal: Calendar, at: number) {
+    const day = dayOf(cal, at);
+    this.low = this.high = { n: 0, day };
+    this.base = day.toMillis();
+    this.days.set(0, { start: this.base, open: openOn(cal, day) });
+  }
+
+  /** Day `n`: its start and open intervals (read only), worked out on first use. */
+  get(n: number): { start: number; open: readonly [number, number][] } {
+    while (n > this.high.n) this.add((this.high = { n: this.high.n + 1, day: this.high.day.plus({ days: 1 }).startOf('day') }));
+    while (n < this.low.n) this.add((this.low = { n: this.low.n - 1, day: this.low.day.minus({ days: 1 }).startOf('day') }));
+    return this.days.get(n)!;
+  }
+
+  /** The number of the local day that holds `at`. */
+  numberOf(at: number): number {
+    // Local days are 23 to 25 hours long, so the estimate is within a day; the starts settle it.
+    let n = Math.floor((at - this.base) / DAY_MS);
+    while (this.get(n).start > at) n--;
+    while (this.get(n + 1).start <= at) n++;
+    return n;
+  }
+
+  private add(d: { n: number; day: DateTime }) {
+    this.days.set(d.n, { start: d.day.toMillis(), open: openOn(this.cal, d.day) });
+  }
+}
+
+/** The days of each calendar by its content (a case's calendar is a copy of a configured one): few calendars, bounded. */
+const BY_CONTENT = new Map<string, CalendarDays>();
+const BY_OBJECT = new WeakMap<Calendar, CalendarDays>();
+const CALENDARS_KEPT = 64;
+
+function calendarDays(cal: Calendar, at: number): CalendarDays {
+  let days = BY_OBJECT.get(cal);
+  if (days) return days;
+  const key = JSON.stringify([cal.timezone, cal.hours, cal.holidays]);
+  days = BY_CONTENT.get(key);
+  if (!days) {
+    if (BY_CONTENT.size >= CALENDARS_KEPT) BY_CONTENT.clear();
+    BY_CONTENT.set(key, (days = new CalendarDays(cal, at)));
+  }
+  BY_OBJECT.set(cal, days);
+  return days;
+}
+
 /** The moment `ms` of business time after `from`. */
 export function businessAfter(cal: Calendar, from: number, ms: number): number {
   let left = ms;
-  let day = dayOf(cal, from);
-  for (let i = 0; i < HORIZON_DAYS; i++, day = day.plus({ days: 1 })) {
-    for (const [s, e] of openOn(cal, day)) {
+  const days = calendarDays(cal, from);
+  const first = days.numberOf(from);
+  for (let n = first; n < first + HORIZON_DAYS; n++) {
+    for (const [s, e] of days.get(n).open) {
       const start = Math.max(s, from);
       if (start >= e) continue;
       if (left <= 0) return start;
@@ -73,9 +135,12 @@ export function businessAfter(cal: Calendar, from: number, ms: number): number {
 /** The moment `ms` of business time before `to` (never before the calendar's horizon). */
 export function businessBefore(cal: Calendar, to: number, ms: number): number {
   let left = ms;
-  let day = dayOf(cal, to);
-  for (let i = 0; i < HORIZON_DAYS; i++, day = day.minus({ days: 1 })) {
-    for (const [s, e] of openOn(cal, day).reverse()) {
+  const days = calendarDays(cal, to);
+  const first = days.numberOf(to);
+  for (let n = first; n > first - HORIZON_DAYS; n--) {
+    const open = days.get(n).open;
+    for (let i = open.length - 1; i >= 0; i--) {
+      const [s, e] = open[i];
       const end = Math.min(e, to);
       if (end <= s) continue;
       if (end - s >= left) return end - left;
@@ -89,9 +154,10 @@ export function businessBefore(cal: Calendar, to: number, ms: number): number {
 export function businessBetween(cal: Calendar, from: number, to: number): number {
   if (to <= from) return 0;
   let total = 0;
-  let day = dayOf(cal, from);
-  for (let i = 0; i < HORIZON_DAYS && day.toMillis() < to; i++, day = day.plus({ days: 1 })) {
-    for (const [s, e] of openOn(cal, day)) total += Math.max(0, Math.min(e, to) - Math.max(s, from));
+  const days = calendarDays(cal, from);
+  const first = days.numberOf(from);
+  for (let n = first; n < first + HORIZON_DAYS && days.get(n).start < to; n++) {
+    for (const [s, e] of days.get(n).open) total += Math.max(0, Math.min(e, to) - Math.max(s, from));
   }
   return total;
 }
