@@ -1,7 +1,10 @@
 /**
  * Reading a case: a query of its workflow, answered again from the view this process kept while
  * Temporal reports the same run and history length; a case no worker has run yet read from its start
- * input; a case whose workflow ended outside the playbook read as closed, with the reason.
+ * input; a case whose workflow ended outside the playbook read as closed, with the reason. When events
+ * were added since a kept view and the worker does not answer within READ_PATIENCE_MS (a burst of
+ * deadlines saturating it), the kept view is answered marked stale, with the time it was read; the
+ * query goes on and keeps what it reads for the next read.
  */
 import { LRUCache } from 'lru-cache';
 import { Client, isGrpcServiceError, QueryRejectedError, WorkflowClient, type WorkflowExecutionDescription } from '@temporalio/client';
@@ -14,8 +17,21 @@ import { endedReason } from './ended-outside';
 export const QUERY_DEADLINE_MS = 15_000;
 /** The API keeps up to this many bytes of case views (as JSON) to answer repeated reads (README). */
 export const VIEW_CACHE_BYTES = 32 * 1024 * 1024;
-/** A view kept with the position it was read at; a case read once has only its mark (no view). */
-type KeptView = { runId: string; length: string; view?: CaseView; size: number };
+/**
+ * How long a read waits for the worker before it answers a view kept from an earlier read, marked stale
+ * (README: reads during a burst). A case with no kept view waits for the query (QUERY_DEADLINE_MS).
+ */
+export const READ_PATIENCE_MS = 1_000;
+/** A view kept with the position it was read at (none known for a case read once) and when it was read. */
+type KeptView = { runId: string; length: string; view: CaseView; readAt: string; size: number };
+/** Why a view is not the case now: answered from an earlier read because the worker was busy. */
+export interface Stale {
+  /** When the view answered was read from the case's workflow. */
+  readAt: string;
+  note: string;
+}
+/** A case view and, when it is an earlier read answered because the worker did not answer in time, how old. */
+export type ReadView = { view: CaseView; stale: Stale | null };
 
 export class CaseReader {
   constructor(
@@ -50,11 +66,13 @@ export class CaseReader {
    * a length its state has not reached: the query answers after every event of that length (Temporal
    * holds a query while a workflow task is in flight), and any event added meanwhile changes the length,
    * so the next read queries again. A case read once is not described: its first read is the query alone.
+   * When the position moved and the query is not answered within `patienceMs`, the view read before is
+   * answered marked stale (when it was read), never passed off as the case now.
    * One window may stay: were a query answered while an accepted update is applied but not yet written,
    * and the worker died in between, the view would show an update Temporal never recorded; a plain
    * query would show it once, the kept view until the case's next event.
    */
-  async view(caseId: string): Promise<CaseView> {
+  async view(caseId: string, patienceMs = READ_PATIENCE_MS): Promise<ReadView> {
     const workflowId = workflowIdFor(caseId);
     // A query needs a worker: without one, answer 503 in seconds rather than hang.
     const deadline = Date.now() + QUERY_DEADLINE_MS;
@@ -62,12 +80,19 @@ export class CaseReader {
     try {
       const kept = this.views?.get(workflowId);
       const at = kept ? await bounded(() => this.positionOf(workflowId)) : undefined;
-      if (kept?.view && at && kept.runId === at.runId && kept.length === at.length) return kept.view;
-      const view = await this.queried(caseId, workflowId, bounded);
-      if (at) this.views?.set(workflowId, { ...at, view, size: JSON.stringify(view).length });
-      // Read once: the next read describes first, and keeps what it reads.
-      else this.views?.set(workflowId, { runId: '', length: '', size: 64 });
-      return view;
+      if (kept && at && kept.runId === at.runId && kept.length === at.length) return { view: kept.view, stale: null };
+      const readAt = new Date().toISOString();
+      const querying = this.queried(caseId, workflowId, bounded).then((view) => {
+        // Kept with the position read before the query (none on a first read: the next read describes first).
+        this.views?.set(workflowId, { runId: at?.runId ?? '', length: at?.length ?? '', view, readAt, size: JSON.stringify(view).length });
+        return view;
+      });
+      if (!kept) return { view: await querying, stale: null };
+      const answer = await Promise.race([querying, new Promise<undefined>((r) => setTimeout(() => r(undefined), patienceMs).unref())]);
+      if (answer) return { view: answer, stale: null };
+      // The worker is behind: the query goes on (bounded) and keeps what it reads; this read answers what was read before.
+      querying.catch(() => undefined);
+      return { view: kept.view, stale: { readAt: kept.readAt, note: `the worker did not answer within ${patienceMs} ms: the case as it was read at ${kept.readAt}; events since then are not shown yet` } };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
       throw err;

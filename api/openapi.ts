@@ -59,6 +59,10 @@ const caseView = z
     outcome: z.object({ churned: z.boolean(), note: z.string().optional(), at: iso }).nullable(),
     rulesVersion: z.number(),
     playbook: z.object({ allowedActions: z.array(z.string()) }).passthrough().nullable(),
+    stale: z
+      .object({ readAt: iso, note: z.string() })
+      .nullable()
+      .openapi({ description: 'Null: the case as its workflow holds it now. Set when the worker did not answer within a second (a burst of deadlines) and events were added since this process last read the case: that earlier read, with when it was read' }),
   })
   .passthrough()
   .openapi('Escalation', { description: 'The case view (README, "The API")' });

@@ -25,7 +25,7 @@ import {
 import { ACTION_UPDATES, ESCALATION_WORKFLOW, FAILURE_TYPES, SA, openingOf, type ActionResult, type EscalationInput } from '../workflows/messages';
 import { HttpError, notFound } from './errors';
 import { caseIdFor, sha256 } from './case-ids';
-import { CaseReader, QUERY_DEADLINE_MS, VIEW_CACHE_BYTES } from './case-reader';
+import { CaseReader, QUERY_DEADLINE_MS, VIEW_CACHE_BYTES, type Stale } from './case-reader';
 import { CaseQueries, type TeamScope } from './visibility';
 import type { CaseTeams } from './access';
 import { DEFAULT_TEAM, Teams, type Team } from '../config/teams';
@@ -36,7 +36,11 @@ export { VIEW_CACHE_BYTES } from './case-reader';
 export { SORT_CAP } from './visibility';
 
 /** The case view as the API answers it: with its link to the Temporal UI. */
-export type LinkedView = CaseView & { temporalUiUrl: string | null };
+/**
+ * The case view the API answers: with its link to the Temporal UI, and `stale` set when it is an earlier
+ * read answered because the worker did not answer in time (null: the case as its workflow holds it now).
+ */
+export type LinkedView = CaseView & { temporalUiUrl: string | null; stale: Stale | null };
 
 /**
  * A case's start: its input, the case as the workflow will open it (the state machine is pure, so the
@@ -181,13 +185,14 @@ export class EscalationService {
 
   /** The case view with its link to the Temporal UI (null when no UI address is known). */
   async get(caseId: string): Promise<LinkedView> {
-    return this.linked(await this.reader.view(caseId));
+    const read = await this.reader.view(caseId);
+    return this.linked(read.view, read.stale);
   }
 
-  private linked(view: CaseView): LinkedView {
+  private linked(view: CaseView, stale: Stale | null = null): LinkedView {
     const base = this.o.temporalUiUrl?.replace(/\/$/, '');
     const url = base ? `${base}/namespaces/${encodeURIComponent(this.o.client.options.namespace)}/workflows/${encodeURIComponent(view.workflowId)}` : null;
-    return { ...view, temporalUiUrl: url };
+    return { ...view, temporalUiUrl: url, stale };
   }
 
   /**

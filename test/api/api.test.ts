@@ -116,9 +116,11 @@ describe('opening a case', () => {
       // What delivery fills in (status, recipients, subject, reason) may already be there: under rules 5 the
       // opening's sends go out inside the opening step, before this query can be answered.
       const withoutDelivery = (v: typeof held) => ({ ...v, messages: v.messages.map(({ id, kind, channel, at }) => ({ id, kind, channel, at, status: 'pending', to: [] })), messagesOmitted: 0 });
-      // The API adds the link to the Temporal UI (null here: no UI address); the rest is the workflow's own view.
-      const { temporalUiUrl, ...view } = answered;
+      // The API adds the link to the Temporal UI (null here: no UI address) and whether the view is an
+      // earlier read (null: it is the case now); the rest is the workflow's own view.
+      const { temporalUiUrl, stale, ...view } = answered;
       expect(temporalUiUrl).toBeNull();
+      expect(stale).toBeNull();
       expect(withoutDelivery(held)).toEqual(withoutDelivery(view as typeof held));
       expect(held.openedAt).toBe(answered.openedAt);
     });

@@ -2,7 +2,8 @@ import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/
 import { Worker } from '@temporalio/worker';
 import { EscalationService } from '../../api/service';
 import { openSchema } from '../../api/schemas';
-import { DEFAULT_POLICY, workflowIdFor } from '../../playbook';
+import { DEFAULT_POLICY, workflowIdFor, type Policy } from '../../playbook';
+import { QUERY_DEADLINE_MS, READ_PATIENCE_MS } from '../../api/case-reader';
 import { WORKFLOW_SOURCE } from '../../worker/workflow-source';
 import { uniqueId } from '../helpers/fixtures';
 import { recordingActivities } from '../helpers/workflow-harness';
@@ -19,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => sys?.stop());
 
 /** A service on the system's queue whose client counts the queries and describes it sends. */
-function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue, connection: Connection = sys.env.connection) {
+function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue, connection: Connection = sys.env.connection, policy: Policy = DEFAULT_POLICY) {
   const sent = { query: 0, describe: 0 };
   const counter: WorkflowClientInterceptor = {
     query: (input, next) => {
@@ -34,7 +35,7 @@ function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue, con
     sent.describe++;
     return describe(req);
   }) as typeof describe;
-  const service = new EscalationService({ client, taskQueue, policy: () => DEFAULT_POLICY, viewCacheBytes });
+  const service = new EscalationService({ client, taskQueue, policy: () => policy, viewCacheBytes });
   return { service, sent };
 }
 
@@ -165,4 +166,40 @@ test('with its worker gone, a kept case with nothing added since still reads at 
   // No query, which would wait for a worker (15 s at most, then 503).
   expect(await service.get(kept.id)).toEqual(kept.view);
   expect(sent.query).toBe(queries);
+}, 120_000);
+
+test('with no worker answering and the case moved on since (a deadline passed), a kept case reads within the patience, marked stale with when it was read; once a worker answers, the next read is the case now', async () => {
+  const taskQueue = uniqueId('tq');
+  // Acknowledge within 6 s: the deadline passes while no worker runs, so Temporal adds its timer's event.
+  const { service, sent } = countingService(undefined, taskQueue, sys.env.connection, { ...DEFAULT_POLICY, acknowledgeWithin: '6s' });
+  const run = () => Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace ?? 'default', taskQueue, ...WORKFLOW_SOURCE, activities: recordingActivities().activities });
+  const kept = await (await run()).runUntil(async () => {
+    const id = await settledCase(service);
+    const view = await service.get(id);
+    return { id, view, readBy: new Date().toISOString() };
+  });
+  expect(kept.view.stale).toBeNull();
+  expect(kept.view.breaches).toEqual([]);
+  const describe = () => sys.client.workflow.getHandle(workflowIdFor(kept.id)).describe();
+  const length = (await describe()).historyLength;
+  await eventually(describe, (d) => d.historyLength > length, 'the acknowledge deadline recorded by Temporal with no worker running', 30_000);
+
+  const queries = sent.query;
+  const began = Date.now();
+  const stale = await service.get(kept.id);
+  const tookMs = Date.now() - began;
+  // It waited for the worker as long as its patience, not for the query's whole deadline.
+  expect(tookMs).toBeGreaterThanOrEqual(READ_PATIENCE_MS - 50);
+  expect(tookMs).toBeLessThan(QUERY_DEADLINE_MS);
+  expect(sent.query).toBe(queries + 1);
+  // The view read before, said to be so: when it was read, and that events since are not shown.
+  expect(stale.stale).toEqual({ readAt: expect.any(String), note: expect.stringContaining('did not answer within') });
+  expect(Date.parse(stale.stale!.readAt)).toBeLessThanOrEqual(Date.parse(kept.readBy));
+  const { stale: _s, ...rest } = stale;
+  const { stale: _k, ...before } = kept.view;
+  expect(rest).toEqual(before);
+
+  // A worker again: the query answers, and the read is the case now, its breach in it.
+  const now = await (await run()).runUntil(() => eventually(() => service.get(kept.id), (v) => v.stale === null && v.breaches.length > 0, 'the case read as it is now'));
+  expect(now.breaches.map((b) => b.kind)).toContain('acknowledge');
 }, 120_000);
