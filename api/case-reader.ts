@@ -21,7 +21,7 @@ export const VIEW_CACHE_BYTES = 32 * 1024 * 1024;
  * How long a read waits for the worker before it answers a view kept from an earlier read, marked stale
  * (README: reads during a burst). A case with no kept view waits for the query (QUERY_DEADLINE_MS).
  */
-export const READ_PATIENCE_MS = 1_000;
+export const READ_PATIENCE_MS = 750;
 /** A view kept with the position it was read at (none known for a case read once) and when it was read. */
 type KeptView = { runId: string; length: string; view: CaseView; readAt: string; size: number };
 /** Why a view is not the case now: answered from an earlier read because the worker was busy. */

@@ -62,7 +62,7 @@ const caseView = z
     stale: z
       .object({ readAt: iso, note: z.string() })
       .nullable()
-      .openapi({ description: 'Null: the case as its workflow holds it now. Set when the worker did not answer within a second (a burst of deadlines) and events were added since this process last read the case: that earlier read, with when it was read' }),
+      .openapi({ description: 'Null: the case as its workflow holds it now. Set when the worker did not answer within 750 ms (a burst of deadlines) and events were added since this process last read the case: that earlier read, with when it was read' }),
   })
   .passthrough()
   .openapi('Escalation', { description: 'The case view (README, "The API")' });

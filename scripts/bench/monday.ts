@@ -2,7 +2,8 @@
  * `npm run bench`, part monday: Monday 10:00 under business hours. n cases are opened over a "weekend"
  * (before a calendar's business hours begin), so every acknowledge deadline (one business minute here,
  * an hour in the playbook) falls on the same second, and every warning on the same second before it.
- * The team works the queue through the burst as on a Monday: reads of cases (GET /escalations/{id}),
+ * The team works the queue through the burst as on a Monday: reads of cases (GET /escalations/{id}: a
+ * case's first read, and re-reads of cases read before),
  * the board's first page (GET /escalations?sort=nextDeadline) and actions (a note on a case), each timed
  * before the burst (the baseline, in the same run) and during it.
  */
@@ -29,33 +30,45 @@ export async function monday(b: Bench, n: number): Promise<void> {
   const openedIn = (Date.now() - began) / 1000;
   if (Date.now() > t0) out(`monday: opening ${n} cases took ${openedIn.toFixed(0)} s, past the start of business hours: raise the lead`);
 
-  /** The team's requests for `ms`: each loop picks a read, the board's first page or a note on a case. */
+  /** Cases the team has read (answered) in this run: a re-read picks one of them, as a CSM goes back to a case. */
+  const readBefore: string[] = [];
+  /**
+   * The team's requests for `ms`: each loop picks the first read of a case, a re-read of one read
+   * before, the board's first page or a note on a case. A read answered from an earlier read (the worker
+   * behind: the view's `stale` set) is counted apart.
+   */
   const work = async (ms: number) => {
-    const times = { read: [] as number[], list: [] as number[], act: [] as number[] };
-    const failed = { read: 0, list: 0, act: 0 };
+    const kinds = ['read', 'reread', 'list', 'act'] as const;
+    type Kind = (typeof kinds)[number];
+    const times = { read: [], reread: [], list: [], act: [] } as Record<Kind, number[]>;
+    const failed = { read: 0, reread: 0, list: 0, act: 0 } as Record<Kind, number>;
+    let stale = 0;
     const until = Date.now() + ms;
     await Promise.all(
       Array.from({ length: TEAM }, async (_, k) => {
         for (let i = 0; Date.now() < until; i++) {
-          const kind = (['read', 'read', 'list', 'act'] as const)[(i + k) % 4];
-          const id = ids[Math.floor(Math.random() * n)];
+          let kind: Kind = kinds[(i + k) % 4];
+          if (kind === 'reread' && readBefore.length === 0) kind = 'read';
+          const id = kind === 'reread' ? readBefore[Math.floor(Math.random() * readBefore.length)] : ids[Math.floor(Math.random() * n)];
           const t = performance.now();
           const r =
-            kind === 'read'
-              ? await call('GET', `${base}/escalations/${id}`, headers).catch(() => ({ status: 0 }))
+            kind === 'read' || kind === 'reread'
+              ? await call('GET', `${base}/escalations/${id}`, headers).catch(() => ({ status: 0, text: '' }))
               : kind === 'list'
-                ? await call('GET', `${base}/escalations?sort=nextDeadline&status=open&limit=25`, headers).catch(() => ({ status: 0 }))
-                : await call('POST', `${base}/escalations/${id}/notes`, headers, JSON.stringify({ text: 'Checked the logs from the weekend', kind: 'investigation' })).catch(() => ({ status: 0 }));
+                ? await call('GET', `${base}/escalations?sort=nextDeadline&status=open&limit=25`, headers).catch(() => ({ status: 0, text: '' }))
+                : await call('POST', `${base}/escalations/${id}/notes`, headers, JSON.stringify({ text: 'Checked the logs from the weekend', kind: 'investigation' })).catch(() => ({ status: 0, text: '' }));
           if (r.status === 200) times[kind].push(performance.now() - t);
           else failed[kind]++;
+          if (r.status === 200 && kind === 'read') readBefore.push(id);
+          if (r.status === 200 && (kind === 'read' || kind === 'reread') && (JSON.parse(r.text) as { stale: unknown }).stale) stale++;
         }
       }),
     );
-    const line = (kind: keyof typeof times) => {
+    const line = (kind: Kind) => {
       const xs = times[kind].sort((x, y) => x - y);
       return `${kind} p50 ${at(xs, 50)?.toFixed(0)} ms, p90 ${at(xs, 90)?.toFixed(0)} ms, p99 ${at(xs, 99)?.toFixed(0)} ms (${xs.length} answered, ${failed[kind]} failed)`;
     };
-    return { text: (['read', 'list', 'act'] as const).map(line).join('; '), p99: Object.fromEntries((['read', 'list', 'act'] as const).map((k) => [k, at(times[k].sort((x, y) => x - y), 99)])) };
+    return { text: `${kinds.map(line).join('; ')}; ${stale} reads answered stale`, p99: Object.fromEntries(kinds.map((k) => [k, at(times[k].sort((x, y) => x - y), 99)])) };
   };
 
   // The baseline: the same team's work while the weekend is quiet (the cases opened and settled).
@@ -78,6 +91,6 @@ export async function monday(b: Bench, n: number): Promise<void> {
   out(`monday: the team before the burst (baseline): ${quiet.text}`);
   out(`monday: the team during the burst: ${busy.text}`);
   const ratio = (k: string) => ((busy.p99 as Record<string, number>)[k] / (quiet.p99 as Record<string, number>)[k]).toFixed(1);
-  out(`monday: p99 during the burst against before it: read ${ratio('read')}×, list ${ratio('list')}×, act ${ratio('act')}×`);
+  out(`monday: p99 during the burst against before it: read ${ratio('read')}×, re-read ${ratio('reread')}×, list ${ratio('list')}×, act ${ratio('act')}×`);
   out(`monday: peak RSS ${peaks.stop()}; CPU from 20 s before the deadline to the last breach: ${peaks.cpuBetween(cpuFrom, lastBreach)} (${n} warnings and ${n} breaches)`);
 }
