@@ -41,6 +41,7 @@
  *   idle       a worker's resident memory at rest, started as `npm run worker` starts it (its workflow code
  *              bundled in a child process, worker/bundle.ts), against the same worker bundling in its own
  *              process, as every worker did before (scripts/bench-idle-worker.ts, each on a queue of its own).
+ * BENCH_WORKERS (1): worker processes on the run's task queue, each `npm run worker` with its own cache.
  * BENCH_STORE: `tuned` (default: a database file with the pragmas `npm start` uses), `file` (a file,
  * SQLite's defaults), `memory` (the dev server's in-memory database).
  * BENCH_PROFILE=<dir> writes the worker's and the API's CPU profiles there (one file per thread).

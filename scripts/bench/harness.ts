@@ -28,6 +28,8 @@ export const HELD_N = num('BENCH_HELD_N', 1000);
 export const HELD_RATE = num('BENCH_HELD_RATE', 5.5);
 export const HEAP_N = num('BENCH_HEAP_N', 200);
 export const MONDAY_N = num('BENCH_MONDAY_N', 1000);
+/** Worker processes on the run's task queue (`npm run worker` each, with its own cache): how the parts scale with workers. */
+export const WORKERS = num('BENCH_WORKERS', 1);
 export const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap,idle').split(','));
 export const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory';
 export const KEY = 'bench-agent-key-0123456789';
@@ -199,6 +201,7 @@ export async function setUp(parts: Set<string>) {
   };
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const worker = spawnProgram('worker/main.ts', common, profile);
+  const moreWorkers = Array.from({ length: Math.max(0, WORKERS - 1) }, () => spawnProgram('worker/main.ts', common));
   const api = spawnProgram('api/main.ts', { ...common, PORT: String(port), API_KEYS: `bench:agent:${KEY},board:admin:${ADMIN_KEY}` }, profile);
   // The same API on a task queue no worker polls: the open path alone, without the worker's processing
   // of each new case competing for the same two cores.
@@ -210,13 +213,13 @@ export async function setUp(parts: Set<string>) {
   const bare = parts.has('requests') || parts.has('edge');
   const [barePort, bareIdlePort] = bare ? [await freePort(), await freePort()] : [0, 0];
   const bares = bare ? [spawnProgram('scripts/bench-bare-api.ts', { ...common, PORT: String(barePort) }), spawnProgram('scripts/bench-bare-api.ts', { ...common, TEMPORAL_TASK_QUEUE: idleQueue, PORT: String(bareIdlePort) })] : [];
-  const pids = { worker: worker.proc.pid, api: api.proc.pid, server: serverPid(env.address.split(':').at(-1)!) };
+  const pids: Record<string, number | undefined> = { worker: worker.proc.pid, ...Object.fromEntries(moreWorkers.map((w, i) => [`worker${i + 2}`, w.proc.pid])), api: api.proc.pid, server: serverPid(env.address.split(':').at(-1)!) };
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const client = new Client({ connection: env.connection });
   const base = `http://127.0.0.1:${port}`;
   const body = openBody();
   const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
-  out(`bench: one dev server (${STORE === 'memory' ? 'in memory' : `database file${STORE === 'tuned' ? `, ${DEV_SERVER_SQLITE_PRAGMAS.join(' ')}` : ', SQLite defaults'}`}), the worker and the API each their own process (LOG_LEVEL=${common.LOG_LEVEL}); ${process.arch}, node ${process.version}`);
+  out(`bench: one dev server (${STORE === 'memory' ? 'in memory' : `database file${STORE === 'tuned' ? `, ${DEV_SERVER_SQLITE_PRAGMAS.join(' ')}` : ', SQLite defaults'}`}), ${WORKERS === 1 ? 'the worker' : `${WORKERS} workers`} and the API each their own process (LOG_LEVEL=${common.LOG_LEVEL}); ${process.arch}, node ${process.version}`);
 
   const ids: string[] = [];
   const opener = (url: string) => async () => {
@@ -271,11 +274,11 @@ export async function setUp(parts: Set<string>) {
   /** Stops every process this run started and the dev server. */
   const stop = async () => {
     agent.destroy();
-    await Promise.all([api.kill('SIGTERM'), idleApi.kill('SIGTERM'), worker.kill('SIGTERM'), ...bares.map((b) => b.kill('SIGTERM'))]);
+    await Promise.all([api.kill('SIGTERM'), idleApi.kill('SIGTERM'), worker.kill('SIGTERM'), ...moreWorkers.map((w) => w.kill('SIGTERM')), ...bares.map((b) => b.kill('SIGTERM'))]);
     await env.teardown();
   };
   try {
-    await Promise.all([worker.waitFor(/worker running/), api.waitFor(/API on http/), idleApi.waitFor(/API on http/), ...bares.map((b) => b.waitFor(/bare API on/))]);
+    await Promise.all([worker.waitFor(/worker running/), ...moreWorkers.map((w) => w.waitFor(/worker running/)), api.waitFor(/API on http/), idleApi.waitFor(/API on http/), ...bares.map((b) => b.waitFor(/bare API on/))]);
   } catch (err) {
     await stop();
     throw err;
