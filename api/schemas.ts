@@ -21,6 +21,8 @@ const param = (max: number) =>
     .max(max)
     .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 const teamParam = z.string().regex(TEAM_ID_PATTERN, 'a team id: 1 to 40 of a-z, 0-9 and -');
+/** A list's cursor as this API writes them (api/cursors.ts): every list of the API takes the same. */
+export const cursorParam = param(4000).regex(/^[A-Za-z0-9_-]+\.[0-9a-f]{16}$/, 'not a cursor from this API');
 export const listQuerySchema = z.object({
   stage: stageSchema.optional(),
   severity: severitySchema.optional(),
@@ -30,7 +32,7 @@ export const listQuerySchema = z.object({
   status: z.enum(['open', 'closed']).optional(),
   team: teamParam.optional().describe('Only the cases this team owns now (one of your teams)'),
   sort: z.enum(['nextDeadline']).optional().describe('nextDeadline: soonest first, cases without one last'),
-  cursor: param(4000).regex(/^[A-Za-z0-9_-]+\.[0-9a-f]{16}$/, 'not a cursor from this API').optional(),
+  cursor: cursorParam.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;

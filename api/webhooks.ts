@@ -6,24 +6,24 @@
 import type express from 'express';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
-import type { WebhooksConfig } from '../config/webhooks';
+import { ENDPOINT_ID_PATTERN, type WebhooksConfig } from '../config/webhooks';
 import { requireRole, type Principal } from './auth';
 import { holds } from './access';
 import { HttpError, wrap } from './errors';
 import { badCursor, readCursor, writeCursor } from './cursors';
-import { parseQuery } from './schemas';
+import { cursorParam, parseQuery } from './schemas';
 import { UNAVAILABLE } from './errors';
-import { WEBHOOK_STREAM_WORKFLOW, WEBHOOK_TAGS, parseDeliveryId, streamWorkflowId } from '../workflows/webhook-names';
+import { WEBHOOK_CASE_ID, WEBHOOK_STREAM_WORKFLOW, WEBHOOK_TAGS, parseDeliveryId, streamWorkflowId } from '../workflows/webhook-names';
 import type { DeliveryRecord, StreamDelivery } from '../workflows/webhooks';
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'disabled'] as const;
 
 export const deliveriesQuerySchema = z
   .object({
-    caseId: z.string().regex(/^[a-z0-9-]{1,200}$/, 'a case id').optional(),
-    endpoint: z.string().regex(/^[a-z0-9-]{1,40}$/, 'an endpoint id').optional(),
+    caseId: z.string().regex(new RegExp(`^${WEBHOOK_CASE_ID}$`), 'a case id').optional(),
+    endpoint: z.string().regex(ENDPOINT_ID_PATTERN, 'an endpoint id').optional(),
     status: z.enum(DELIVERY_STATUSES).optional(),
-    cursor: z.string().max(4000).regex(/^[A-Za-z0-9_-]+\.[0-9a-f]{16}$/, 'not a cursor from this API').optional(),
+    cursor: cursorParam.optional(),
   })
   .strict();
 export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../playbook';
+import { ENDPOINT_ID } from '../workflows/webhook-names';
 
 /** An endpoint's id: 1 to 40 of a-z, 0-9 and - (it names the endpoint in ids, the list and metrics). */
-export const ENDPOINT_ID_PATTERN = /^[a-z0-9-]{1,40}$/;
+export const ENDPOINT_ID_PATTERN = new RegExp(`^${ENDPOINT_ID}$`);
 
 /** `whsec_` and the base64 of 24 to 64 random bytes, as the Standard Webhooks specification writes a secret. */
 const secretSchema = z.string().refine((s) => {

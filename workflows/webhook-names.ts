@@ -17,6 +17,12 @@ export function webhookTags(endpoint: string, caseId: string, statuses: readonly
   return [`endpoint:${endpoint}`, `case:${caseId}`, ...[...new Set(statuses)].sort().map((s) => `status:${s}`)];
 }
 
+/** An endpoint's id (config, delivery ids, the list's filter): 1 to 40 of a-z, 0-9 and -. */
+export const ENDPOINT_ID = '[a-z0-9-]{1,40}';
+/** A case id as the API makes them (api/case-ids.ts: slugs), as delivery ids and the list's filter carry it. */
+export const WEBHOOK_CASE_ID = '[a-z0-9-]{1,200}';
+const DELIVERY_ID = new RegExp(`^msg_(${ENDPOINT_ID})_(${WEBHOOK_CASE_ID})_([1-9]\\d{0,9})$`);
+
 /** One endpoint's deliveries of one case. Endpoint and case ids are of a-z, 0-9 and -. */
 export const streamWorkflowId = (endpoint: string, caseId: string) => `webhooks:${endpoint}:${caseId}`;
 export const endpointWorkflowId = (endpoint: string) => `webhook-endpoint:${endpoint}`;
@@ -25,6 +31,6 @@ export const endpointWorkflowId = (endpoint: string) => `webhook-endpoint:${endp
 export const deliveryIdFor = (endpoint: string, caseId: string, sequence: number) => `msg_${endpoint}_${caseId}_${sequence}`;
 
 export function parseDeliveryId(id: string): { endpoint: string; caseId: string; sequence: number } | undefined {
-  const m = /^msg_([a-z0-9-]{1,40})_([a-z0-9-]{1,200})_([1-9]\d{0,9})$/.exec(id);
+  const m = DELIVERY_ID.exec(id);
   return m ? { endpoint: m[1], caseId: m[2], sequence: Number(m[3]) } : undefined;
 }
