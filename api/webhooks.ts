@@ -85,11 +85,9 @@ export class WebhookDeliveries {
         throw err;
       });
     // Visibility finds the streams; their own records decide the status (one written a moment ago may not be indexed yet).
-    const items: DeliveryRecord[] = [];
-    for (const e of page.executions ?? []) {
-      const records = await this.readStream(e.execution?.workflowId ?? '', e.execution?.runId ?? undefined, e.status === 1);
-      items.push(...records.filter((r) => !q.status || r.status === q.status));
-    }
+    // The page's streams (at most STREAMS_PER_PAGE) read at once, listed in visibility's order.
+    const streams = await Promise.all((page.executions ?? []).map((e) => this.readStream(e.execution?.workflowId ?? '', e.execution?.runId ?? undefined, e.status === 1)));
+    const items = streams.flat().filter((r) => !q.status || r.status === q.status);
     const next = page.nextPageToken?.length ? writeCursor(Buffer.from(page.nextPageToken), query) : null;
     return { items, nextCursor: next };
   }
@@ -120,18 +118,14 @@ export class WebhookDeliveries {
     if (!found) throw new HttpError(404, 'not_found', `No delivery ${id}`);
     if (found.record.status === 'pending') throw new HttpError(409, 'conflict', `Delivery ${id} is pending: its next attempt is at ${found.record.nextAttemptAt}`);
     const signal = { id, ...(found.full ? { delivery: found.full } : {}) };
-    try {
-      await this.client.workflow.signalWithStart(WEBHOOK_STREAM_WORKFLOW, {
-        workflowId,
-        taskQueue: this.taskQueue,
-        args: [{ endpoint: parsed.endpoint, caseId: parsed.caseId }],
-        signal: 'retryWebhookDelivery',
-        signalArgs: [signal],
-        typedSearchAttributes: [{ key: WEBHOOK_TAGS, value: [`endpoint:${parsed.endpoint}`, `case:${parsed.caseId}`, 'status:pending'] }],
-      });
-    } catch (err) {
-      throw err;
-    }
+    await this.client.workflow.signalWithStart(WEBHOOK_STREAM_WORKFLOW, {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [{ endpoint: parsed.endpoint, caseId: parsed.caseId }],
+      signal: 'retryWebhookDelivery',
+      signalArgs: [signal],
+      typedSearchAttributes: [{ key: WEBHOOK_TAGS, value: [`endpoint:${parsed.endpoint}`, `case:${parsed.caseId}`, 'status:pending'] }],
+    });
     return { ...found.record, status: 'pending', nextAttemptAt: new Date().toISOString() };
   }
 

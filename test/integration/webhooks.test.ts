@@ -28,6 +28,8 @@ beforeAll(async () => {
         { id: 'strict', url: `${rx.base}/strict`, secrets: [SECRET], events: ['case.opened'] },
         { id: 'gone', url: `${rx.base}/gone`, secrets: [SECRET], events: ['case.opened', 'case.stage_changed'] },
         { id: 'other-team', url: `${rx.base}/other`, secrets: [SECRET], teams: ['emea'] },
+        // Always 503: its deliveries stay pending on the retry schedule.
+        { id: 'busy', url: `${rx.base}/busy`, secrets: [SECRET], events: ['case.opened'] },
       ],
     },
   });
@@ -134,6 +136,18 @@ test('410 disables the endpoint until its config changes: its later deliveries a
   expect(told).toHaveLength(1);
   expect(told[0].envelopeTo).toEqual(['ops@vendor.example']);
   expect(told[0].mail.text).toContain(`${rx.base}/gone`);
+}, 60_000);
+
+test('a delivery still pending on the retry schedule is not sent again on request: 409, with its next attempt', async () => {
+  rx.script('/busy', [{ status: 503 }]);
+  const opened = await sys.call('POST', '/escalations', { key: 'agent', body: openBody({ customer: { ...openBody().customer, id: 'hooks-c' } }) });
+  const id = opened.body.id as string;
+  // After 503s it waits on the schedule (5 s, then 5 min): pending, with the time of its next attempt.
+  const [pending] = await eventually(() => itemsOf(`caseId=${id}&endpoint=busy`), (xs) => (xs[0]?.attempts.length ?? 0) >= 1 && xs[0].status === 'pending', 'a pending delivery after a 503');
+  expect(pending.attempts[0].status).toBe(503);
+  const refused = await sys.call('POST', `/webhooks/deliveries/${pending.id}/retry`);
+  expect(refused.status).toBe(409);
+  expect(refused.body.error).toMatchObject({ code: 'conflict', message: expect.stringMatching(new RegExp(`^Delivery ${pending.id} is pending: its next attempt is at \\d{4}-`)) });
 }, 60_000);
 
 test('the list is for admins of every team an endpoint serves; bad filters are 400s; an unknown delivery is 404', async () => {
