@@ -43,7 +43,9 @@
  *              process, as every worker did before (scripts/bench-idle-worker.ts, each on a queue of its own).
  * BENCH_WORKERS (1): worker processes on the run's task queue, each `npm run worker` with its own cache.
  * BENCH_STORE: `tuned` (default: a database file with the pragmas `npm start` uses), `file` (a file,
- * SQLite's defaults), `memory` (the dev server's in-memory database).
+ * SQLite's defaults), `memory` (the dev server's in-memory database), `cluster` (no dev server: `npm run
+ * cluster`'s Temporal server, built from its Go module, on a throwaway PostgreSQL; its CPU is reported
+ * apart from PostgreSQL's, counted over the postmaster and its backends).
  * BENCH_PROFILE=<dir> writes the worker's and the API's CPU profiles there (one file per thread).
  *
  * The harness (processes, measures, settings) is scripts/bench/harness.ts; each part is a file of its own there.

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { prepareStart } from '../../api/service';
 import { openSchema } from '../../api/schemas';
 import { freePort } from '../../config/ports';
@@ -14,6 +14,7 @@ import { DEV_SERVER_SQLITE_PRAGMAS, devServerExecutable } from '../../config/tem
 import { DEFAULT_LIMITS, DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Calendar, type CaseView, type Policy } from '../../playbook';
 import { ALL_SEARCH_ATTRIBUTES, ESCALATION_WORKFLOW, getCaseQuery, type EscalationInput } from '../../workflows/messages';
 import { spawnProgram } from '../../test/helpers/processes';
+import { buildServer, createSchemas, prepareNamespace, startPostgres, startServer } from '../cluster/stack';
 import { openBody } from '../../test/helpers/system';
 
 export const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -31,7 +32,7 @@ export const MONDAY_N = num('BENCH_MONDAY_N', 1000);
 /** Worker processes on the run's task queue (`npm run worker` each, with its own cache): how the parts scale with workers. */
 export const WORKERS = num('BENCH_WORKERS', 1);
 export const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap,idle').split(','));
-export const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory';
+export const STORE = (process.env.BENCH_STORE ?? 'tuned') as 'tuned' | 'file' | 'memory' | 'cluster';
 export const KEY = 'bench-agent-key-0123456789';
 /** The Monday part's team lead: reads every case and the list (the agent key reads them too). */
 export const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -96,6 +97,28 @@ export function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** A process's and all its descendants' CPU (ms): PostgreSQL's work is in its backends, children of the postmaster. */
+export function treeCpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      /* gone */
+    }
+  }
+  let total = 0;
+  const walk = (p: number) => {
+    total += cpuMs(p) || 0;
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return total;
+}
+
 /** Resident memory of a process in MiB, from /proc. */
 export function rssMiB(pid: number | undefined): number {
   if (!pid) return NaN;
@@ -121,14 +144,18 @@ export function serverPid(port: string): number | undefined {
   return undefined;
 }
 
+/** Processes whose CPU is counted with their descendants' (rssPeaks): PostgreSQL's backends. */
+export const TREES = new Set(['postgres']);
+
 /** Samples the peak RSS of each process every second until stopped. */
 export function rssPeaks(pids: Record<string, number | undefined>) {
+  const cpuOf = (k: string, pid: number | undefined) => (TREES.has(k) ? treeCpuMs(pid) : cpuMs(pid));
   const peak: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
   // Each process's CPU, sampled with its memory: what a stretch of the run cost each.
   const samples: { at: number; cpu: Record<string, number> }[] = [];
   const sample = () => {
     for (const [k, pid] of Object.entries(pids)) peak[k] = Math.max(peak[k], rssMiB(pid) || 0);
-    samples.push({ at: Date.now(), cpu: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])) });
+    samples.push({ at: Date.now(), cpu: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuOf(k, pid)])) });
   };
   const timer = setInterval(sample, 1000);
   return {
@@ -168,6 +195,62 @@ export function call(method: string, url: string, headers: Record<string, string
 }
 
 
+/** What the parts run against: a Temporal server's address and connections, its processes, and how to stop it. */
+export interface BenchServer {
+  address: string;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  /** The server's processes by name (the dev server; or the cluster's server and PostgreSQL). */
+  pids: Record<string, number | undefined>;
+  describe: string;
+  teardown(): Promise<void>;
+}
+
+/**
+ * BENCH_STORE=cluster: `npm run cluster`'s Temporal (the server built from its Go module, on a throwaway
+ * PostgreSQL, scripts/cluster/stack.ts) instead of a dev server; the bench's own worker(s) and API.
+ */
+async function clusterServer(dir: string): Promise<BenchServer> {
+  const log = (line: string) => process.stdout.write(`bench: cluster: ${line}\n`);
+  const tools = buildServer(log);
+  const pg = await startPostgres(log);
+  try {
+    createSchemas(tools, pg.port, log);
+    const server = await startServer(tools, { pgPort: pg.port, frontendPort: await freePort(), dir: join(dir, 'cluster') }, log);
+    const connection = await Connection.connect({ address: server.address });
+    await prepareNamespace(connection, 'default', 1);
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    return {
+      address: server.address,
+      connection,
+      nativeConnection,
+      pids: { server: server.pid, postgres: pg.pid },
+      describe: `the Temporal server ${tools.version} on PostgreSQL (npm run cluster's)`,
+      async teardown() {
+        await Promise.all([connection.close(), nativeConnection.close()]);
+        await server.stop();
+        await pg.stop();
+      },
+    };
+  } catch (err) {
+    await pg.stop();
+    throw err;
+  }
+}
+
+async function benchServer(dir: string): Promise<BenchServer> {
+  if (STORE === 'cluster') return clusterServer(dir);
+  const env = await devServer(dir);
+  return {
+    address: env.address,
+    connection: env.connection,
+    nativeConnection: env.nativeConnection,
+    pids: { server: serverPid(env.address.split(':').at(-1)!) },
+    describe: `one dev server (${STORE === 'memory' ? 'in memory' : `database file${STORE === 'tuned' ? `, ${DEV_SERVER_SQLITE_PRAGMAS.join(' ')}` : ', SQLite defaults'}`})`,
+    teardown: () => env.teardown(),
+  };
+}
+
 /** One dev server, as `npm start` runs it (a database file, tuned) unless BENCH_STORE says otherwise. */
 export async function devServer(dir: string): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
@@ -189,7 +272,7 @@ export async function devServer(dir: string): Promise<TestWorkflowEnvironment> {
 export async function setUp(parts: Set<string>) {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-  const env = await devServer(dir);
+  const env = await benchServer(dir);
   const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const common = {
@@ -213,13 +296,13 @@ export async function setUp(parts: Set<string>) {
   const bare = parts.has('requests') || parts.has('edge');
   const [barePort, bareIdlePort] = bare ? [await freePort(), await freePort()] : [0, 0];
   const bares = bare ? [spawnProgram('scripts/bench-bare-api.ts', { ...common, PORT: String(barePort) }), spawnProgram('scripts/bench-bare-api.ts', { ...common, TEMPORAL_TASK_QUEUE: idleQueue, PORT: String(bareIdlePort) })] : [];
-  const pids: Record<string, number | undefined> = { worker: worker.proc.pid, ...Object.fromEntries(moreWorkers.map((w, i) => [`worker${i + 2}`, w.proc.pid])), api: api.proc.pid, server: serverPid(env.address.split(':').at(-1)!) };
+  const pids: Record<string, number | undefined> = { worker: worker.proc.pid, ...Object.fromEntries(moreWorkers.map((w, i) => [`worker${i + 2}`, w.proc.pid])), api: api.proc.pid, ...env.pids };
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const client = new Client({ connection: env.connection });
   const base = `http://127.0.0.1:${port}`;
   const body = openBody();
   const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
-  out(`bench: one dev server (${STORE === 'memory' ? 'in memory' : `database file${STORE === 'tuned' ? `, ${DEV_SERVER_SQLITE_PRAGMAS.join(' ')}` : ', SQLite defaults'}`}), ${WORKERS === 1 ? 'the worker' : `${WORKERS} workers`} and the API each their own process (LOG_LEVEL=${common.LOG_LEVEL}); ${process.arch}, node ${process.version}`);
+  out(`bench: ${env.describe}, ${WORKERS === 1 ? 'the worker' : `${WORKERS} workers`} and the API each their own process (LOG_LEVEL=${common.LOG_LEVEL}); ${process.arch}, node ${process.version}`);
 
   const ids: string[] = [];
   const opener = (url: string) => async () => {

@@ -169,6 +169,8 @@ function runAs(): { uid: number; gid: number } | undefined {
 export interface Postgres extends Stoppable {
   port: number;
   dataDir: string;
+  /** The postmaster's process id (its backends are its children). */
+  pid: number | undefined;
 }
 
 /**
@@ -205,6 +207,7 @@ export async function startPostgres(log: Log, port?: number): Promise<Postgres> 
   return {
     port: pgPort,
     dataDir,
+    pid: proc.pid,
     async stop() {
       await stopProcess(proc, 'SIGINT', 15_000); // fast shutdown
       rmSync(dataDir, { recursive: true, force: true });
@@ -230,6 +233,7 @@ export function createSchemas(tools: ServerTools, pgPort: number, log: Log) {
 export interface TemporalServer extends Stoppable {
   address: string;
   logFile: string;
+  pid: number | undefined;
 }
 
 /**
@@ -283,7 +287,7 @@ export async function startServer(tools: ServerTools, o: { pgPort: number; front
     throw e;
   }
   log(`Temporal server ${tools.version} on ${address} (PostgreSQL persistence and SQL visibility; log ${logFile})`);
-  return { address, logFile, stop };
+  return { address, logFile, pid: proc.pid, stop };
 }
 
 /** The server log's last errors, their message and error only (its lines carry whole stack traces). */
