@@ -3,8 +3,8 @@
  * Temporal reports the same run and history length; a case no worker has run yet read from its start
  * input; a case whose workflow ended outside the playbook read as closed, with the reason. When events
  * were added since a kept view and the worker does not answer within READ_PATIENCE_MS (a burst of
- * deadlines saturating it), the kept view is answered marked stale, with the time it was read; the
- * query goes on and keeps what it reads for the next read.
+ * deadlines saturating it), the kept view is answered marked stale, with the time it was read, and
+ * the query is cancelled (the next read asks again).
  */
 import { LRUCache } from 'lru-cache';
 import { Client, isGrpcServiceError, QueryRejectedError, WorkflowClient, type WorkflowExecutionDescription } from '@temporalio/client';
@@ -82,7 +82,10 @@ export class CaseReader {
       const at = kept ? await bounded(() => this.positionOf(workflowId)) : undefined;
       if (kept && at && kept.runId === at.runId && kept.length === at.length) return { view: kept.view, stale: null };
       const readAt = new Date().toISOString();
-      const querying = this.queried(caseId, workflowId, bounded).then((view) => {
+      // A read answered stale cancels its query: nothing of it stays in flight after the answer (no call
+      // retried later on a connection closed meanwhile), and the next read asks again.
+      const cancel = new AbortController();
+      const querying = this.client.connection.withAbortSignal(cancel.signal, () => this.queried(caseId, workflowId, bounded)).then((view) => {
         // Kept with the position read before the query (none on a first read: the next read describes first).
         this.views?.set(workflowId, { runId: at?.runId ?? '', length: at?.length ?? '', view, readAt, size: JSON.stringify(view).length });
         return view;
@@ -90,8 +93,9 @@ export class CaseReader {
       if (!kept) return { view: await querying, stale: null };
       const answer = await Promise.race([querying, new Promise<undefined>((r) => setTimeout(() => r(undefined), patienceMs).unref())]);
       if (answer) return { view: answer, stale: null };
-      // The worker is behind: the query goes on (bounded) and keeps what it reads; this read answers what was read before.
+      // The worker is behind: this read answers what was read before, and its query is cancelled.
       querying.catch(() => undefined);
+      cancel.abort();
       return { view: kept.view, stale: { readAt: kept.readAt, note: `the worker did not answer within ${patienceMs} ms: the case as it was read at ${kept.readAt}; events since then are not shown yet` } };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
