@@ -335,7 +335,7 @@ export async function setUp(parts: Set<string>) {
    * Reads each case's view until `pick` finds what is awaited in it: the rest polled each second, 50
    * at a time (a burst of queries of our own would load the system being measured).
    */
-  const eachCase = async <T>(caseIds: string[], pick: (v: CaseView) => T | undefined, what: string, timeoutMs = 600_000): Promise<T[]> => {
+  const eachCase = async <T>(caseIds: string[], pick: (v: CaseView) => T | undefined, what: string, timeoutMs = 600_000, o: { missing?: (ids: string[]) => void } = {}): Promise<T[]> => {
     const found = new Map<string, T>();
     const end = Date.now() + timeoutMs;
     for (;;) {
@@ -348,7 +348,14 @@ export async function setUp(parts: Set<string>) {
         });
       }
       if (found.size === caseIds.length) return caseIds.map((id) => found.get(id)!);
-      if (Date.now() > end) throw new Error(`${caseIds.length - found.size} of ${caseIds.length} cases: no ${what} after ${timeoutMs / 1000} s`);
+      if (Date.now() > end) {
+        // A part that can report on the cases found says which did not come, rather than losing every figure.
+        if (o.missing) {
+          o.missing(caseIds.filter((id) => !found.has(id)));
+          return caseIds.filter((id) => found.has(id)).map((id) => found.get(id)!);
+        }
+        throw new Error(`${caseIds.length - found.size} of ${caseIds.length} cases: no ${what} after ${timeoutMs / 1000} s`);
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
   };

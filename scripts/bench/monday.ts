@@ -79,7 +79,10 @@ export async function monday(b: Bench, n: number): Promise<void> {
   const cpuFrom = Date.now();
   const working = work(due + 60_000 - Date.now());
   await new Promise((r) => setTimeout(r, Math.max(0, due + 2_000 - Date.now())));
-  const breaches = await eachCase(ids, (v) => v.breaches.find((x) => x.kind === 'acknowledge'), 'acknowledge breach', 900_000);
+  // Every breach within 10 minutes, else the figures of those recorded and the cases that did not come.
+  let missing: string[] = [];
+  const breaches = await eachCase(ids, (v) => v.breaches.find((x) => x.kind === 'acknowledge'), 'acknowledge breach', 600_000, { missing: (m) => (missing = m) });
+  if (missing.length) out(`monday: ${missing.length} of ${n} cases recorded no breach within 10 minutes (read by query): ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}; the figures below are the other ${breaches.length}`);
   const busy = await working;
   const lateness = breaches.map((x) => Date.parse(x.at) - Date.parse(x.dueAt)).sort((x, y) => x - y);
   const wrongDue = breaches.filter((x) => Date.parse(x.dueAt) !== due).length;
