@@ -58,9 +58,11 @@ const DAY_MS = 86_400_000;
 
 /**
  * A calendar's local days, worked out once each: the day's start (epoch ms) and its open intervals, by a
- * day number counted from the first day asked for. Days are added one at a time next to the ones known,
- * by the same luxon steps the arithmetic took day by day before (`plus`/`minus` one day), so every answer
- * is the one it was: only the time zone arithmetic is not done again. A burst of cases on one calendar
+ * day number counted from the first day asked for. Days are added one at a time next to the ones known
+ * (luxon's `plus`/`minus` one day, then the day's start), so the arithmetic walks the same open intervals
+ * it walked day by day before (test/unit/calendar-days.test.ts keeps that walk and compares). One known
+ * difference: in a zone whose clocks change at midnight, the old walk carried the first day's 01:00 start
+ * to every later day; each day now starts at its own local start. A burst of cases on one calendar
  * (bench part monday) asks for the same few days thousands of times.
  */
 class CalendarDays {
