@@ -50,52 +50,45 @@ function openOn(cal: Calendar, day: DateTime): [number, number][] {
   return out.sort((a, b) => a[0] - b[0]);
 }
 
-function dayOf(cal: Calendar, at: number): DateTime {
-  return DateTime.fromMillis(at, { zone: cal.timezone }).startOf('day');
-}
-
 const DAY_MS = 86_400_000;
+/** Days one calendar keeps worked out (two horizons' worth); past that it starts again. */
+const DAYS_KEPT = 2 * 3_700 + 64;
 
 /**
- * A calendar's local days, worked out once each: the day's start (epoch ms) and its open intervals, by a
- * day number counted from the first day asked for. Days are added one at a time next to the ones known
- * (luxon's `plus`/`minus` one day, then the day's start), so the arithmetic walks the same open intervals
- * it walked day by day before (test/unit/calendar-days.test.ts keeps that walk and compares). One known
- * difference: in a zone whose clocks change at midnight, the old walk carried the first day's 01:00 start
- * to every later day; each day now starts at its own local start. A burst of cases on one calendar
- * (bench part monday) asks for the same few days thousands of times.
+ * A calendar's local days, each worked out once: the day's start (epoch ms) and its open intervals, by
+ * its local date as a day number (days since 1970-01-01 of that date, whatever the zone). Any day is
+ * worked out on its own (luxon's start of that local date), so a moment years ahead costs a few days,
+ * not every day in between. The arithmetic walks the same open intervals it walked day by day before
+ * (test/unit/calendar-days.test.ts keeps that walk and compares). One known difference: in a zone whose
+ * clocks change at midnight, the old walk carried the first day's 01:00 start to every later day; each
+ * day now starts at its own local start. A burst of cases on one calendar (bench part monday) asks for
+ * the same few days thousands of times.
  */
 class CalendarDays {
   private readonly days = new Map<number, { start: number; open: [number, number][] }>();
-  private low: { n: number; day: DateTime };
-  private high: { n: number; day: DateTime };
-  private readonly base: number;
 
-  constructor(private readonly cal: Calendar, at: number) {
-    const day = dayOf(cal, at);
-    this.low = this.high = { n: 0, day };
-    this.base = day.toMillis();
-    this.days.set(0, { start: this.base, open: openOn(cal, day) });
-  }
+  constructor(private readonly cal: Calendar) {}
 
-  /** Day `n`: its start and open intervals (read only), worked out on first use. */
+  /** Local date number `n`: its start and open intervals (read only), worked out on first use. */
   get(n: number): { start: number; open: readonly [number, number][] } {
-    while (n > this.high.n) this.add((this.high = { n: this.high.n + 1, day: this.high.day.plus({ days: 1 }).startOf('day') }));
-    while (n < this.low.n) this.add((this.low = { n: this.low.n - 1, day: this.low.day.minus({ days: 1 }).startOf('day') }));
-    return this.days.get(n)!;
+    let d = this.days.get(n);
+    if (!d) {
+      const date = new Date(n * DAY_MS);
+      const day = DateTime.fromObject({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() }, { zone: this.cal.timezone }).startOf('day');
+      d = { start: day.toMillis(), open: openOn(this.cal, day) };
+      if (this.days.size >= DAYS_KEPT) this.days.clear();
+      this.days.set(n, d);
+    }
+    return d;
   }
 
-  /** The number of the local day that holds `at`. */
+  /** The number of the local date that holds `at`. */
   numberOf(at: number): number {
-    // Local days are 23 to 25 hours long, so the estimate is within a day; the starts settle it.
-    let n = Math.floor((at - this.base) / DAY_MS);
+    // A zone's offset is under a day, so the UTC date is within a day of the local one; the starts settle it.
+    let n = Math.floor(at / DAY_MS);
     while (this.get(n).start > at) n--;
     while (this.get(n + 1).start <= at) n++;
     return n;
-  }
-
-  private add(d: { n: number; day: DateTime }) {
-    this.days.set(d.n, { start: d.day.toMillis(), open: openOn(this.cal, d.day) });
   }
 }
 
@@ -104,14 +97,14 @@ const BY_CONTENT = new Map<string, CalendarDays>();
 const BY_OBJECT = new WeakMap<Calendar, CalendarDays>();
 const CALENDARS_KEPT = 64;
 
-function calendarDays(cal: Calendar, at: number): CalendarDays {
+function calendarDays(cal: Calendar): CalendarDays {
   let days = BY_OBJECT.get(cal);
   if (days) return days;
   const key = JSON.stringify([cal.timezone, cal.hours, cal.holidays]);
   days = BY_CONTENT.get(key);
   if (!days) {
     if (BY_CONTENT.size >= CALENDARS_KEPT) BY_CONTENT.clear();
-    BY_CONTENT.set(key, (days = new CalendarDays(cal, at)));
+    BY_CONTENT.set(key, (days = new CalendarDays(cal)));
   }
   BY_OBJECT.set(cal, days);
   return days;
@@ -120,7 +113,7 @@ function calendarDays(cal: Calendar, at: number): CalendarDays {
 /** The moment `ms` of business time after `from`. */
 export function businessAfter(cal: Calendar, from: number, ms: number): number {
   let left = ms;
-  const days = calendarDays(cal, from);
+  const days = calendarDays(cal);
   const first = days.numberOf(from);
   for (let n = first; n < first + HORIZON_DAYS; n++) {
     for (const [s, e] of days.get(n).open) {
@@ -137,7 +130,7 @@ export function businessAfter(cal: Calendar, from: number, ms: number): number {
 /** The moment `ms` of business time before `to` (never before the calendar's horizon). */
 export function businessBefore(cal: Calendar, to: number, ms: number): number {
   let left = ms;
-  const days = calendarDays(cal, to);
+  const days = calendarDays(cal);
   const first = days.numberOf(to);
   for (let n = first; n > first - HORIZON_DAYS; n--) {
     const open = days.get(n).open;
@@ -156,7 +149,7 @@ export function businessBefore(cal: Calendar, to: number, ms: number): number {
 export function businessBetween(cal: Calendar, from: number, to: number): number {
   if (to <= from) return 0;
   let total = 0;
-  const days = calendarDays(cal, from);
+  const days = calendarDays(cal);
   const first = days.numberOf(from);
   for (let n = first; n < first + HORIZON_DAYS && days.get(n).start < to; n++) {
     for (const [s, e] of days.get(n).open) total += Math.max(0, Math.min(e, to) - Math.max(s, from));

@@ -128,6 +128,18 @@ describe('business time worked out once per calendar day', () => {
     }
   });
 
+  test('a moment millennia ahead (a promise the API accepts, year 7620) works out a few days, not every day in between', () => {
+    // Were the days worked out one after another from the first asked for, this would be millions of
+    // luxon days and the test would not end within jest's 5 s.
+    const cal: Calendar = { name: 'far', timezone: 'Asia/Tokyo', hours: { mon: ['09:00-17:00'], thu: ['10:00-12:00'] }, holidays: [] };
+    const now = Date.parse('2026-12-04T10:00:00Z');
+    const far = Date.parse('7620-07-16T04:59:02Z');
+    expect(businessAfter(cal, far, HOUR)).toBe(reference.after(cal, far, HOUR));
+    expect(businessBefore(cal, far, 3 * HOUR)).toBe(reference.before(cal, far, 3 * HOUR));
+    expect(businessBetween(cal, far - 20 * 24 * HOUR, far)).toBe(reference.between(cal, far - 20 * 24 * HOUR, far));
+    expect(businessAfter(cal, now, HOUR)).toBe(reference.after(cal, now, HOUR));
+  });
+
   test('a calendar with no business hours within the horizon is still refused', () => {
     const cal: Calendar = { name: 'closed', timezone: 'UTC', hours: { mon: ['09:00-17:00'] }, holidays: [] };
     const mondays = Array.from({ length: 600 }, (_, i) => DateTime.fromISO('2026-12-07', { zone: 'UTC' }).plus({ weeks: i }).toISODate()!);
