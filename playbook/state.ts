@@ -41,8 +41,11 @@ export const SEGMENT_LABELS: Readonly<Record<Segment, string>> = { smb: 'SMB', '
  * 7: the playbook's decisions of 6; the case numbers its changes as webhook events and hands them to the
  *    endpoints' streams, with a step's sends when it has them (workflows/webhooks.ts). Cases of earlier
  *    rules send no webhooks: their histories stay as they ran.
+ * 8: the playbook's decisions of 7; the workflow acts on the clock only in a workflow task its timer
+ *    or an action started, so a wake-up already due waits for its timer rather than acting when a
+ *    local activity's result woke the loop (SINCE_RULES.clockOnCause in workflows/patches.ts).
  */
-export const RULES_VERSION = 7;
+export const RULES_VERSION = 8;
 
 export interface CaseInput {
   customer: {

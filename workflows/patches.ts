@@ -65,6 +65,14 @@ export const SINCE_RULES = {
   customerEmailsAlone: 6,
   /** The case's changes are numbered as webhook events and handed to the endpoints' streams (workflows/webhooks.ts). */
   webhooks: 7,
+  /**
+   * The loop acts on the clock only in a workflow task that history gives a cause: the case's timer
+   * fired, or an action came. A wake-up already due waits for its timer (armed for 1 ms when already
+   * due), not for whatever next wakes the loop: a local activity's result can reach the workflow in a
+   * later task than the one that records it, at a later workflow time than it has on replay
+   * (test/workflow/clock-causes.test.ts).
+   */
+  clockOnCause: 8,
 } as const;
 
 /** Whether a case of these rules runs a change that came with a rules version. */

@@ -141,8 +141,13 @@ export class CaseRunner implements OutboxHost {
     return this.pending.length === 0;
   }
 
-  /** A wake-up already due (the loop was busy past it) is handled now. */
+  /**
+   * Before rules 8: a wake-up already due (the loop was busy past it) is handled now, whatever woke
+   * the loop. Since (SINCE_RULES.clockOnCause) its timer handles it: the loop may have been woken by
+   * a local activity's result, which replay can deliver at another time.
+   */
   catchUp(): boolean {
+    if (since(rulesOf(this.state), 'clockOnCause')) return false;
     const wake = nextWake(this.state);
     if (!wake || wake.at > Date.now()) return false;
     this.commit(tick(this.state, Date.now()));

@@ -98,8 +98,9 @@ export const SCENARIOS: Scenario[] = [
   // by rules 3 (the workflow's patches built in: no markers), by rules 4 (calendars), by rules 5 (sends
   // tried first as local activities, every patch built in) and by rules 6 (a customer's email as its
   // own activity, beside the step's try) and by rules 7 (each step's webhook events numbered and handed on,
-  // in the step's try or a local activity of their own): the same plays under each.
-  ...[2, 3, 4, 5, 6, 7].flatMap((rulesVersion): Scenario[] => [
+  // in the step's try or a local activity of their own) and by rules 8 (the clock acted on only in a task
+  // its timer or an action started): the same plays under each.
+  ...[2, 3, 4, 5, 6, 7, 8].flatMap((rulesVersion): Scenario[] => [
     {
       name: `rules-${rulesVersion}-full-case`,
       rulesVersion,
@@ -122,11 +123,15 @@ export const SCENARIOS: Scenario[] = [
   { name: 'rules-6-slack-off-case', rulesVersion: 6, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
   { name: 'rules-7-business-hours-case', rulesVersion: 7, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
   { name: 'rules-7-slack-off-case', rulesVersion: 7, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
+  // Rules 8: the clock acted on only in a task its timer or an action started.
+  { name: 'rules-8-business-hours-case', rulesVersion: 8, calendar: OFFICE, input: caseInput({ severity: 'high' }), play: pausedCase },
+  { name: 'rules-8-slack-off-case', rulesVersion: 8, slackOff: true, input: caseInput({ severity: 'critical' }), play: unattendedCase },
   // Teams: opened in one, transferred to another with its Slack thread left behind, worked there to the end.
   { name: 'rules-6-transferred-case', rulesVersion: 6, team: 'amer', input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: transferredCase },
+  { name: 'rules-8-transferred-case', rulesVersion: 8, team: 'amer', input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: transferredCase },
   { name: 'rules-7-transferred-case', rulesVersion: 7, team: 'amer', input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: transferredCase },
   // The playbook's whole path in ten actions, open to closed: what the cost issue counts a case's events by.
-  ...[4, 5, 6, 7].map((rulesVersion): Scenario => ({ name: `rules-${rulesVersion}-ten-actions-case`, rulesVersion, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: tenActionsCase })),
+  ...[4, 5, 6, 7, 8].map((rulesVersion): Scenario => ({ name: `rules-${rulesVersion}-ten-actions-case`, rulesVersion, input: caseInput({ severity: 'high', customer: { ...caseInput().customer, nextQbrDate: '2030-01-01T00:00:00Z' } }), play: tenActionsCase })),
 ];
 
 async function transferredCase(h: Handle, env: TestWorkflowEnvironment) {
