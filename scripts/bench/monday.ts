@@ -41,7 +41,8 @@ export async function monday(b: Bench, n: number): Promise<void> {
     const kinds = ['read', 'reread', 'list', 'act'] as const;
     type Kind = (typeof kinds)[number];
     const times = { read: [], reread: [], list: [], act: [] } as Record<Kind, number[]>;
-    const failed = { read: 0, reread: 0, list: 0, act: 0 } as Record<Kind, number>;
+    /** Failures by status (0: no answer), so a 5xx is told from a refusal. */
+    const failed = { read: new Map(), reread: new Map(), list: new Map(), act: new Map() } as Record<Kind, Map<number, number>>;
     let stale = 0;
     const until = Date.now() + ms;
     await Promise.all(
@@ -58,7 +59,7 @@ export async function monday(b: Bench, n: number): Promise<void> {
                 ? await call('GET', `${base}/escalations?sort=nextDeadline&status=open&limit=25`, headers).catch(() => ({ status: 0, text: '' }))
                 : await call('POST', `${base}/escalations/${id}/notes`, headers, JSON.stringify({ text: 'Checked the logs from the weekend', kind: 'investigation' })).catch(() => ({ status: 0, text: '' }));
           if (r.status === 200) times[kind].push(performance.now() - t);
-          else failed[kind]++;
+          else failed[kind].set(r.status, (failed[kind].get(r.status) ?? 0) + 1);
           if (r.status === 200 && kind === 'read') readBefore.push(id);
           if (r.status === 200 && (kind === 'read' || kind === 'reread') && (JSON.parse(r.text) as { stale: unknown }).stale) stale++;
         }
@@ -66,7 +67,10 @@ export async function monday(b: Bench, n: number): Promise<void> {
     );
     const line = (kind: Kind) => {
       const xs = times[kind].sort((x, y) => x - y);
-      return `${kind} p50 ${at(xs, 50)?.toFixed(0)} ms, p90 ${at(xs, 90)?.toFixed(0)} ms, p99 ${at(xs, 99)?.toFixed(0)} ms (${xs.length} answered, ${failed[kind]} failed)`;
+      const byStatus = [...failed[kind]].sort(([a], [b]) => a - b);
+      const nFailed = byStatus.reduce((sum, [, c]) => sum + c, 0);
+      const how = byStatus.map(([status, c]) => `${status === 0 ? 'no answer' : status} ×${c}`).join(', ');
+      return `${kind} p50 ${at(xs, 50)?.toFixed(0)} ms, p90 ${at(xs, 90)?.toFixed(0)} ms, p99 ${at(xs, 99)?.toFixed(0)} ms (${xs.length} answered, ${nFailed} failed${nFailed ? `: ${how}` : ''})`;
     };
     return { text: `${kinds.map(line).join('; ')}; ${stale} reads answered stale`, p99: Object.fromEntries(kinds.map((k) => [k, at(times[k].sort((x, y) => x - y), 99)])) };
   };
