@@ -22,10 +22,17 @@ afterAll(() => sys?.stop());
 /** A service on the system's queue whose client counts the queries and describes it sends. */
 function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue, connection: Connection = sys.env.connection, policy: Policy = DEFAULT_POLICY) {
   const sent = { query: 0, describe: 0 };
+  /** How each query sent ended ('answered', or its error), in the order they ended: none stays in flight unseen. */
+  const ended: string[] = [];
   const counter: WorkflowClientInterceptor = {
     query: (input, next) => {
       sent.query++;
-      return next(input);
+      const asked = next(input);
+      asked.then(
+        () => ended.push('answered'),
+        (err: unknown) => ended.push(`${(err as Error)?.name}: ${(err as Error)?.message} (${String((err as Error)?.cause)})`),
+      );
+      return asked;
     },
   };
   const client = new Client({ connection, namespace: sys.env.namespace ?? 'default', interceptors: { workflow: [counter] } });
@@ -36,7 +43,7 @@ function countingService(viewCacheBytes?: number, taskQueue = sys.taskQueue, con
     return describe(req);
   }) as typeof describe;
   const service = new EscalationService({ client, taskQueue, policy: () => policy, viewCacheBytes });
-  return { service, sent };
+  return { service, sent, ended };
 }
 
 /** Opens a case and waits until the worker has delivered its opening messages (its history at rest). */
@@ -171,7 +178,7 @@ test('with its worker gone, a kept case with nothing added since still reads at 
 test('with no worker answering and the case moved on since (a deadline passed), a kept case reads within the patience, marked stale with when it was read; once a worker answers, the next read is the case now', async () => {
   const taskQueue = uniqueId('tq');
   // Acknowledge within 6 s: the deadline passes while no worker runs, so Temporal adds its timer's event.
-  const { service, sent } = countingService(undefined, taskQueue, sys.env.connection, { ...DEFAULT_POLICY, acknowledgeWithin: '6s' });
+  const { service, sent, ended } = countingService(undefined, taskQueue, sys.env.connection, { ...DEFAULT_POLICY, acknowledgeWithin: '6s' });
   const run = () => Worker.create({ connection: sys.env.nativeConnection, namespace: sys.env.namespace ?? 'default', taskQueue, ...WORKFLOW_SOURCE, activities: recordingActivities().activities });
   const kept = await (await run()).runUntil(async () => {
     const id = await settledCase(service);
@@ -198,6 +205,10 @@ test('with no worker answering and the case moved on since (a deadline passed), 
   const { stale: _s, ...rest } = stale;
   const { stale: _k, ...before } = kept.view;
   expect(rest).toEqual(before);
+  // Its query was cancelled with the answer, not left waiting for a worker until its deadline
+  // (QUERY_DEADLINE_MS): a call left in flight once outlived the connection it was sent on.
+  await eventually(async () => ended.length, (n) => n === sent.query, 'every query sent ended', 5_000);
+  expect(ended.at(-1)).toMatch(/cancel|abort/i);
 
   // A worker again: the query answers, and the read is the case now, its breach in it.
   const now = await (await run()).runUntil(() => eventually(() => service.get(kept.id), (v) => v.stale === null && v.breaches.length > 0, 'the case read as it is now'));
