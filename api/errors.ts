@@ -39,8 +39,11 @@ const BY_FAILURE_TYPE: Record<string, [number, string]> = {
   [FAILURE_TYPES.limit]: [422, 'limit_reached'],
 };
 
-/** gRPC codes that mean "Temporal (or every worker) is away": 503 with Retry-After. */
-export const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own deadline */]);
+/** gRPC RESOURCE_EXHAUSTED: Temporal's rate limits refused the call (503 with Retry-After, not 500). */
+const THROTTLED = 8;
+
+/** gRPC codes that mean "Temporal (or every worker) is away, or busy": 503 with Retry-After, never the caller's fault. */
+export const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own deadline */, THROTTLED]);
 
 /** body-parser's and the router's client errors, by their `type`, with the code we answer. */
 const CLIENT_ERRORS: Record<string, string> = {
@@ -83,6 +86,11 @@ export function toHttpError(err: unknown): HttpError {
     return new HttpError(503, 'temporal_unavailable', 'No worker took the action in time; retry with the same Idempotency-Key', undefined, { 'Retry-After': '5' });
   }
   const grpc = err instanceof ServiceError ? err.cause : err;
+  // Temporal refusing the namespace more calls for now (its rate limits, e.g. a few visibility calls a
+  // second per frontend): not the caller's fault, and over in a moment.
+  if (isGrpcServiceError(grpc) && grpc.code === THROTTLED) {
+    return new HttpError(503, 'temporal_unavailable', 'Temporal is throttling requests for now; try again shortly', undefined, { 'Retry-After': '2' });
+  }
   if (isGrpcServiceError(grpc) && UNAVAILABLE.has(grpc.code)) {
     return new HttpError(503, 'temporal_unavailable', 'Temporal is unreachable; try again shortly', undefined, { 'Retry-After': '5' });
   }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -65,6 +65,8 @@ export async function startSystem(
     webhooks?: WebhooksConfig;
     /** The worker's metrics (webhook attempts by endpoint and outcome). */
     metrics?: Metrics;
+    /** The API's own connection to Temporal (default: the test environment's), e.g. made as the API makes it. */
+    connection?: Connection;
   } = {},
 ) {
   const [env, smtp, slack] = await Promise.all([o.env ? Promise.resolve(o.env) : devServerEnv(), startSmtp(), startSlack()]);
@@ -89,7 +91,7 @@ export async function startSystem(
     activities,
   });
   const running = worker.run();
-  const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+  const client = new Client({ connection: o.connection ?? env.connection, namespace: env.namespace ?? 'default' });
   // Log lines kept in memory when asked for (to check what a log may say), else none.
   const logger = o.logLines ? pino({ level: 'info' }, { write: (line: string) => void o.logLines!.push(line) }) : pino({ level: 'silent' });
   const service = new EscalationService({ client, taskQueue, policy: () => policy, calendars: () => o.calendars ?? {}, ...(o.teams ? { teams: () => o.teams! } : {}) });

@@ -31,9 +31,12 @@ async function clusterEnv(address: string): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
 }
 
-/** A real dev server (with visibility), the case's search attributes registered; the cluster's under `npm run test:cluster`. */
-export function devServerEnv(o: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
-  if (clusterAddress && !o.uiPort) return clusterEnv(clusterAddress);
+/**
+ * A real dev server (with visibility), the case's search attributes registered; the cluster's under
+ * `npm run test:cluster`. `dynamicConfig`: the server's settings changed (a dev server of its own even then).
+ */
+export function devServerEnv(o: { uiPort?: number; dynamicConfig?: Record<string, string | number> } = {}): Promise<TestWorkflowEnvironment> {
+  if (clusterAddress && !o.uiPort && !o.dynamicConfig) return clusterEnv(clusterAddress);
   return TestWorkflowEnvironment.createLocal({
     // Its warnings (a task cancelled as a test ends, a slow call on a busy machine) are not the product's: errors only.
     server: {
@@ -42,6 +45,7 @@ export function devServerEnv(o: { uiPort?: number } = {}): Promise<TestWorkflowE
       ip: '127.0.0.1',
       log: { format: 'pretty', level: 'error' },
       ...(o.uiPort ? { ui: true, uiPort: o.uiPort } : {}),
+      ...(o.dynamicConfig ? { extraArgs: Object.entries(o.dynamicConfig).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]) } : {}),
     },
   });
 }
