@@ -31,7 +31,7 @@
  *              lateness, and the worker's, the API's and the server's peak RSS.
  *   monday     Monday 10:00: BENCH_MONDAY_N cases (1000) opened before a calendar's business hours begin,
  *              so their acknowledge deadlines (one business minute) fall on the same second and their
- *              warnings 15 s before; reads of cases, the board's first page and notes through the API
+ *              warnings BENCH_MONDAY_WARN_S (15) before; reads of cases, the board's first page and notes through the API
  *              before the burst (the baseline) and during it: lateness, latency percentiles and failures
  *              of each, their ratios, peak RSS and CPU over the burst. Not in the default parts.
  *   case       events, bytes and replay time of saved cases (the same plays as rules 4 ran them and as today's rules do).

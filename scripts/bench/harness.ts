@@ -29,6 +29,12 @@ export const HELD_N = num('BENCH_HELD_N', 1000);
 export const HELD_RATE = num('BENCH_HELD_RATE', 5.5);
 export const HEAP_N = num('BENCH_HEAP_N', 200);
 export const MONDAY_N = num('BENCH_MONDAY_N', 1000);
+/**
+ * Seconds before the deadline the monday part's warnings come (15: a quarter of its one-minute window,
+ * as the playbook's quarter of an hour is). In the playbook they come 15 minutes before: drained long
+ * before the deadline. A larger figure here lets them drain before it, to measure the deadlines alone.
+ */
+export const MONDAY_WARN_S = num('BENCH_MONDAY_WARN_S', 15);
 /** Worker processes on the run's task queue (`npm run worker` each, with its own cache): how the parts scale with workers. */
 export const WORKERS = num('BENCH_WORKERS', 1);
 export const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap,idle').split(','));

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_POLICY, WEEKDAYS, type Calendar } from '../../playbook';
-import { type Bench, CONCURRENCY, at, call, measure, rssPeaks } from './harness';
+import { type Bench, CONCURRENCY, MONDAY_WARN_S, at, call, measure, rssPeaks } from './harness';
 
 /** The board's users during the burst: this many loops, each a read, a list or an action after another. */
 const TEAM = 6;
@@ -22,7 +22,7 @@ export async function monday(b: Bench, n: number): Promise<void> {
   const t0 = Math.ceil((began + lead) / 60_000) * 60_000;
   const hhmm = new Date(t0).toISOString().slice(11, 16);
   const calendar: Calendar = { name: 'monday', timezone: 'UTC', hours: Object.fromEntries(WEEKDAYS.map((d) => [d, [`${hhmm}-24:00`]])), holidays: [] };
-  const policy = { ...DEFAULT_POLICY, acknowledgeWithin: '1m', remindEvery: '24h' };
+  const policy = { ...DEFAULT_POLICY, acknowledgeWithin: '1m', remindEvery: '24h', warnBefore: `${MONDAY_WARN_S}s` };
   const due = t0 + 60_000;
   const ids = Array.from({ length: n }, () => `bench-monday-${randomBytes(6).toString('hex')}`);
   const peaks = rssPeaks(pids);
@@ -78,26 +78,43 @@ export async function monday(b: Bench, n: number): Promise<void> {
   // The baseline: the same team's work while the weekend is quiet (the cases opened and settled).
   await new Promise((r) => setTimeout(r, Math.max(0, t0 - 25_000 - Date.now())));
   const quiet = await work(Math.min(15_000, Math.max(5_000, t0 - 5_000 - Date.now())));
-  // The burst: warnings at due − 15 s (a quarter of the window), then the breaches at due.
-  await new Promise((r) => setTimeout(r, Math.max(0, due - 20_000 - Date.now())));
+  // The burst: warnings at due − MONDAY_WARN_S (15 s: a quarter of the window), then the breaches at due.
+  await new Promise((r) => setTimeout(r, Math.max(0, due - Math.max(20, MONDAY_WARN_S + 5) * 1000 - Date.now())));
   const cpuFrom = Date.now();
   const working = work(due + 60_000 - Date.now());
   await new Promise((r) => setTimeout(r, Math.max(0, due + 2_000 - Date.now())));
   // Every breach within 10 minutes, else the figures of those recorded and the cases that did not come.
   let missing: string[] = [];
-  const breaches = await eachCase(ids, (v) => v.breaches.find((x) => x.kind === 'acknowledge'), 'acknowledge breach', 600_000, { missing: (m) => (missing = m) });
+  const breaches = await eachCase(
+    ids,
+    (v) => {
+      const breach = v.breaches.find((x) => x.kind === 'acknowledge');
+      return breach && { ...breach, warnedAt: v.messages.find((m) => m.kind === 'deadline_warning')?.at };
+    },
+    'acknowledge breach',
+    600_000,
+    { missing: (m) => (missing = m) },
+  );
   if (missing.length) out(`monday: ${missing.length} of ${n} cases recorded no breach within 10 minutes (read by query): ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}; the figures below are the other ${breaches.length}`);
   const busy = await working;
   const lateness = breaches.map((x) => Date.parse(x.at) - Date.parse(x.dueAt)).sort((x, y) => x - y);
   const wrongDue = breaches.filter((x) => Date.parse(x.dueAt) !== due).length;
   const lastBreach = Math.max(...breaches.map((x) => Date.parse(x.at)));
   out(
-    `monday: ${n} acknowledge deadlines due at the same second (${new Date(due).toISOString()}${wrongDue ? `; ${wrongDue} due at another time` : ''}), each warned 15 s before; opened in ${openedIn.toFixed(0)} s: ` +
+    `monday: ${n} acknowledge deadlines due at the same second (${new Date(due).toISOString()}${wrongDue ? `; ${wrongDue} due at another time` : ''}), each warned ${MONDAY_WARN_S} s before; opened in ${openedIn.toFixed(0)} s: ` +
       `lateness p50 ${at(lateness, 50)} ms, p99 ${at(lateness, 99)} ms, max ${lateness.at(-1)} ms; drained ${((lastBreach - due) / 1000).toFixed(1)} s after the deadline`,
+  );
+  // The warnings: when each was sent against when it was due, and whether they had drained by the deadline.
+  const warned = breaches.flatMap((x) => (x.warnedAt ? [Date.parse(x.warnedAt)] : []));
+  const warnLate = warned.map((w) => w - (due - MONDAY_WARN_S * 1000)).sort((x, y) => x - y);
+  const lastWarning = Math.max(...warned);
+  out(
+    `monday: their ${warned.length} warnings, due ${MONDAY_WARN_S} s before the deadline: lateness p50 ${at(warnLate, 50)} ms, p99 ${at(warnLate, 99)} ms, max ${warnLate.at(-1)} ms; ` +
+      `the last sent ${((lastWarning - due) / 1000).toFixed(1)} s ${lastWarning > due ? 'after the deadline: the breaches waited behind them' : 'from the deadline (before it): drained first'}`,
   );
   out(`monday: the team before the burst (baseline): ${quiet.text}`);
   out(`monday: the team during the burst: ${busy.text}`);
   const ratio = (k: string) => ((busy.p99 as Record<string, number>)[k] / (quiet.p99 as Record<string, number>)[k]).toFixed(1);
   out(`monday: p99 during the burst against before it: read ${ratio('read')}×, re-read ${ratio('reread')}×, list ${ratio('list')}×, act ${ratio('act')}×`);
-  out(`monday: peak RSS ${peaks.stop()}; CPU from 20 s before the deadline to the last breach: ${peaks.cpuBetween(cpuFrom, lastBreach)} (${n} warnings and ${n} breaches)`);
+  out(`monday: peak RSS ${peaks.stop()}; CPU from ${Math.max(20, MONDAY_WARN_S + 5)} s before the deadline to the last breach: ${peaks.cpuBetween(cpuFrom, lastBreach)} (${n} warnings and ${n} breaches)`);
 }
