@@ -17,6 +17,11 @@ export class DeadlineTimer {
     return this.timer?.fired === true;
   }
 
+  /** The moment the armed timer was set for. */
+  get at(): number | undefined {
+    return this.timer?.at;
+  }
+
   arm(wake: Wake | null): void {
     const timer = this.timer;
     // Since PATCHES.timerSummary, a timer whose deadline changed at the same moment (a critical case's

@@ -69,8 +69,9 @@ export const SINCE_RULES = {
    * The loop acts on the clock only in a workflow task that history gives a cause: the case's timer
    * fired, or an action came. A wake-up already due waits for its timer (armed for 1 ms when already
    * due), not for whatever next wakes the loop: a local activity's result can reach the workflow in a
-   * later task than the one that records it, at a later workflow time than it has on replay
-   * (test/workflow/clock-causes.test.ts).
+   * later task than the one that records it, at another workflow time than it has on replay
+   * (test/workflow/clock-causes.test.ts). And a fired timer's step runs at no earlier than the moment
+   * it was set for, though that result set the clock back (test/histories/found/README.md).
    */
   clockOnCause: 8,
 } as const;

@@ -159,7 +159,18 @@ export class CaseRunner implements OutboxHost {
     this.timer.arm(nextWake(this.state));
     const seen = this.version;
     await condition(() => this.version !== seen || this.timer.fired || (this.runFull() && allHandlersFinished() && this.outbox.idle && this.webhooks.idle));
-    if (this.timer.fired) this.commit(tick(this.state, Date.now()));
+    if (this.timer.fired) this.commit(tick(this.state, this.firedAt()));
+  }
+
+  /**
+   * The clock of a step its timer started. Since SINCE_RULES.clockOnCause, never before the moment the
+   * timer was set for: the worker can hand a local activity's result over with a later task and set the
+   * workflow's clock back to when that activity completed (sdk-core's `UpdateWFTime`), while replay
+   * reads the task's own start; the timer having fired, what it was set for is due either way.
+   */
+  private firedAt(): number {
+    const now = Date.now();
+    return since(rulesOf(this.state), 'clockOnCause') ? Math.max(now, this.timer.at ?? now) : now;
   }
 
   /** Closed: no clock left; what closing asked for is still sent (PATCHES.deliverAfterClose). */

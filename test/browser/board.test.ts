@@ -90,6 +90,43 @@ describeWithBrowser('the team board in Chromium (GET /board)', () => {
   });
 });
 
+describeWithBrowser('the board while the worker is behind', () => {
+  test('a case read before and not answered in time shows as read then, saying newer events are not shown; with the worker back, the case now', async () => {
+    const opened = await sys.call('POST', '/escalations', { key: 'agent', body: openBody({ title: 'Read during the burst' }) });
+    // Read once by this API process: it keeps the view (api/case-reader.ts).
+    const first = await sys.call('GET', `/escalations/${opened.body.id}`, { key: 'viewer' });
+    expect([first.status, first.body.stale]).toEqual([200, null]);
+    const p = await browser.newPage({ timezoneId: 'Europe/Berlin', locale: 'en-US' });
+    await sys.pauseWorker();
+    try {
+      // No worker answers the page's read within the API's patience: the view read before, said to be so.
+      await p.goto(`${sys.base}/board`);
+      await p.getByLabel('API key').fill(KEYS.agent);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator('#rows').waitFor();
+      await p.goto(`${sys.base}/board/cases/${opened.body.id}`);
+      await p.getByRole('heading', { name: 'Read during the burst' }).waitFor();
+      const notice = await p.locator('#case-stale').textContent({ timeout: 10_000 });
+      expect(notice).toMatch(/^As read at .*: the service is busy and newer events are not shown yet\. Reload in a moment\.$/);
+      await p.screenshot({ path: join(SCREENSHOTS, 'board-stale.png'), fullPage: true });
+    } finally {
+      await sys.resumeWorker();
+    }
+    // The worker back: a reload is the case as it is now, with no notice.
+    await eventually(
+      async () => {
+        await p.reload();
+        await p.getByRole('heading', { name: 'Read during the burst' }).waitFor();
+        return p.locator('#case-stale').count();
+      },
+      (n) => n === 0,
+      'the case read as it is now',
+      30_000,
+    );
+    await p.close();
+  });
+});
+
 describeWithBrowser('the board with two teams', () => {
   const AMER_AGENT = 'board-amer-agent-key-0123456789';
   let teamSys: System;

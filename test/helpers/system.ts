@@ -83,14 +83,9 @@ export async function startSystem(
     webhooks: o.webhooks,
     metrics: o.metrics,
   });
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    ...WORKFLOW_SOURCE,
-    activities,
-  });
-  const running = worker.run();
+  const startWorker = () => Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, ...WORKFLOW_SOURCE, activities });
+  let worker = await startWorker();
+  let running = worker.run();
   const client = new Client({ connection: o.connection ?? env.connection, namespace: env.namespace ?? 'default' });
   // Log lines kept in memory when asked for (to check what a log may say), else none.
   const logger = o.logLines ? pino({ level: 'info' }, { write: (line: string) => void o.logLines!.push(line) }) : pino({ level: 'silent' });
@@ -133,9 +128,18 @@ export async function startSystem(
     taskQueue,
     service,
     logger,
+    /** Stops the worker (its cases wait, as when every worker is busy or gone) until `resumeWorker`. */
+    async pauseWorker() {
+      worker.shutdown();
+      await running;
+    },
+    async resumeWorker() {
+      worker = await startWorker();
+      running = worker.run();
+    },
     async stop() {
       await new Promise<void>((r) => server.close(() => r()));
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await Promise.all([smtp.close(), slack.close()]);
       if (!o.env) await env.teardown();
