@@ -7,11 +7,11 @@
  * the query is cancelled (the next read asks again).
  */
 import { LRUCache } from 'lru-cache';
-import { Client, isGrpcServiceError, QueryRejectedError, WorkflowClient, type WorkflowExecutionDescription } from '@temporalio/client';
+import { Client, isGrpcServiceError, QueryRejectedError, ServiceError, WorkflowClient, type WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { caseView, openCase, workflowIdFor, type CaseView } from '../playbook';
 import { getCaseQuery, openingOf, type EscalationInput } from '../workflows/messages';
-import { notFound } from './errors';
+import { HttpError, notFound } from './errors';
 import { endedReason } from './ended-outside';
 
 export const QUERY_DEADLINE_MS = 15_000;
@@ -96,10 +96,15 @@ export class CaseReader {
       // The worker is behind: this read answers what was read before, and its query is cancelled.
       querying.catch(() => undefined);
       cancel.abort();
-      return { view: kept.view, stale: { readAt: kept.readAt, note: `the worker did not answer within ${patienceMs} ms: the case as it was read at ${kept.readAt}; events since then are not shown yet` } };
+      return { view: kept.view, stale: { readAt: kept.readAt, note: `the worker did not answer within ${patienceMs} ms: newer events are not shown yet; reload in a moment` } };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(caseId);
-      throw err;
+      const failing = failingWorkflow(err);
+      if (!failing) throw err;
+      // The case's workflow cannot run on the worker: the view read before, if any, saying why; else a 503 that does.
+      const kept = this.views?.get(workflowId);
+      if (kept) return { view: kept.view, stale: { readAt: kept.readAt, note: `its ${failing}; newer events are not shown until it is fixed` } };
+      throw new HttpError(503, 'case_unavailable', `This case cannot be read now: its ${failing}. It needs an operator: fix the worker's code or reset the case (see it in the Temporal UI).`, undefined, { 'Retry-After': '60' });
     }
   }
 
@@ -175,4 +180,19 @@ export class CaseReader {
     const closedAt = d.closeTime ? d.closeTime.toISOString() : null;
     return { ...view, stage: 'closed', status: 'closed', closedAt, closeReason: reason, nextDeadline: null, deadlines: Object.fromEntries(Object.keys(view.deadlines).map((k) => [k, null])) as CaseView['deadlines'], playbook: null };
   }
+}
+
+/**
+ * Why a case's workflow cannot answer, when that is the case and not the caller or the connection: the
+ * worker's code does not replay its history (the query fails there), or a workflow task of it failed
+ * (Temporal refuses queries until one completes).
+ */
+function failingWorkflow(err: unknown): string | undefined {
+  const message = (e: unknown) => (e instanceof Error ? e.message : '');
+  if (/TMPRL1100|nondeterminism/i.test(message(err))) return "history does not replay against the worker's code (nondeterminism)";
+  const cause = err instanceof ServiceError ? err.cause : err;
+  if (isGrpcServiceError(cause) && cause.code === 9 /* FAILED_PRECONDITION */ && /workflow task in failed state/i.test(cause.details ?? '')) {
+    return 'workflow task is failing on the worker (Temporal answers no query until one completes)';
+  }
+  return undefined;
 }

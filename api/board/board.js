@@ -163,8 +163,8 @@ async function loadCase(caseId) {
   const parts = [
     el('p', {}, el('a', { href: '/board', text: '← Open cases' })),
     el('h2', { id: 'case-title', text: c.title }),
-    // An earlier read, answered because the worker was busy (a burst of deadlines): say how old it is.
-    c.stale ? el('p', { id: 'case-stale', class: 'error', text: `As read at ${new Date(c.stale.readAt).toLocaleString()}: the service is busy and newer events are not shown yet. Reload in a moment.` }) : null,
+    // An earlier read, answered because the worker was busy (a burst of deadlines) or the case's workflow is failing: say how old, and why.
+    c.stale ? el('p', { id: 'case-stale', class: 'error', text: `As read at ${new Date(c.stale.readAt).toLocaleString()}: ${c.stale.note}.` }) : null,
     el('p', { id: 'case-state' }, el('strong', { text: `Stage: ${c.stage}` }), ` · ${c.status} · ${c.severity} · ${c.customer.name} · CSM ${c.csm.name} · team ${c.team}`, c.paused ? ` · paused (${c.paused.reason.replace(/_/g, ' ')})` : ''),
     c.temporalUiUrl ? el('p', {}, el('a', { href: c.temporalUiUrl, text: 'Open in the Temporal UI' })) : null,
     el('h3', { text: 'Deadlines' }),

@@ -107,7 +107,7 @@ describeWithBrowser('the board while the worker is behind', () => {
       await p.goto(`${sys.base}/board/cases/${opened.body.id}`);
       await p.getByRole('heading', { name: 'Read during the burst' }).waitFor();
       const notice = await p.locator('#case-stale').textContent({ timeout: 10_000 });
-      expect(notice).toMatch(/^As read at .*: the service is busy and newer events are not shown yet\. Reload in a moment\.$/);
+      expect(notice).toMatch(/^As read at .*: the worker did not answer within \d+ ms: newer events are not shown yet; reload in a moment\.$/);
       await p.screenshot({ path: join(SCREENSHOTS, 'board-stale.png'), fullPage: true });
     } finally {
       await sys.resumeWorker();
