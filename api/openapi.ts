@@ -197,7 +197,19 @@ export function buildOpenApi(o: { serverUrl?: string; calendars?: string[]; team
     summary: 'List escalations (from Temporal visibility)',
     security,
     request: { query: listQuerySchema },
-    responses: { 200: json(z.object({ items: z.array(listItem), nextCursor: z.string().nullable() }).openapi('EscalationPage'), 'A page'), ...errors },
+    responses: {
+      200: json(
+        z
+          .object({
+            items: z.array(listItem),
+            nextCursor: z.string().nullable(),
+            listedAt: iso.openapi({ description: 'When these cases were read from Temporal: a list sorted by nextDeadline may be answered from a read up to 30 s old while it is read again' }),
+          })
+          .openapi('EscalationPage'),
+        'A page',
+      ),
+      ...errors,
+    },
   });
   registry.registerPath({ method: 'get', path: '/escalations/{id}', operationId: 'getEscalation', summary: 'One escalation', security, request: { params: id }, responses: { 200: json(caseView, 'The case'), ...errors } });
   for (const r of ACTION_ROUTES) {

@@ -35,6 +35,18 @@ export function teamClause(team: string | undefined): string | undefined {
 
 /** At most this many cases are ordered by next deadline in one list (README). */
 export const SORT_CAP = 2_000;
+/**
+ * A list sorted by next deadline reads every matching case's attributes (up to SORT_CAP), heavy for the
+ * server when the whole team has the board open (Monday 10:00). This process reads it at most once per
+ * SORTED_FRESH_MS for the same filters: requests meanwhile share that read. Up to SORTED_KEPT_MS old, it
+ * is answered at once while it is read again for the next request; older, it is read first. A page says
+ * when its cases were read (`listedAt`).
+ */
+export const SORTED_FRESH_MS = 1_000;
+export const SORTED_KEPT_MS = 30_000;
+/** Sorted lists kept, by filters (each up to SORT_CAP items). */
+const SORTED_KEPT = 16;
+type SortedRead = { at: number; items: ListItem[] };
 
 type Execution = temporal.api.workflow.v1.IWorkflowExecutionInfo;
 export type ListItem = ReturnType<typeof listItem>;
@@ -51,7 +63,11 @@ export class CaseQueries {
     private readonly policy: () => Policy,
   ) {}
 
-  async list(q: ListQuery, scope: TeamScope = '*'): Promise<{ items: ListItem[]; nextCursor: string | null }> {
+  /** Sorted lists read, by query, most recently read last; and the reads in flight. */
+  private readonly sorted = new Map<string, SortedRead>();
+  private readonly reading = new Map<string, Promise<SortedRead>>();
+
+  async list(q: ListQuery, scope: TeamScope = '*'): Promise<{ items: ListItem[]; nextCursor: string | null; listedAt: string }> {
     const query = where(
       scopeClause(scope),
       teamClause(q.team),
@@ -66,13 +82,14 @@ export class CaseQueries {
     );
     if (q.sort === 'nextDeadline') return this.listByDeadline(query, q);
     const token = q.cursor ? readCursor(q.cursor, query) : undefined;
+    const listedAt = new Date().toISOString();
     const page = await this.page(query, q.limit, token).catch((err: { code?: number; message?: string }) => {
       // Temporal refusing a token it made (expired, another server): the cursor is at fault, not the caller's connection.
       if (token && err.code !== undefined && !UNAVAILABLE.has(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
       throw err;
     });
     const next = page.nextPageToken ? writeCursor(Buffer.from(page.nextPageToken), query) : null;
-    return { items: page.executions.map(listItem), nextCursor: next };
+    return { items: page.executions.map(listItem), nextCursor: next, listedAt };
   }
 
   /** The playbook's four metrics over the cases opened in a period, read from visibility. */
@@ -95,16 +112,54 @@ export class CaseQueries {
    * cannot order by a search attribute, so the API reads the matching cases (at most SORT_CAP) and
    * orders them; the cursor is a position in that order.
    */
-  private async listByDeadline(query: string, q: ListQuery): Promise<{ items: ListItem[]; nextCursor: string | null }> {
-    const all: ListItem[] = [];
-    for await (const e of this.executions(query, SORT_CAP)) all.push(listItem(e));
-    const key = (x: ListItem) => (x.nextDeadline ? Date.parse(x.nextDeadline) : Number.POSITIVE_INFINITY);
-    all.sort((a, b) => key(a) - key(b) || a.id.localeCompare(b.id));
+  private async listByDeadline(query: string, q: ListQuery): Promise<{ items: ListItem[]; nextCursor: string | null; listedAt: string }> {
+    const { at, items: all } = await this.sortedCases(query);
     const from = q.cursor ? Number(readCursor(q.cursor, `${query}|sorted`).toString('utf8')) : 0;
     if (!Number.isInteger(from) || from < 0) throw badCursor('not a position');
     const items = all.slice(from, from + q.limit);
     const next = from + q.limit < all.length ? writeCursor(Buffer.from(String(from + q.limit)), `${query}|sorted`) : null;
-    return { items, nextCursor: next };
+    return { items, nextCursor: next, listedAt: new Date(at).toISOString() };
+  }
+
+  /** The cases a query matches in deadline order: read within SORTED_FRESH_MS, or kept and read again, or read now (see SORTED_FRESH_MS). */
+  private async sortedCases(query: string): Promise<SortedRead> {
+    const kept = this.sorted.get(query);
+    const age = kept ? Date.now() - kept.at : Number.POSITIVE_INFINITY;
+    if (kept && age <= SORTED_FRESH_MS) return kept;
+    const read = this.reading.get(query) ?? this.readSorted(query);
+    if (kept && age <= SORTED_KEPT_MS) {
+      read.catch(() => undefined); // the next request reads again
+      return kept;
+    }
+    return read;
+  }
+
+  /** One read of a sorted list, shared by the requests that come while it is under way. */
+  private readSorted(query: string): Promise<SortedRead> {
+    const at = Date.now();
+    const read = (async () => {
+      const items: ListItem[] = [];
+      for await (const e of this.executions(query, SORT_CAP)) items.push(listItem(e));
+      const key = (x: ListItem) => (x.nextDeadline ? Date.parse(x.nextDeadline) : Number.POSITIVE_INFINITY);
+      items.sort((a, b) => key(a) - key(b) || a.id.localeCompare(b.id));
+      const done = { at, items };
+      const before = this.sorted.get(query);
+      if (!before || before.at < at) {
+        this.sorted.delete(query);
+        this.sorted.set(query, done);
+        for (const oldest of this.sorted.keys()) {
+          if (this.sorted.size <= SORTED_KEPT) break;
+          this.sorted.delete(oldest);
+        }
+      }
+      return done;
+    })();
+    this.reading.set(query, read);
+    void read.then(
+      () => this.reading.delete(query),
+      () => this.reading.delete(query),
+    );
+    return read;
   }
 
   /** Every execution the query matches, page by page; stops after the page that reaches `cap`. */

@@ -100,6 +100,8 @@ async function loadList() {
     ),
   );
   $('empty').hidden = data.items.length > 0;
+  // The list may come from a read a few seconds old (the API shares one read among the team): say when.
+  $('listed').textContent = `Listed at ${new Date(data.listedAt).toLocaleTimeString()}`;
 }
 
 // ---- a case ------------------------------------------------------------------------------------
