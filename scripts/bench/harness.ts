@@ -1,6 +1,6 @@
 /** `npm run bench`'s harness: its settings, the measures and the processes every part runs against. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -371,6 +371,11 @@ export async function setUp(parts: Set<string>) {
   const stop = async () => {
     agent.destroy();
     await Promise.all([api.kill('SIGTERM'), idleApi.kill('SIGTERM'), worker.kill('SIGTERM'), ...moreWorkers.map((w) => w.kill('SIGTERM')), ...bares.map((b) => b.kill('SIGTERM'))]);
+    // The processes' logs kept, and what the API answered 5xx named: a 500 is a bug to find.
+    writeFileSync(join(dir, 'api.log'), api.output());
+    [worker, ...moreWorkers].forEach((w, i) => writeFileSync(join(dir, `worker${i ? i + 1 : ''}.log`), w.output()));
+    const failed = api.output().split('\n').filter((l) => l.includes('"request failed"'));
+    if (failed.length) out(`bench: the API answered ${failed.length} request(s) 5xx, e.g. ${failed[0].slice(0, 600)} (every line in ${join(dir, 'api.log')})`);
     await env.teardown();
   };
   try {
