@@ -42,8 +42,14 @@ const BY_FAILURE_TYPE: Record<string, [number, string]> = {
 /** gRPC RESOURCE_EXHAUSTED: Temporal's rate limits refused the call (503 with Retry-After, not 500). */
 const THROTTLED = 8;
 
+/** gRPC codes of Temporal failing a call on its own side (UNKNOWN, ABORTED, INTERNAL): 503, not 500. */
+const TEMPORAL_FAILED = new Set([2, 10, 13]);
+
 /** gRPC codes that mean "Temporal (or every worker) is away, or busy": 503 with Retry-After, never the caller's fault. */
 export const UNAVAILABLE = new Set([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */, 1 /* CANCELLED: our own deadline */, THROTTLED]);
+
+/** A gRPC code that is Temporal's trouble (away, busy or failing), not what the caller sent (a cursor, say). */
+export const temporalsTrouble = (code: number): boolean => UNAVAILABLE.has(code) || TEMPORAL_FAILED.has(code);
 
 /** body-parser's and the router's client errors, by their `type`, with the code we answer. */
 const CLIENT_ERRORS: Record<string, string> = {
@@ -90,6 +96,11 @@ export function toHttpError(err: unknown): HttpError {
   // second per frontend): not the caller's fault, and over in a moment.
   if (isGrpcServiceError(grpc) && grpc.code === THROTTLED) {
     return new HttpError(503, 'temporal_unavailable', 'Temporal is throttling requests for now; try again shortly', undefined, { 'Retry-After': '2' });
+  }
+  // Temporal failing a call on its side (a store call cancelled under load, an internal error): not the
+  // caller's fault; an action may or may not have landed, so it is retried with the same Idempotency-Key.
+  if (isGrpcServiceError(grpc) && TEMPORAL_FAILED.has(grpc.code)) {
+    return new HttpError(503, 'temporal_unavailable', `Temporal could not complete the request (${grpc.details || 'no detail'}); try again shortly (an action with the same Idempotency-Key)`, undefined, { 'Retry-After': '5' });
   }
   if (isGrpcServiceError(grpc) && UNAVAILABLE.has(grpc.code)) {
     return new HttpError(503, 'temporal_unavailable', 'Temporal is unreachable; try again shortly', undefined, { 'Retry-After': '5' });

@@ -8,7 +8,7 @@ import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/pa
 import type { temporal } from '@temporalio/proto';
 import { DEFAULT_TEAM, WORKFLOW_ID_PREFIX, escalationReport, type CaseFacts, type Policy } from '../playbook';
 import { ESCALATION_WORKFLOW, SA } from '../workflows/messages';
-import { UNAVAILABLE } from './errors';
+import { temporalsTrouble } from './errors';
 import { badCursor, readCursor, writeCursor } from './cursors';
 import { COMPLETED, RUNNING, STATUS_NAMES, endedReason } from './ended-outside';
 import type { ListQuery, ReportQuery } from './schemas';
@@ -85,7 +85,7 @@ export class CaseQueries {
     const listedAt = new Date().toISOString();
     const page = await this.page(query, q.limit, token).catch((err: { code?: number; message?: string }) => {
       // Temporal refusing a token it made (expired, another server): the cursor is at fault, not the caller's connection.
-      if (token && err.code !== undefined && !UNAVAILABLE.has(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
+      if (token && err.code !== undefined && !temporalsTrouble(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
       throw err;
     });
     const next = page.nextPageToken ? writeCursor(Buffer.from(page.nextPageToken), query) : null;

@@ -12,7 +12,7 @@ import { holds } from './access';
 import { HttpError, wrap } from './errors';
 import { badCursor, readCursor, writeCursor } from './cursors';
 import { cursorParam, parseQuery } from './schemas';
-import { UNAVAILABLE } from './errors';
+import { temporalsTrouble } from './errors';
 import { WEBHOOK_CASE_ID, WEBHOOK_STREAM_WORKFLOW, WEBHOOK_TAGS, parseDeliveryId, streamWorkflowId } from '../workflows/webhook-names';
 import type { DeliveryRecord, StreamDelivery } from '../workflows/webhooks';
 
@@ -81,7 +81,7 @@ export class WebhookDeliveries {
     const page = await this.client.workflowService
       .listWorkflowExecutions({ namespace: this.client.options.namespace, query, pageSize: STREAMS_PER_PAGE, nextPageToken: token })
       .catch((err: { code?: number; message?: string }) => {
-        if (token && err.code !== undefined && !UNAVAILABLE.has(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
+        if (token && err.code !== undefined && !temporalsTrouble(err.code)) throw badCursor(err.message ?? 'refused by Temporal');
         throw err;
       });
     // Visibility finds the streams; their own records decide the status (one written a moment ago may not be indexed yet).

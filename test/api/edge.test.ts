@@ -106,6 +106,16 @@ describe('every input the generated run answered with 5xx', () => {
     expect([r.status, errorCode(r)]).toEqual([413, 'too_large']);
   });
 
+  test('Temporal failing a call on its side (gRPC UNKNOWN, ABORTED, INTERNAL: a store call cancelled under load) is a 503 with Retry-After that says so, not a 500', () => {
+    for (const [code, name] of [[2, 'UNKNOWN'], [10, 'ABORTED'], [13, 'INTERNAL']] as const) {
+      const failed = new ServiceError('Failed to update workflow', { cause: Object.assign(new Error(`${code} ${name}: context canceled`), { code, details: 'context canceled', metadata: {} }) });
+      const e = toHttpError(failed);
+      expect([e.status, e.code, e.headers['Retry-After'], e.message]).toEqual([503, 'temporal_unavailable', '5', expect.stringContaining('context canceled')]);
+    }
+    // Our own code's errors stay 500: they are bugs to find, not Temporal's weather.
+    expect(toHttpError(new TypeError('x is undefined')).status).toBe(500);
+  });
+
   test('a gRPC CANCELLED (our own deadline with no worker) is a 503 with Retry-After, not a 500', () => {
     const cancelled = new ServiceError('cancelled', { cause: Object.assign(new Error('1 CANCELLED: Cancelled on client'), { code: 1, details: 'Cancelled on client', metadata: {} }) });
     const e = toHttpError(cancelled);
