@@ -7,7 +7,7 @@ import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type Calenda
 import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
 import { uniqueId } from './fixtures';
-import { timeSkippingEnv } from './temporal';
+import { devServerEnv, timeSkippingEnv } from './temporal';
 import { QUIET_BUNDLER_LOGGER, WORKFLOW_BUNDLE_SOURCE } from '../../worker/workflow-source';
 
 /** A time-skipping server and the workflow bundle for one test file, torn down after it. */
@@ -15,6 +15,16 @@ export function timeSkippingSuite(): { env: TestWorkflowEnvironment; code: Workf
   const suite = {} as { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap };
   beforeAll(async () => {
     [suite.env, suite.code] = await Promise.all([timeSkippingEnv(), bundle()]);
+  }, 120_000);
+  afterAll(() => suite.env?.teardown());
+  return suite;
+}
+
+/** A real dev server and the workflow bundle for one test file, torn down after it. */
+export function devServerSuite(): { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap } {
+  const suite = {} as { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap };
+  beforeAll(async () => {
+    [suite.env, suite.code] = await Promise.all([devServerEnv(), bundle()]);
   }, 120_000);
   afterAll(() => suite.env?.teardown());
   return suite;

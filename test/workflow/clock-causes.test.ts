@@ -1,15 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type { temporal } from '@temporalio/proto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { DeliverInput, DeliveryResult } from '../../activities/types';
 import { withStepTries } from '../../activities';
 import { DEFAULT_POLICY, RULES_VERSION, caseSummary, workflowIdFor, type CaseView } from '../../playbook';
 import { escalationWorkflow } from '../../workflows';
 import { getCaseQuery } from '../../workflows/messages';
 import { caseInput, uniqueId } from '../helpers/fixtures';
-import { devServerEnv } from '../helpers/temporal';
-import { bundle, recordingActivities } from '../helpers/workflow-harness';
+import { devServerSuite, recordingActivities } from '../helpers/workflow-harness';
 
 /**
  * A case acts on its clock only in a workflow task that history gives a cause: its timer fired, or an
@@ -27,12 +25,7 @@ import { bundle, recordingActivities } from '../helpers/workflow-harness';
  * the deadline (2 s after the warning), before the deadline's timer fires (started with the first task's
  * completion). A real dev server, a real worker.
  */
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
-beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([devServerEnv(), bundle()]);
-}, 120_000);
-afterAll(() => env?.teardown());
+const suite = devServerSuite();
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 const HOLD_MS = 4_800;
@@ -68,6 +61,7 @@ test('a breach is recorded in the workflow task its deadline\'s timer fired in, 
   };
   const taskQueue = uniqueId('tq');
   const caseId = uniqueId();
+  const { env, code: workflowBundle } = suite;
   const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle, activities: withStepTries(activities) });
   await worker.runUntil(async () => {
     const input = caseInput({ severity: 'high' });

@@ -1,27 +1,20 @@
 import pino from 'pino';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEFAULT_POLICY, RULES_VERSION, workflowIdFor } from '../../playbook';
 import { ESCALATION_WORKFLOW, getCaseQuery } from '../../workflows/messages';
 import { createEscalationWorker } from '../../worker/worker';
 import { caseInput, uniqueId } from '../helpers/fixtures';
-import { devServerEnv } from '../helpers/temporal';
-import { bundle, recordingActivities } from '../helpers/workflow-harness';
+import { devServerSuite, recordingActivities } from '../helpers/workflow-harness';
 
 /**
  * The SDK's per-promise stack traces (the Temporal UI's "Stack Trace" tab) in a worker made as
  * `npm run worker` makes it: off by default (worker/workflow-thread-preload.cjs), on with
  * WORKER_STACK_TRACES=true. A real dev server, a real workflow thread.
  */
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
-beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([devServerEnv(), bundle()]);
-}, 120_000);
-afterAll(() => env?.teardown());
+const suite = devServerSuite();
 
 /** Opens a case on a worker of its own and asks its workflow for its stack trace. */
 async function stackTraceOf(stackTraces?: boolean): Promise<{ stack?: string; error?: string; stage: string }> {
+  const { env, code: workflowBundle } = suite;
   const taskQueue = uniqueId('tq');
   const { worker, connection } = await createEscalationWorker({
     connect: { namespace: env.namespace ?? 'default', connectionOptions: { address: env.address } },
