@@ -10,25 +10,21 @@ import { uniqueId } from './fixtures';
 import { devServerEnv, timeSkippingEnv } from './temporal';
 import { QUIET_BUNDLER_LOGGER, WORKFLOW_BUNDLE_SOURCE } from '../../worker/workflow-source';
 
-/** A time-skipping server and the workflow bundle for one test file, torn down after it. */
-export function timeSkippingSuite(): { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap } {
+/** A server made by `make` and the workflow bundle for one test file, torn down after it. */
+function suiteOn(make: () => Promise<TestWorkflowEnvironment>): { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap } {
   const suite = {} as { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap };
   beforeAll(async () => {
-    [suite.env, suite.code] = await Promise.all([timeSkippingEnv(), bundle()]);
+    [suite.env, suite.code] = await Promise.all([make(), bundle()]);
   }, 120_000);
   afterAll(() => suite.env?.teardown());
   return suite;
 }
 
-/** A real dev server and the workflow bundle for one test file, torn down after it. */
-export function devServerSuite(): { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap } {
-  const suite = {} as { env: TestWorkflowEnvironment; code: WorkflowBundleWithSourceMap };
-  beforeAll(async () => {
-    [suite.env, suite.code] = await Promise.all([devServerEnv(), bundle()]);
-  }, 120_000);
-  afterAll(() => suite.env?.teardown());
-  return suite;
-}
+/** A time-skipping server and the workflow bundle for one test file. */
+export const timeSkippingSuite = () => suiteOn(timeSkippingEnv);
+
+/** A real dev server and the workflow bundle for one test file. */
+export const devServerSuite = () => suiteOn(() => devServerEnv());
 
 export function bundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, logger: QUIET_BUNDLER_LOGGER });
