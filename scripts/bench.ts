@@ -33,7 +33,8 @@
  *              so their acknowledge deadlines (one business minute) fall on the same second and their
  *              warnings BENCH_MONDAY_WARN_S (15) before; reads of cases, the board's first page and notes through the API
  *              before the burst (the baseline) and during it: lateness, latency percentiles and failures
- *              of each, their ratios, peak RSS and CPU over the burst. Not in the default parts.
+ *              of each (failures by status), their ratios, peak RSS and CPU over the burst; BENCH_MONDAY_TEAM
+ *              (read,reread,list,act) picks the team's kinds of request. Not in the default parts.
  *   case       events, bytes and replay time of saved cases (the same plays as rules 4 ran them and as today's rules do).
  *   heap       the workflow thread's heap per cached case: BENCH_HEAP_N cases (200) held by a worker in this
  *              process (debug mode runs the workflows on this thread, so its heap is theirs), with
