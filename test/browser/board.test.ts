@@ -40,6 +40,8 @@ describeWithBrowser('the team board in Chromium (GET /board)', () => {
     await page.getByRole('link', { name: 'Payroll export down' }).waitFor();
     const titles = await page.locator('#rows tr td:first-child').allTextContents();
     expect(titles.indexOf('Payroll export down')).toBeLessThan(titles.indexOf('Invoices look odd')); // soonest deadline first
+    // The list says when its cases were read (it may be a read shared by the team, a few seconds old).
+    expect(await page.locator('#listed').textContent()).toMatch(/^Listed at \d{1,2}:\d{2}:\d{2}/);
     // Past its 3-second acknowledge window, the critical case is marked overdue (the list reloads on Filter).
     await new Promise((r) => setTimeout(r, 3_500));
     await page.getByRole('button', { name: 'Filter' }).click();
