@@ -39,6 +39,12 @@ const BY_FAILURE_TYPE: Record<string, [number, string]> = {
   [FAILURE_TYPES.limit]: [422, 'limit_reached'],
 };
 
+/**
+ * The failure type of an update Temporal rejected because the worker completed the workflow task that
+ * carried it without accepting or rejecting it (the server's `unprocessedUpdateFailure`). Not applied.
+ */
+export const UNPROCESSED_UPDATE = 'UnprocessedUpdate';
+
 /** gRPC RESOURCE_EXHAUSTED: Temporal's rate limits refused the call (503 with Retry-After, not 500). */
 const THROTTLED = 8;
 
@@ -83,6 +89,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     // Still moving to its new run after the API's own tries (api/service.ts, whileMoving).
     if (err.cause.type === FAILURE_TYPES.moving) return new HttpError(503, 'temporal_unavailable', err.cause.message, undefined, { 'Retry-After': '1' });
+    // The worker dropped it (api/service.ts, whileMoving): rejected by Temporal, so nothing of it is in the case.
+    if (err.cause.type === UNPROCESSED_UPDATE) return new HttpError(503, 'temporal_unavailable', 'No worker answered the action, so it was not applied; try again', undefined, { 'Retry-After': '1' });
     const mapped = BY_FAILURE_TYPE[err.cause.type ?? ''];
     if (mapped) return new HttpError(mapped[0], mapped[1], err.cause.message, err.cause.details?.[0] ?? undefined);
   }
@@ -116,8 +124,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     const e = toHttpError(err);
     if (e.status >= 500) {
       // Only what cannot carry a link token: the redacted URL and the error's redacted message.
-      const cause = err as { name?: string; message?: string; code?: unknown };
-      logger.error({ err: { type: cause?.name, code: cause?.code, message: redactTokens(String(cause?.message ?? err)) }, url: redactTokens(req.originalUrl ?? req.url) }, 'request failed');
+      const cause = err as { name?: string; message?: string; code?: unknown; cause?: { name?: string; type?: string; message?: string } };
+      // What Temporal's error wraps (an update's failure, a call's gRPC error): the kind and message that say why.
+      const inner = cause?.cause && { type: cause.cause.name, failureType: cause.cause.type, message: redactTokens(String(cause.cause.message)) };
+      logger.error({ err: { type: cause?.name, code: cause?.code, message: redactTokens(String(cause?.message ?? err)), ...(inner ? { cause: inner } : {}) }, url: redactTokens(req.originalUrl ?? req.url) }, 'request failed');
     }
     res.status(e.status).set(e.headers).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
   };

@@ -23,7 +23,7 @@ import {
   type Policy,
 } from '../playbook';
 import { ACTION_UPDATES, ESCALATION_WORKFLOW, FAILURE_TYPES, SA, openingOf, type ActionResult, type EscalationInput } from '../workflows/messages';
-import { HttpError, notFound } from './errors';
+import { HttpError, UNPROCESSED_UPDATE, notFound } from './errors';
 import { caseIdFor, sha256 } from './case-ids';
 import { CaseReader, QUERY_DEADLINE_MS, VIEW_CACHE_BYTES, type Stale } from './case-reader';
 import { CaseQueries, type TeamScope } from './visibility';
@@ -271,16 +271,19 @@ function summaryOfView(view: CaseView, warnings: ActionResult['warnings']): Acti
 }
 
 /**
- * Runs an action, again while the case answers that its run is moving to a new one (FAILURE_TYPES.moving:
- * the run took its budget of actions and finishes its sends first, a second or so), until `deadline`.
+ * Runs an action, again while it is refused without being applied, until `deadline`: while the case
+ * answers that its run is moving to a new one (FAILURE_TYPES.moving: the run took its budget of actions
+ * and finishes its sends first, a second or so), or Temporal rejects it because the worker completed the
+ * workflow task that carried it without answering it (UNPROCESSED_UPDATE: seen once in the monday bench,
+ * on a case its worker had evicted). A rejected update leaves nothing in the case, so trying again is safe.
  */
 export async function whileMoving<T>(deadline: number, run: () => Promise<T>): Promise<T> {
   for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
     try {
       return await run();
     } catch (err) {
-      const moving = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE_TYPES.moving;
-      if (!moving || Date.now() + wait >= deadline) throw err;
+      const refused = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && (err.cause.type === FAILURE_TYPES.moving || err.cause.type === UNPROCESSED_UPDATE);
+      if (!refused || Date.now() + wait >= deadline) throw err;
       await new Promise((r) => setTimeout(r, wait));
     }
   }
