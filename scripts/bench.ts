@@ -34,7 +34,9 @@
  *              warnings BENCH_MONDAY_WARN_S (15) before; reads of cases, the board's first page and notes through the API
  *              before the burst (the baseline) and during it: lateness, latency percentiles and failures
  *              of each (failures by status), their ratios, peak RSS and CPU over the burst; BENCH_MONDAY_TEAM
- *              (read,reread,list,act) picks the team's kinds of request. Not in the default parts.
+ *              (read,reread,list,act; none: no team) picks the team's kinds of request. First, the floor (BENCH_MONDAY_FLOOR=0
+ *              leaves it out): the same n deadlines and warnings as bare workflows (scripts/bench/floor/) on
+ *              the same server, the team idle, their lateness what Temporal alone gives. Not in the default parts.
  *   case       events, bytes and replay time of saved cases (the same plays as rules 4 ran them and as today's rules do).
  *   heap       the workflow thread's heap per cached case: BENCH_HEAP_N cases (200) held by a worker in this
  *              process (debug mode runs the workflows on this thread, so its heap is theirs), with

@@ -35,6 +35,8 @@ export const MONDAY_N = num('BENCH_MONDAY_N', 1000);
  * before the deadline. A larger figure here lets them drain before it, to measure the deadlines alone.
  */
 export const MONDAY_WARN_S = num('BENCH_MONDAY_WARN_S', 15);
+/** The monday part's floor first (1), or not (0): the same burst of bare workflows, scripts/bench/floor/. */
+export const MONDAY_FLOOR = num('BENCH_MONDAY_FLOOR', 1) === 1;
 /** Worker processes on the run's task queue (`npm run worker` each, with its own cache): how the parts scale with workers. */
 export const WORKERS = num('BENCH_WORKERS', 1);
 export const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,edge,sustained,burst,held,case,heap,idle').split(','));

@@ -9,19 +9,81 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_POLICY, WEEKDAYS, type Calendar } from '../../playbook';
-import { type Bench, CONCURRENCY, MONDAY_WARN_S, at, call, measure, rssPeaks } from './harness';
+import { spawnProgram } from '../../test/helpers/processes';
+import { type Bench, CONCURRENCY, MONDAY_FLOOR, MONDAY_WARN_S, at, call, measure, rssPeaks } from './harness';
+
+/**
+ * A calendar whose business day, 09:00–17:00 every day, begins at `t0`: its zone a fixed offset chosen so
+ * that `t0` is 09:00 there. A day of eight hours, as a team's is, whatever the hour the bench runs at
+ * (before, the part's days ran from t0's UTC time to midnight: run at 23:35, a day of 25 minutes, and
+ * each reminder 24 business hours after a deadline was 58 such days away).
+ */
+export function mondayCalendar(t0: number): Calendar {
+  const d = new Date(t0);
+  let offset = 9 * 60 - (d.getUTCHours() * 60 + d.getUTCMinutes());
+  if (offset <= -12 * 60) offset += 24 * 60;
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const timezone = `UTC${sign}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, '0')}`;
+  return { name: 'monday', timezone, hours: Object.fromEntries(WEEKDAYS.map((day) => [day, ['09:00-17:00']])), holidays: [] };
+}
 
 /** The board's users during the burst: this many loops, each a read, a list or an action after another. */
 const TEAM = 6;
 
+/**
+ * The floor under the part's lateness, measured first in the same run: n bare workflows
+ * (./floor/workflows.ts) with the same two wakes (a warning MONDAY_WARN_S before a deadline shared to the
+ * second), on the same server, by a worker with the product worker's cache and task settings, the team
+ * idle. What Temporal alone gives on these cores: the product's lateness can be no better.
+ */
+async function floor(b: Bench, n: number): Promise<void> {
+  const { client, common, pids, out } = b;
+  const queue = `${b.taskQueue}-floor`;
+  const worker = spawnProgram('scripts/bench/floor/worker.ts', { ...common, FLOOR_TASK_QUEUE: queue });
+  try {
+    await worker.waitFor(/floor worker running/);
+    const began = Date.now();
+    const due = Math.ceil((began + Math.max(20, n / 50) * 1000 + (MONDAY_WARN_S + 5) * 1000) / 1000) * 1000;
+    const wakes = [due - MONDAY_WARN_S * 1000, due];
+    const ids = Array.from({ length: n }, () => `bench-floor-${randomBytes(6).toString('hex')}`);
+    await measure(n, CONCURRENCY, (i) => client.workflow.start('mondayFloor', { taskQueue: queue, workflowId: ids[i], args: [wakes] }));
+    if (Date.now() > wakes[0]) out(`monday: floor: starting ${n} workflows took past their first wake: raise the lead`);
+    const peaks = rssPeaks({ 'floor worker': worker.proc.pid, ...Object.fromEntries(Object.entries(pids).filter(([k]) => !k.startsWith('worker') && k !== 'api')) });
+    const cpuFrom = wakes[0] - 5_000;
+    await new Promise((r) => setTimeout(r, Math.max(0, due + 2_000 - Date.now())));
+    const woke: number[][] = [];
+    const end = Date.now() + 600_000;
+    for (let rest = ids; rest.length && Date.now() < end; ) {
+      const later: string[] = [];
+      for (let i = 0; i < rest.length; i += 50) {
+        const got = await Promise.all(rest.slice(i, i + 50).map((id) => client.workflow.getHandle(id).query<number[]>('woke').catch(() => [] as number[])));
+        got.forEach((w, k) => (w.length === wakes.length ? woke.push(w) : later.push(rest[i + k])));
+      }
+      rest = later;
+      if (rest.length) await new Promise((r) => setTimeout(r, 1000));
+    }
+    const late = (k: number) => woke.map((w) => w[k] - wakes[k]).sort((x, y) => x - y);
+    const [warnLate, dueLate] = [late(0), late(1)];
+    const last = Math.max(...woke.map((w) => w[1]));
+    out(
+      `monday: floor, ${woke.length} of ${n} bare workflows (the same two wakes, an upsert at the second, no sends) by a worker with the product's cache and task settings, the team idle: ` +
+        `deadline lateness p50 ${at(dueLate, 50)} ms, p99 ${at(dueLate, 99)} ms, max ${dueLate.at(-1)} ms; warning lateness p50 ${at(warnLate, 50)} ms, p99 ${at(warnLate, 99)} ms; drained ${((last - due) / 1000).toFixed(1)} s after the deadline`,
+    );
+    out(`monday: floor: peak RSS ${peaks.stop()}; CPU from 5 s before the warnings to the last wake: ${peaks.cpuBetween(cpuFrom, last)} (${n} warnings and ${n} deadlines)`);
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+}
+
 export async function monday(b: Bench, n: number): Promise<void> {
+  if (MONDAY_FLOOR) await floor(b, n);
   const { taskQueue, pids, out, start, eachCase, base, headers } = b;
   const began = Date.now();
   // Business hours begin at t0: the next whole minute once every case can be opened.
   const lead = Math.max(40, Math.ceil(n / 20)) * 1000;
   const t0 = Math.ceil((began + lead) / 60_000) * 60_000;
-  const hhmm = new Date(t0).toISOString().slice(11, 16);
-  const calendar: Calendar = { name: 'monday', timezone: 'UTC', hours: Object.fromEntries(WEEKDAYS.map((d) => [d, [`${hhmm}-24:00`]])), holidays: [] };
+  const calendar = mondayCalendar(t0);
   const policy = { ...DEFAULT_POLICY, acknowledgeWithin: '1m', remindEvery: '24h', warnBefore: `${MONDAY_WARN_S}s` };
   const due = t0 + 60_000;
   const ids = Array.from({ length: n }, () => `bench-monday-${randomBytes(6).toString('hex')}`);
@@ -41,14 +103,15 @@ export async function monday(b: Bench, n: number): Promise<void> {
     const kinds = ['read', 'reread', 'list', 'act'] as const;
     type Kind = (typeof kinds)[number];
     // BENCH_MONDAY_TEAM: the kinds of request the team makes (all four by default), e.g. without the board's list.
-    const doing = (process.env.BENCH_MONDAY_TEAM?.split(',') ?? kinds) as Kind[];
+    // `none`: no team at all, the burst alone (beside the floor's).
+    const doing = (process.env.BENCH_MONDAY_TEAM?.split(',') ?? kinds).filter((k) => k !== 'none') as Kind[];
     const times = { read: [], reread: [], list: [], act: [] } as Record<Kind, number[]>;
     /** Failures by status (0: no answer), so a 5xx is told from a refusal. */
     const failed = { read: new Map(), reread: new Map(), list: new Map(), act: new Map() } as Record<Kind, Map<number, number>>;
     let stale = 0;
     const until = Date.now() + ms;
     await Promise.all(
-      Array.from({ length: TEAM }, async (_, k) => {
+      Array.from({ length: doing.length ? TEAM : 0 }, async (_, k) => {
         for (let i = 0; Date.now() < until; i++) {
           let kind: Kind = doing[(i + k) % doing.length];
           if (kind === 'reread' && readBefore.length === 0) kind = 'read';
@@ -72,6 +135,7 @@ export async function monday(b: Bench, n: number): Promise<void> {
       const byStatus = [...failed[kind]].sort(([a], [b]) => a - b);
       const nFailed = byStatus.reduce((sum, [, c]) => sum + c, 0);
       const how = byStatus.map(([status, c]) => `${status === 0 ? 'no answer' : status} ×${c}`).join(', ');
+      if (xs.length + nFailed === 0) return `${kind}: none made`;
       return `${kind} p50 ${at(xs, 50)?.toFixed(0)} ms, p90 ${at(xs, 90)?.toFixed(0)} ms, p99 ${at(xs, 99)?.toFixed(0)} ms (${xs.length} answered, ${nFailed} failed${nFailed ? `: ${how}` : ''})`;
     };
     return { text: `${kinds.map(line).join('; ')}; ${stale} reads answered stale`, p99: Object.fromEntries(kinds.map((k) => [k, at(times[k].sort((x, y) => x - y), 99)])) };
