@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_POLICY, WEEKDAYS, type Calendar } from '../../playbook';
 import { spawnProgram } from '../../test/helpers/processes';
-import { type Bench, CONCURRENCY, MONDAY_FLOOR, MONDAY_WARN_S, at, call, measure, rssPeaks } from './harness';
+import { type Bench, CONCURRENCY, MONDAY_FLOOR, MONDAY_WARN_S, WORKERS, at, call, measure, rssPeaks } from './harness';
 
 /**
  * A calendar whose business day, 09:00–17:00 every day, begins at `t0`: its zone a fixed offset chosen so
@@ -40,16 +40,17 @@ const TEAM = 6;
 async function floor(b: Bench, n: number): Promise<void> {
   const { client, common, pids, out } = b;
   const queue = `${b.taskQueue}-floor`;
-  const worker = spawnProgram('scripts/bench/floor/worker.ts', { ...common, FLOOR_TASK_QUEUE: queue });
+  // As many floor workers as the run has workers (BENCH_WORKERS), each with the same settings.
+  const workers = Array.from({ length: WORKERS }, () => spawnProgram('scripts/bench/floor/worker.ts', { ...common, FLOOR_TASK_QUEUE: queue }));
   try {
-    await worker.waitFor(/floor worker running/);
+    await Promise.all(workers.map((w) => w.waitFor(/floor worker running/)));
     const began = Date.now();
     const due = Math.ceil((began + Math.max(20, n / 50) * 1000 + (MONDAY_WARN_S + 5) * 1000) / 1000) * 1000;
     const wakes = [due - MONDAY_WARN_S * 1000, due];
     const ids = Array.from({ length: n }, () => `bench-floor-${randomBytes(6).toString('hex')}`);
     await measure(n, CONCURRENCY, (i) => client.workflow.start('mondayFloor', { taskQueue: queue, workflowId: ids[i], args: [wakes] }));
     if (Date.now() > wakes[0]) out(`monday: floor: starting ${n} workflows took past their first wake: raise the lead`);
-    const peaks = rssPeaks({ 'floor worker': worker.proc.pid, ...Object.fromEntries(Object.entries(pids).filter(([k]) => !k.startsWith('worker') && k !== 'api')) });
+    const peaks = rssPeaks({ ...Object.fromEntries(workers.map((w, i) => [`floor worker${i ? i + 1 : ''}`, w.proc.pid])), ...Object.fromEntries(Object.entries(pids).filter(([k]) => !k.startsWith('worker') && k !== 'api')) });
     const cpuFrom = wakes[0] - 5_000;
     await new Promise((r) => setTimeout(r, Math.max(0, due + 2_000 - Date.now())));
     const woke: number[][] = [];
@@ -67,12 +68,12 @@ async function floor(b: Bench, n: number): Promise<void> {
     const [warnLate, dueLate] = [late(0), late(1)];
     const last = Math.max(...woke.map((w) => w[1]));
     out(
-      `monday: floor, ${woke.length} of ${n} bare workflows (the same two wakes, an upsert at the second, no sends) by a worker with the product's cache and task settings, the team idle: ` +
+      `monday: floor, ${woke.length} of ${n} bare workflows (the same two wakes, an upsert at the second, no sends) by ${WORKERS === 1 ? 'a worker' : `${WORKERS} workers`} with the product's cache and task settings, the team idle: ` +
         `deadline lateness p50 ${at(dueLate, 50)} ms, p99 ${at(dueLate, 99)} ms, max ${dueLate.at(-1)} ms; warning lateness p50 ${at(warnLate, 50)} ms, p99 ${at(warnLate, 99)} ms; drained ${((last - due) / 1000).toFixed(1)} s after the deadline`,
     );
     out(`monday: floor: peak RSS ${peaks.stop()}; CPU from 5 s before the warnings to the last wake: ${peaks.cpuBetween(cpuFrom, last)} (${n} warnings and ${n} deadlines)`);
   } finally {
-    await worker.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.kill('SIGTERM')));
   }
 }
 
