@@ -77,8 +77,15 @@ describeWithBrowser('the team board in Chromium (GET /board)', () => {
 
   test('a wrong key is refused on the page; the internal emails link to the case on the board', async () => {
     const fresh = await browser.newPage();
+    // The page's forms come late, as on a slow network (or a loaded CI machine, where this test once typed
+    // into the sign-in form before the page had shown it): the key goes in once the form shows.
+    await fresh.route('**/board/forms.json', async (r) => {
+      await new Promise((done) => setTimeout(done, 1_500));
+      await r.continue();
+    });
     await fresh.goto(`${sys.base}/board`);
     // By keyboard alone: the labelled field, typing, Enter.
+    await fresh.getByLabel('API key').waitFor();
     await fresh.getByLabel('API key').focus();
     await fresh.keyboard.type('not-a-key-at-all-000000');
     await fresh.keyboard.press('Enter');
