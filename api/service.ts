@@ -270,6 +270,9 @@ function summaryOfView(view: CaseView, warnings: ActionResult['warnings']): Acti
   return { id: view.id, stage: view.stage, status: view.status, severity: view.severity, deadlines: view.deadlines, paused: view.paused ?? null, warnings };
 }
 
+/** The least time left for another try of a refused action (whileMoving): a round trip's worth, with room. */
+const LAST_TRY_MS = 1_000;
+
 /**
  * Runs an action, again while it is refused without being applied, until `deadline`: while the case
  * answers that its run is moving to a new one (FAILURE_TYPES.moving: the run took its budget of actions
@@ -283,7 +286,8 @@ export async function whileMoving<T>(deadline: number, run: () => Promise<T>): P
       return await run();
     } catch (err) {
       const refused = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && (err.cause.type === FAILURE_TYPES.moving || err.cause.type === UNPROCESSED_UPDATE);
-      if (!refused || Date.now() + wait >= deadline) throw err;
+      // No try that the deadline would cut short: the answer is then the refusal, which says why.
+      if (!refused || Date.now() + wait + LAST_TRY_MS >= deadline) throw err;
       await new Promise((r) => setTimeout(r, wait));
     }
   }

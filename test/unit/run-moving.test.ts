@@ -4,7 +4,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { toHttpError } from '../../api/errors';
+import { UNPROCESSED_UPDATE, toHttpError } from '../../api/errors';
 import { whileMoving } from '../../api/service';
 import { FAILURE_TYPES } from '../../workflows/messages';
 
@@ -25,14 +25,17 @@ test('an action refused while the run moves is tried again, backing off, until t
 });
 
 test('past its deadline the refusal goes to the caller as 503 with Retry-After; any other failure at once', async () => {
-  let n = 0;
+  const tries: number[] = [];
   const began = Date.now();
-  const err = await whileMoving(began + 1_000, async () => {
-    n++;
+  const deadline = began + 2_500;
+  const err = await whileMoving(deadline, async () => {
+    tries.push(Date.now());
     throw moving();
   }).catch((e: unknown) => e);
-  expect(n).toBeGreaterThanOrEqual(2);
-  expect(Date.now() - began).toBeLessThan(1_000); // it does not wait past the deadline to give up
+  expect(tries.length).toBeGreaterThanOrEqual(2);
+  expect(Date.now()).toBeLessThan(deadline); // it does not wait past the deadline to give up
+  // No try starts so near the deadline that the deadline, not the refusal, would answer it.
+  expect(deadline - tries.at(-1)!).toBeGreaterThanOrEqual(1_000);
   expect(toHttpError(err)).toMatchObject({ status: 503, code: 'temporal_unavailable', headers: { 'Retry-After': '1' } });
 
   let m = 0;
@@ -44,4 +47,14 @@ test('past its deadline the refusal goes to the caller as 503 with Retry-After; 
     }),
   ).rejects.toBe(conflict);
   expect(m).toBe(1);
+});
+
+test('an action Temporal rejected as unprocessed by the worker (nothing applied) is tried again too, then 503 saying it was not applied', async () => {
+  const unprocessed = () =>
+    new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ type: UNPROCESSED_UPDATE, message: "Workflow Update is rejected because it wasn't processed by worker.", nonRetryable: true }));
+  let n = 0;
+  expect(await whileMoving(Date.now() + 10_000, async () => (++n < 3 ? Promise.reject(unprocessed()) : 'done'))).toBe('done');
+  expect(n).toBe(3);
+  const err = await whileMoving(Date.now() + 1_500, () => Promise.reject(unprocessed())).catch((e: unknown) => e);
+  expect(toHttpError(err)).toMatchObject({ status: 503, code: 'temporal_unavailable', message: expect.stringMatching(/not applied/), headers: { 'Retry-After': '1' } });
 });
