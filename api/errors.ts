@@ -125,9 +125,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (e.status >= 500) {
       // Only what cannot carry a link token: the redacted URL and the error's redacted message.
       const cause = err as { name?: string; message?: string; code?: unknown; cause?: { name?: string; type?: string; message?: string } };
-      // What Temporal's error wraps (an update's failure, a call's gRPC error): the kind and message that say why.
+      // What Temporal's error wraps (an update's failure, a call's gRPC error): the kind and message that say
+      // why, under a key of its own (pino's `err` serializer keeps only an error's own fields).
       const inner = cause?.cause && { type: cause.cause.name, failureType: cause.cause.type, message: redactTokens(String(cause.cause.message)) };
-      logger.error({ err: { type: cause?.name, code: cause?.code, message: redactTokens(String(cause?.message ?? err)), ...(inner ? { cause: inner } : {}) }, url: redactTokens(req.originalUrl ?? req.url) }, 'request failed');
+      logger.error({ err: { type: cause?.name, code: cause?.code, message: redactTokens(String(cause?.message ?? err)) }, ...(inner ? { cause: inner } : {}), url: redactTokens(req.originalUrl ?? req.url) }, 'request failed');
     }
     res.status(e.status).set(e.headers).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
   };

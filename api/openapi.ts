@@ -148,7 +148,7 @@ const errors = {
   401: json(errorSchema, 'No or bad credentials'),
   403: json(errorSchema, 'Role or link not allowed'),
   404: json(errorSchema, 'Unknown case'),
-  503: json(errorSchema, 'Temporal unreachable or throttling (temporal_unavailable), or the case\'s workflow failing on the worker (case_unavailable); Retry-After'),
+  503: json(errorSchema, 'Temporal unreachable or throttling, or no worker answering a read or an action in time (temporal_unavailable; an action refused without being applied says so), or the case\'s workflow failing on the worker (case_unavailable); Retry-After'),
 };
 /** What a request with a body may also be answered. */
 const bodyErrors = {

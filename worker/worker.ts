@@ -37,6 +37,19 @@ export function cacheFromEnv(env: Env) {
   return { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, stickyTimeoutMs: env.WORKER_STICKY_TIMEOUT_MS, workflowHeapMb: env.WORKER_WORKFLOW_HEAP_MB };
 }
 
+/**
+ * The SDK's worker options for a cache setting (cacheFromEnv): the cache, the workflow tasks run at once
+ * and the sticky queue's timeout. Also the bench's floor worker's (scripts/bench/floor/worker.ts).
+ */
+export function cacheOptions(cache: { maxCachedWorkflows: number; stickyTimeoutMs: number }) {
+  return {
+    maxCachedWorkflows: cache.maxCachedWorkflows,
+    // A step can't run in more cases at once than the cache holds (the SDK's rule; 0 turns caching off).
+    ...(cache.maxCachedWorkflows > 0 ? { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(40, cache.maxCachedWorkflows)) } : {}),
+    stickyQueueScheduleToStartTimeout: cache.stickyTimeoutMs,
+  };
+}
+
 /** Connects, registers missing search attributes and creates the worker (not yet running). */
 export async function createEscalationWorker(p: {
   connect: ClientConnectConfig & { namespace: string };
@@ -85,14 +98,7 @@ export async function createEscalationWorker(p: {
       namespace: p.connect.namespace,
       taskQueue: p.taskQueue,
       activities: p.activities,
-      ...(p.cache
-        ? {
-            maxCachedWorkflows: p.cache.maxCachedWorkflows,
-            // A step can't run in more cases at once than the cache holds (the SDK's rule; 0 turns caching off).
-            ...(p.cache.maxCachedWorkflows > 0 ? { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(40, p.cache.maxCachedWorkflows)) } : {}),
-            stickyQueueScheduleToStartTimeout: p.cache.stickyTimeoutMs,
-          }
-        : {}),
+      ...(p.cache ? cacheOptions(p.cache) : {}),
       workflowBundle,
     });
   const worker = p.stackTraces ? await create() : await withWorkflowThreadPreload(NO_STACK_TRACES_PRELOAD, create);

@@ -340,16 +340,24 @@ export async function setUp(parts: Set<string>) {
     return () => client.workflow.start<(p: EscalationInput) => Promise<unknown>>(ESCALATION_WORKFLOW, ready[next++]);
   };
   /**
-   * Reads each case's view until `pick` finds what is awaited in it: the rest polled each second, 50
+   * Reads each case's view (or what `o.read` reads) until `pick` finds what is awaited in it: the rest polled each second, 50
    * at a time (a burst of queries of our own would load the system being measured).
    */
-  const eachCase = async <T>(caseIds: string[], pick: (v: CaseView) => T | undefined, what: string, timeoutMs = 600_000, o: { missing?: (ids: string[]) => void } = {}): Promise<T[]> => {
+  const eachCase = async <T, V = CaseView>(
+    caseIds: string[],
+    pick: (v: V) => T | undefined,
+    what: string,
+    timeoutMs = 600_000,
+    o: { missing?: (ids: string[]) => void; read?: (id: string) => Promise<V> } = {},
+  ): Promise<T[]> => {
+    // `read`: another workflow's query (the monday part's floor); by default a case's view.
+    const read = o.read ?? ((id: string) => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery) as Promise<V>);
     const found = new Map<string, T>();
     const end = Date.now() + timeoutMs;
     for (;;) {
       const rest = caseIds.filter((id) => !found.has(id));
       for (let i = 0; i < rest.length; i += 50) {
-        const views = await Promise.all(rest.slice(i, i + 50).map((id) => client.workflow.getHandle(workflowIdFor(id)).query(getCaseQuery).catch(() => undefined)));
+        const views = await Promise.all(rest.slice(i, i + 50).map((id) => read(id).catch(() => undefined)));
         views.forEach((v, k) => {
           const got = v && pick(v);
           if (got !== undefined) found.set(rest[i + k], got);

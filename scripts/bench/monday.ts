@@ -53,17 +53,12 @@ async function floor(b: Bench, n: number): Promise<void> {
     const peaks = rssPeaks({ ...Object.fromEntries(workers.map((w, i) => [`floor worker${i ? i + 1 : ''}`, w.proc.pid])), ...Object.fromEntries(Object.entries(pids).filter(([k]) => !k.startsWith('worker') && k !== 'api')) });
     const cpuFrom = wakes[0] - 5_000;
     await new Promise((r) => setTimeout(r, Math.max(0, due + 2_000 - Date.now())));
-    const woke: number[][] = [];
-    const end = Date.now() + 600_000;
-    for (let rest = ids; rest.length && Date.now() < end; ) {
-      const later: string[] = [];
-      for (let i = 0; i < rest.length; i += 50) {
-        const got = await Promise.all(rest.slice(i, i + 50).map((id) => client.workflow.getHandle(id).query<number[]>('woke').catch(() => [] as number[])));
-        got.forEach((w, k) => (w.length === wakes.length ? woke.push(w) : later.push(rest[i + k])));
-      }
-      rest = later;
-      if (rest.length) await new Promise((r) => setTimeout(r, 1000));
-    }
+    let missing: string[] = [];
+    const woke = await b.eachCase(ids, (w: number[]) => (w.length === wakes.length ? w : undefined), 'both wakes', 600_000, {
+      read: (id) => client.workflow.getHandle(id).query<number[]>('woke'),
+      missing: (m) => (missing = m),
+    });
+    if (missing.length) out(`monday: floor: ${missing.length} of ${n} bare workflows had not woken twice within 10 minutes; the figures below are the other ${woke.length}`);
     const late = (k: number) => woke.map((w) => w[k] - wakes[k]).sort((x, y) => x - y);
     const [warnLate, dueLate] = [late(0), late(1)];
     const last = Math.max(...woke.map((w) => w[1]));

@@ -13,8 +13,9 @@ import { startSystem, type System } from '../helpers/system';
  * with nothing in it, as a worker that drops the update does.
  */
 let sys: System;
+const logLines: string[] = [];
 beforeAll(async () => {
-  sys = await startSystem();
+  sys = await startSystem({ logLines });
 }, 120_000);
 afterAll(() => sys?.stop());
 
@@ -45,6 +46,9 @@ test('an action no worker answered is tried again, then a 503 with Retry-After, 
     expect([note.status, note.body.error?.code]).toEqual([503, 'temporal_unavailable']);
     expect(note.body.error.message).toMatch(/not applied/);
     expect(Number(note.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The log of the 503 names what Temporal's error wraps: the bench's first 500 said only "Workflow Update failed".
+    const logged = logLines.map((l) => JSON.parse(l) as { msg: string; url?: string; cause?: { failureType?: string } }).find((l) => l.msg === 'request failed' && l.url?.includes(caseId));
+    expect(logged?.cause?.failureType).toBe('UnprocessedUpdate');
     // Tried again before the answer, within the API's deadline.
     expect(updatesDropped).toBeGreaterThan(1);
     expect(Date.now() - began).toBeLessThan(30_000);

@@ -1,21 +1,24 @@
 /**
  * The monday part's floor worker: `mondayFloor` (./workflows.ts) on FLOOR_TASK_QUEUE, with the product
- * worker's cache and task settings (WORKER_MAX_CACHED_WORKFLOWS, 500 by default, and as many workflow
- * tasks at once as worker/worker.ts allows), so the two differ only in the workflow's own work.
+ * worker's cache settings from the same environment (cacheFromEnv, cacheOptions: the cache, the workflow
+ * tasks at once, the sticky queue), so the two differ only in the workflow's own work.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { parseEnv } from '../../../config/settings';
+import { temporalConnectConfig } from '../../../config/temporal';
 import { bundleInChildProcess } from '../../../worker/bundle';
+import { cacheFromEnv, cacheOptions } from '../../../worker/worker';
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const cache = Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? 500);
-  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  const connect = temporalConnectConfig();
+  const connection = await NativeConnection.connect(connect.connectionOptions);
   const worker = await Worker.create({
     connection,
+    namespace: connect.namespace,
     taskQueue: process.env.FLOOR_TASK_QUEUE!,
     workflowBundle: await bundleInChildProcess(require.resolve('./workflows')),
-    maxCachedWorkflows: cache,
-    ...(cache > 0 ? { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(40, cache)) } : {}),
+    ...cacheOptions(cacheFromEnv(parseEnv())),
   });
   const running = worker.run();
   console.log('floor worker running');
